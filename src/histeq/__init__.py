@@ -1,0 +1,25 @@
+"""histeq: histogram equalization that gives the numbers you expect.
+
+Global equalization with explicit, documented methods, each bit-exact with the
+library it names (OpenCV, textbook, scikit-image, Pillow), for every integer and
+float dtype, any number of dimensions, channels and masks.
+
+>>> import numpy as np, histeq
+>>> image = np.array([[50, 52, 52], [51, 52, 53], [52, 53, 54]], dtype=np.uint8)
+>>> histeq.equalize(image)
+array([[  0, 159, 159],
+       [ 32, 159, 223],
+       [159, 223, 255]], dtype=uint8)
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .equalize import equalize
+from .histogram import Histogram, histogram
+
+try:
+    __version__ = version("histeq")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = ["Histogram", "equalize", "histogram", "__version__"]

@@ -1,0 +1,59 @@
+"""Dtype policy: which images are accepted, what each method returns, and how
+output levels are written into integer dtypes. Every other module asks here."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Methods whose output keeps the input's dtype (float output in [0, 1]).
+_NATIVE_OUTPUT_METHODS = ("opencv", "textbook", "pillow")
+
+
+def is_integer(dtype: np.dtype) -> bool:
+    """True for signed and unsigned integer dtypes (bool is rejected earlier)."""
+    return dtype.kind in "iu"
+
+
+def is_small_integer(dtype: np.dtype) -> bool:
+    """8- and 16-bit integers: one histogram bin per level of the whole dtype."""
+    return is_integer(dtype) and dtype.itemsize <= 2
+
+
+def compute_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype kernels read and write for ``dtype``: float16 is widened to
+    float32 (kernels have no float16 arithmetic), everything else is itself."""
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+
+def output_dtype(dtype: np.dtype, method: str) -> np.dtype:
+    """The dtype :func:`histeq.equalize` returns for an input of ``dtype``.
+
+    - ``"opencv"``, ``"textbook"``, ``"pillow"``: the input dtype (integer
+      levels over the dtype's whole range; float values in [0, 1]).
+    - ``"skimage"``: what scikit-image returns: float32 for float16/float32
+      input, float64 otherwise.
+    """
+    if method in _NATIVE_OUTPUT_METHODS:
+        return dtype
+    if dtype in (np.float16, np.float32):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def levels_from_offsets(offsets: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Integer levels of ``dtype`` from float64 offsets above the dtype's minimum.
+
+    ``offsets`` are whole numbers in ``[0, max - min]`` as float64 (values just
+    past the top, which float64 rounding of 2**64 - 1 produces, are clipped to
+    the top level). Returns an array of ``dtype``.
+    """
+    info = np.iinfo(dtype)
+    span = int(info.max) - int(info.min)
+    if span < 2**53:
+        return (np.clip(offsets, 0, span).astype(np.int64) + int(info.min)).astype(dtype)
+    # 64-bit dtypes: float64(2**64 - 1) == 2**64, so the top is set exactly.
+    top = offsets >= float(span)
+    below = np.clip(offsets, 0, np.nextafter(float(span), 0)).astype(np.uint64)
+    below[top] = np.uint64(span)
+    shifted = below + np.uint64(int(info.min) % 2**64)  # wraps modulo 2**64
+    return shifted.view(np.int64) if dtype == np.int64 else shifted

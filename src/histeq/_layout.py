@@ -1,0 +1,111 @@
+"""From N-D images to the 1-D pixel lines that kernels read and write.
+
+Counting and LUT mapping do not care about pixel order, only that an input
+pixel and its output land at the same position. So each channel plane is
+walked in the order of its strides, which is a zero-copy 1-D view for C- and
+Fortran-ordered arrays, interleaved channels and most slices. Only planes that
+are not one evenly strided line (negative strides, gaps between rows) are
+copied, one channel at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._dtypes import compute_dtype
+
+
+def channel_planes(array: np.ndarray, channel_axis: int | None) -> list[np.ndarray]:
+    """Views of each channel (the whole array when ``channel_axis`` is None)."""
+    if channel_axis is None:
+        return [array]
+    moved = np.moveaxis(array, channel_axis, 0)
+    return [moved[c] for c in range(moved.shape[0])]
+
+
+def _stride_order(array: np.ndarray) -> tuple[int, ...]:
+    # Axes from the largest to the smallest stride: the order in memory.
+    return tuple(sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis])))
+
+
+def _line_view(array: np.ndarray) -> np.ndarray | None:
+    """A 1-D view of a C-ordered walk over ``array``, or None if there is none."""
+    if array.ndim <= 1:
+        return array.reshape(-1)
+    axes = [axis for axis in range(array.ndim) if array.shape[axis] != 1]
+    if not axes:
+        return array.reshape(-1)
+    for outer, inner in zip(axes, axes[1:]):
+        if array.strides[outer] != array.strides[inner] * array.shape[inner]:
+            return None
+    step = array.strides[axes[-1]]
+    return np.lib.stride_tricks.as_strided(
+        array, shape=(array.size,), strides=(step,), writeable=array.flags.writeable
+    )
+
+
+def pixel_line(plane: np.ndarray, order: tuple[int, ...] | None = None) -> np.ndarray:
+    """All pixels of ``plane`` as a 1-D array in the kernels' dtype.
+
+    Walks in memory order (or in ``order``, a permutation of the axes); a view
+    when possible, else one copy of the plane.
+    """
+    walked = plane.transpose(order or _stride_order(plane))
+    line = _line_view(walked)
+    if line is None:
+        line = walked.reshape(-1)
+    return line.astype(compute_dtype(plane.dtype), copy=False)
+
+
+@dataclass
+class LinePair:
+    """An input pixel line and the output line that receives its results."""
+
+    source: np.ndarray
+    mask: np.ndarray | None
+    target: np.ndarray
+    _plane: np.ndarray
+    _order: tuple[int, ...]
+    _buffered: bool
+
+    def finish(self) -> None:
+        """Copy a buffered target line back into the output plane."""
+        if self._buffered:
+            self._plane.transpose(self._order)[...] = self.target.reshape(
+                [self._plane.shape[a] for a in self._order]
+            )
+
+
+def source_lines(
+    image: np.ndarray, mask: np.ndarray | None, channel_axis: int | None
+) -> list[tuple[np.ndarray, np.ndarray | None, tuple[int, ...]]]:
+    """Per channel: the pixel line, its mask line (or None) and the walk order."""
+    planes = channel_planes(image, channel_axis)
+    masks = channel_planes(mask, channel_axis) if mask is not None else [None] * len(planes)
+    lines = []
+    for plane, plane_mask in zip(planes, masks):
+        order = _stride_order(plane)
+        mask_line = None if plane_mask is None else pixel_line(plane_mask, order)
+        lines.append((pixel_line(plane, order), mask_line, order))
+    return lines
+
+
+def line_pairs(
+    image: np.ndarray, mask: np.ndarray | None, out: np.ndarray, channel_axis: int | None
+) -> Iterator[LinePair]:
+    """Matching input/mask/output lines, one per channel.
+
+    The output line is a view into ``out`` when ``out`` can be walked in the same
+    order as the input; otherwise (or for float16 output, which kernels cannot
+    write) it is a buffer, copied back by :meth:`LinePair.finish`.
+    """
+    lines = source_lines(image, mask, channel_axis)
+    for (source, line_mask, order), dst in zip(lines, channel_planes(out, channel_axis)):
+        target = _line_view(dst.transpose(order))
+        buffered = target is None or target.dtype != compute_dtype(dst.dtype)
+        if buffered:
+            target = np.empty(source.size, compute_dtype(dst.dtype))
+        yield LinePair(source, line_mask, target, dst, order, buffered)

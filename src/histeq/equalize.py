@@ -1,0 +1,121 @@
+"""``histeq.equalize``: global histogram equalization."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._binning import choose_binning
+from ._dtypes import is_integer, output_dtype
+from ._layout import line_pairs
+from ._plans import METHODS, Interp, plan
+from ._validate import as_image, check_channel_axis, check_mask, check_method, check_nbins, check_out
+
+
+def equalize(
+    image: np.ndarray,
+    *,
+    method: str = "opencv",
+    nbins: int | None = None,
+    mask: np.ndarray | None = None,
+    channel_axis: int | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Equalize the histogram of an image.
+
+    Each pixel is mapped through the normalized cumulative histogram of the
+    image (of each channel, with ``channel_axis``). ``method`` picks the exact
+    formula; see the table in the README.
+
+    Parameters
+    ----------
+    image : ndarray, any shape, integer or float dtype
+        The image: 2-D, a 3-D volume, a batch, ... Not modified (unless it is
+        also ``out``).
+    method : {"opencv", "textbook", "skimage", "pillow"}
+        - ``"opencv"`` (default): ``round((cdf - cdf_min) * top / (N - cdf_min))``,
+          half to even, in float32 for 8-bit images; bit-identical to
+          ``cv2.equalizeHist`` for uint8. The lowest occupied level maps to the
+          dtype's minimum, the highest to its maximum.
+        - ``"textbook"``: Gonzalez & Woods, ``round(top * cdf / N)``; the lowest
+          level maps to ``top * h[v0] / N``, not to the minimum.
+        - ``"skimage"``: ``skimage.exposure.equalize_hist`` to the last bit,
+          float output (float32 for float16/32 input, else float64). Integer
+          images use one bin per level (``nbins`` is ignored, as there).
+        - ``"pillow"``: ``PIL.ImageOps.equalize`` (and torchvision), uint8 only.
+    nbins : int, optional
+        Number of equal-width bins: default 256 for floats; integers default
+        to one bin per level (see :func:`histeq.histogram`).
+    mask : ndarray of bool, optional
+        Only pixels where ``mask`` is True are counted; the mapping is applied
+        to every pixel (as Pillow and scikit-image do). Same shape as
+        ``image`` or, with ``channel_axis``, without the channel axis.
+    channel_axis : int, optional
+        Equalize each channel along this axis on its own, exactly as if it were
+        a separate image. Colour is never guessed from the shape.
+    out : ndarray, optional
+        Where to write the result: same shape, the result's dtype. May be
+        ``image`` itself for in-place equalization.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``image``. Dtype: the input's for ``"opencv"``,
+        ``"textbook"`` and ``"pillow"`` (integers over the dtype's full range,
+        floats in [0, 1]); float for ``"skimage"``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For unsupported dtypes (bool, complex, object, ...), 0-d or empty
+        images, an unknown method, ``"pillow"`` on non-uint8 images, bad
+        ``nbins``/``mask``/``channel_axis``/``out``, and images with +-inf.
+
+    Notes
+    -----
+    Defined edge cases, never a division by zero:
+
+    - A constant image (one occupied bin) and a mask that selects nothing
+      return the image unchanged for ``"opencv"`` and ``"pillow"`` (as OpenCV
+      and Pillow do). ``"textbook"`` maps a constant image to the top value
+      (1.0 for floats) and returns it unchanged for an empty mask.
+      ``"skimage"`` follows scikit-image (constant integers -> 1.0, constant
+      floats -> 0.5) and raises ValueError for an empty mask.
+    - Float images: NaN is not counted and stays NaN; +-inf raises ValueError.
+      Float bins span the finite min..max of the counted pixels and are
+      computed exactly as ``np.histogram`` does.
+    - Integers wider than 16 bits are counted one bin per level over their
+      occupied range when it spans at most 65536 levels, else in 65536 equal
+      bins (or ``nbins``); pixels in one bin share one output value.
+
+    Memory: the output, small histograms and LUTs. float16 images, planes that
+    are not one evenly strided line, and ``out`` arrays laid out differently
+    from ``image`` use one channel-sized buffer at a time.
+    """
+    image = as_image(image)
+    method = check_method(method, METHODS, image.dtype)
+    nbins = check_nbins(nbins)
+    axis = check_channel_axis(channel_axis, image.ndim)
+    mask = check_mask(mask, image.shape, axis)
+    result_dtype = output_dtype(image.dtype, method)
+    result = check_out(out, image.shape, result_dtype)
+    if result is None:
+        result = np.empty_like(image, dtype=result_dtype)
+    if method == "skimage" and is_integer(image.dtype):
+        nbins = None  # scikit-image counts integers one bin per level
+    for pair in line_pairs(image, mask, result, axis):
+        binning = choose_binning([(pair.source, pair.mask)], image.dtype, nbins, None)
+        mapping = plan(method, binning.count(pair.source, pair.mask), binning, result_dtype)
+        if mapping is None:
+            pair.target[...] = pair.source
+        elif isinstance(mapping, Interp):
+            _apply_interp(mapping, pair.source, pair.target)
+        else:
+            binning.apply(mapping, pair.source, pair.target)
+        pair.finish()
+    return result
+
+
+def _apply_interp(mapping: Interp, x: np.ndarray, out: np.ndarray) -> None:
+    from .backends import cpu
+
+    cpu.apply_interp(x, mapping.xp, mapping.fp, mapping.slopes, out, cpu.n_chunks(x.size))
