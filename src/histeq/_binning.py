@@ -126,7 +126,7 @@ class EqualBins:
         if np.any(edges[:-1] >= edges[1:]):
             raise ValueError(
                 f"nbins={nbins} is too many bins for the value range [{first}, {last}] "
-                f"in {bin_type}: bins would have zero width"
+                f"in {bin_type}: bins would have zero width (use a smaller nbins)"
             )
         if isinstance(first, (int, np.integer)) and isinstance(last, (int, np.integer)):
             # numpy subtracts integer edges in unsigned arithmetic: exact.

@@ -109,8 +109,8 @@ def equalize(
             pair.target[...] = pair.source
         elif isinstance(mapping, Interp):
             _apply_interp(mapping, pair.source, pair.target)
-        else:
-            binning.apply(mapping, pair.source, pair.target)
+        else:  # a LUT, widened from float16 to the line's float32 if needed
+            binning.apply(mapping.astype(pair.target.dtype, copy=False), pair.source, pair.target)
         pair.finish()
     return result
 

@@ -1,0 +1,34 @@
+"""Shared test fixtures: deterministic hypothesis and the images scikit-image ships."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "histeq",
+    derandomize=True,  # the same examples on every run: tests are deterministic
+    deadline=None,  # the first call of a dtype compiles a kernel
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("histeq")
+
+#: Images that ship with scikit-image's core package (no download needed).
+SKIMAGE_IMAGES = (
+    "camera", "moon", "coins", "page", "text", "brick", "grass", "gravel",
+    "astronaut", "chelsea", "coffee", "rocket", "retina",
+)
+
+
+def skimage_image(name: str) -> np.ndarray:
+    from skimage import data
+
+    return getattr(data, name)()
+
+
+@pytest.fixture(params=SKIMAGE_IMAGES)
+def real_image(request) -> np.ndarray:
+    """Each scikit-image sample image (uint8, grey or RGB)."""
+    return skimage_image(request.param)

@@ -1,0 +1,191 @@
+"""Each compatibility method against the real library it names.
+
+On the images scikit-image ships and on hypothesis-generated images: shapes,
+dtypes, narrow and full value ranges, ties, masks.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from PIL import Image, ImageOps
+from skimage import exposure
+
+import histeq
+
+# --- reference calls ---------------------------------------------------------
+
+
+def cv2_equalize(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return cv2.equalizeHist(image)
+    return np.stack([cv2.equalizeHist(np.ascontiguousarray(image[..., c])) for c in range(image.shape[-1])], axis=-1)
+
+
+def pil_equalize(image: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    pil_mask = None if mask is None else Image.fromarray(mask.astype(np.uint8) * 255)
+    return np.asarray(ImageOps.equalize(Image.fromarray(image), mask=pil_mask))
+
+
+def assert_same_floats(actual: np.ndarray, expected: np.ndarray) -> None:
+    """Identical dtype and values; at most 1 ulp apart where numpy's own
+    np.interp could round differently (in practice they are identical)."""
+    assert actual.dtype == expected.dtype
+    np.testing.assert_array_max_ulp(actual, expected, maxulp=1)
+
+
+# --- strategies --------------------------------------------------------------
+
+shapes_2d = hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=40)
+
+
+@st.composite
+def uint8_images(draw, shapes=shapes_2d):
+    """uint8 images with full, narrow or few-level (many ties) content."""
+    shape = draw(shapes)
+    low = draw(st.integers(0, 255))
+    high = draw(st.integers(low, min(255, low + draw(st.sampled_from([0, 1, 3, 20, 255])))))
+    return draw(hnp.arrays(np.uint8, shape, elements=st.integers(low, high)))
+
+
+@st.composite
+def masks_for(draw, shape):
+    return draw(hnp.arrays(np.bool_, shape))
+
+
+# --- OpenCV ------------------------------------------------------------------
+
+
+def test_opencv_on_real_images(real_image):
+    np.testing.assert_array_equal(
+        histeq.equalize(real_image, channel_axis=-1 if real_image.ndim == 3 else None),
+        cv2_equalize(real_image),
+    )
+
+
+@given(uint8_images())
+def test_opencv_on_random_uint8(image):
+    np.testing.assert_array_equal(histeq.equalize(image), cv2.equalizeHist(image))
+
+
+def test_opencv_large_image_matches():
+    # The size where kernels split the work over threads and pair the LUT.
+    rng = np.random.default_rng(7)
+    image = np.clip(rng.normal(90, 25, (1080, 1921)), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(histeq.equalize(image), cv2.equalizeHist(image))
+    np.testing.assert_array_equal(histeq.equalize(image[:, 1:]), cv2.equalizeHist(image[:, 1:]))
+
+
+# --- Pillow ------------------------------------------------------------------
+
+
+def test_pillow_on_real_images(real_image):
+    axis = -1 if real_image.ndim == 3 else None
+    np.testing.assert_array_equal(
+        histeq.equalize(real_image, method="pillow", channel_axis=axis), pil_equalize(real_image)
+    )
+
+
+@given(uint8_images(), st.data())
+def test_pillow_on_random_uint8_with_and_without_mask(image, data):
+    np.testing.assert_array_equal(histeq.equalize(image, method="pillow"), pil_equalize(image))
+    mask = data.draw(masks_for(image.shape))
+    np.testing.assert_array_equal(
+        histeq.equalize(image, method="pillow", mask=mask), pil_equalize(image, mask)
+    )
+
+
+def test_pillow_rgb_with_spatial_mask():
+    image = np.ascontiguousarray(pytest.importorskip("skimage.data").astronaut()[::4, ::4])
+    mask = np.zeros(image.shape[:2], bool)
+    mask[20:90, 30:100] = True
+    np.testing.assert_array_equal(
+        histeq.equalize(image, method="pillow", mask=mask, channel_axis=-1),
+        pil_equalize(image, mask),
+    )
+
+
+# --- scikit-image ------------------------------------------------------------
+
+
+def test_skimage_on_real_images(real_image):
+    assert_same_floats(histeq.equalize(real_image, method="skimage"), exposure.equalize_hist(real_image))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nbins", [2, 10, 256, 1000])
+def test_skimage_float_real_image(dtype, nbins):
+    from skimage import data
+
+    noise = np.random.default_rng(3).normal(0, 0.02, (512, 512))
+    image = (data.camera() / 255.0 + noise).astype(dtype)
+    assert_same_floats(
+        histeq.equalize(image, method="skimage", nbins=nbins), exposure.equalize_hist(image, nbins=nbins)
+    )
+
+
+@given(
+    st.sampled_from([np.uint8, np.uint16, np.int8, np.int16, np.int32, np.uint32, np.int64]),
+    hnp.array_shapes(min_dims=1, max_dims=3, max_side=12),
+    st.data(),
+)
+def test_skimage_on_random_integers(dtype, shape, data):
+    info = np.iinfo(dtype)
+    low = data.draw(st.integers(max(int(info.min), -(2**40)), min(int(info.max), 2**40)))
+    high = data.draw(st.integers(low, min(int(info.max), low + 5000)))
+    image = data.draw(hnp.arrays(dtype, shape, elements=st.integers(low, high)))
+    assert_same_floats(histeq.equalize(image, method="skimage"), exposure.equalize_hist(image))
+    mask = data.draw(masks_for(shape))
+    if mask.any():
+        assert_same_floats(
+            histeq.equalize(image, method="skimage", mask=mask), exposure.equalize_hist(image, mask=mask)
+        )
+
+
+@given(
+    st.sampled_from([np.float32, np.float64]),
+    hnp.array_shapes(min_dims=1, max_dims=3, max_side=12),
+    st.integers(1, 300),
+    st.data(),
+)
+def test_skimage_on_random_floats(dtype, shape, nbins, data):
+    scale = data.draw(st.sampled_from([2.0**-10, 1.0, 2.0**13]))
+    elements = st.floats(-scale, scale, width=np.dtype(dtype).itemsize * 8, allow_nan=False)
+    image = data.draw(hnp.arrays(dtype, shape, elements=elements))
+    try:
+        expected = exposure.equalize_hist(image, nbins=nbins)
+    except ValueError:  # numpy: too many bins for a tiny range; histeq says so too
+        with pytest.raises(ValueError, match="nbins"):
+            histeq.equalize(image, method="skimage", nbins=nbins)
+        return
+    assert_same_floats(histeq.equalize(image, method="skimage", nbins=nbins), expected)
+    mask = data.draw(masks_for(shape))
+    if mask.any():
+        assert_same_floats(
+            histeq.equalize(image, method="skimage", nbins=nbins, mask=mask),
+            exposure.equalize_hist(image, nbins=nbins, mask=mask),
+        )
+
+
+def test_skimage_constant_images():
+    assert_same_floats(
+        histeq.equalize(np.full((3, 4), 9, np.uint16), method="skimage"),
+        exposure.equalize_hist(np.full((3, 4), 9, np.uint16)),
+    )
+    assert_same_floats(
+        histeq.equalize(np.full((3, 4), 0.25, np.float32), method="skimage"),
+        exposure.equalize_hist(np.full((3, 4), 0.25, np.float32)),
+    )
+
+
+def test_skimage_rounds_to_opencv_on_camera():
+    # ALGORITHMS.md: on camera, round(255 * equalize_hist) equals cv2's output.
+    from skimage import data
+
+    camera = data.camera()
+    rounded = np.rint(255 * histeq.equalize(camera, method="skimage")).astype(np.uint8)
+    np.testing.assert_array_equal(rounded, cv2.equalizeHist(camera))
