@@ -14,8 +14,10 @@ Two kinds of binning cover every image:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -25,6 +27,12 @@ from ._dtypes import is_integer, is_small_integer
 MAX_LEVELS = 1 << 16
 #: Bins for float images when ``nbins`` is not given (scikit-image's default too).
 DEFAULT_FLOAT_BINS = 256
+#: Equal bins are looked up on a grid of this many cells (see ``EqualBins._grid``)
+#: when there are at most ``_GRID_MAX_BINS`` bins and ``_GRID_MIN_PIXELS`` pixels.
+_GRID_CELLS = 1 << 16
+_GRID_MAX_BINS = 4096
+_GRID_MIN_PIXELS = 1 << 18
+_NO_GRID = (0.0, 0.0, np.full(1, -1, np.int16))  # one cell, always undecided
 
 Line = tuple[np.ndarray, "np.ndarray | None"]
 
@@ -60,37 +68,28 @@ class LevelBins:
         """The levels themselves, as float64."""
         return np.arange(int(self.lo), int(self.hi) + 1, dtype=np.float64)
 
+    @property
+    def _lo(self) -> np.integer | None:
+        # Kernels skip range checks when ``lo`` is None.
+        return None if self.direct else self.lo
+
     def count(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         cpu = _cpu()
-        lo = None if self.direct else self.lo
-        return cpu.count_levels(x, mask, lo, self.hi, cpu.n_chunks(x.size))
+        if self.direct and mask is None and _contiguous_bytes(x):
+            return cpu.count_bytes(x)
+        return cpu.count_levels(x, mask, self._lo, self.hi)
 
     def apply(self, lut: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
         """``out[i] = lut[x[i] - lo]``, clamping values outside ``lo .. hi``."""
         cpu = _cpu()
-        if self.direct and lut.itemsize == 1 and x.size > 1 and _pairable(x, out):
-            pairs = x.size // 2
-            cpu.apply_pairs(
-                x[: 2 * pairs].view(np.uint16),
-                cpu.pair_lut(lut),
-                out[: 2 * pairs].view(np.uint16),
-                cpu.n_chunks(pairs),
-            )
-            if x.size % 2:
-                out[-1] = lut[x[-1]]
-            return
-        lo = None if self.direct else self.lo
-        cpu.apply_levels(x, lo, self.hi, lut, out, cpu.n_chunks(x.size))
+        if self.direct and lut.itemsize == 1 and _contiguous_bytes(x) and _contiguous_bytes(out):
+            cpu.apply_bytes(x, lut, out)
+        else:
+            cpu.apply_levels(x, self._lo, self.hi, lut, out)
 
 
-def _pairable(x: np.ndarray, out: np.ndarray) -> bool:
-    # Byte lines that can be read and written as aligned uint16 pairs.
-    return (
-        x.strides == (1,)
-        and out.strides == (1,)
-        and x.ctypes.data % 2 == 0
-        and out.ctypes.data % 2 == 0
-    )
+def _contiguous_bytes(line: np.ndarray) -> bool:
+    return line.itemsize == 1 and line.strides == (1,)
 
 
 @dataclass(frozen=True)
@@ -155,17 +154,44 @@ class EqualBins:
         """Bin midpoints as scikit-image computes them (in the edges' dtype)."""
         return (self.bin_edges[:-1] + self.bin_edges[1:]) / 2.0
 
-    def _args(self) -> tuple:
-        return (self.zero, self.first, self.last, self.denom, self.nbins_f, self.bin_edges)
+    def _spec(self, size: int) -> tuple:
+        # The kernels' arguments; lines of ``size`` pixels that repay building
+        # the grid get it.
+        grid = self._grid if size >= _GRID_MIN_PIXELS else _NO_GRID
+        return (self.zero, self.first, self.last, self.denom, self.nbins_f, self.bin_edges, *grid)
+
+    @cached_property
+    def _grid(self) -> tuple:
+        """``(offset, scale, cells)``: a grid of :data:`_GRID_CELLS` cells over
+        ``[first, last]`` whose ``cells[c]`` is the bin of every value in cell
+        ``c``, or -1 where a cell or its neighbours touch an edge (there the
+        kernels use numpy's arithmetic). Within a cell of an edge, rounding
+        decides, and numpy's estimate is then within one bin of the exact one;
+        elsewhere the bin is certain. Bins narrow enough for rounding to matter
+        get no grid."""
+        first, last, nbins = float(self.first), float(self.last), self.nbins
+        slack = 1024 * np.finfo(self.bin_edges.dtype).eps * max(abs(first), abs(last))
+        if nbins > _GRID_MAX_BINS or (last - first) / nbins <= slack:
+            return _NO_GRID
+        scale = _GRID_CELLS / (last - first)
+        bounds = first + np.arange(_GRID_CELLS + 1) / scale
+        edges = self.bin_edges.astype(np.float64)
+        bins = np.clip(np.searchsorted(edges, bounds, side="right") - 1, 0, nbins - 1)
+        inner = np.arange(1, _GRID_CELLS - 1)
+        certain = inner[bins[inner - 1] == bins[inner + 2]]
+        cells = np.full(_GRID_CELLS, -1, np.int16)  # small enough to stay in cache
+        cells[certain] = bins[certain]
+        kind = self.bin_edges.dtype.type  # the kernels compute cells in this dtype
+        return (kind(first), kind(scale), cells)
 
     def count(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         cpu = _cpu()
-        return cpu.count_bins(x, mask, *self._args(), cpu.n_chunks(x.size))
+        return cpu.count_equal(x, mask, *self._spec(x.size))
 
     def apply(self, lut: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
         """``out[i] = lut[bin(x[i])]``, clamping to the end bins; NaN stays NaN."""
         cpu = _cpu()
-        cpu.apply_bins(x, *self._args(), lut, out, cpu.n_chunks(x.size))
+        cpu.apply_equal(x, *self._spec(x.size), lut, out)
 
 
 Binning = LevelBins | EqualBins
@@ -202,36 +228,48 @@ def _integer_binning(lines, dtype, nbins, value_range):
 def _integer_extent(lines):
     # Occupied range over all lines, as numpy scalars (as ``a.min()`` gives).
     cpu = _cpu()
-    low = high = None
+    lows, highs = [], []
     for x, m in lines:
-        lo, hi, n = cpu.integer_range(x, m, cpu.n_chunks(x.size))
-        if n:
-            low = lo if low is None else min(low, lo)
-            high = hi if high is None else max(high, hi)
-    if low is None:
-        low = high = lines[0][0][0]
+        extent = (x.min(), x.max()) if m is None else cpu.masked_integer_range(x, m)
+        if extent is not None:
+            lows.append(extent[0])
+            highs.append(extent[1])
     kind = lines[0][0].dtype.type
-    return kind(low), kind(high)
+    if not lows:
+        return kind(lines[0][0][0]), kind(lines[0][0][0])
+    return kind(min(lows)), kind(max(highs))
+
+
+def _finite_range(x: np.ndarray, mask: np.ndarray | None) -> tuple[float, float, int]:
+    # (min, max) of the finite values where ``mask`` (None, None when there are
+    # none) and the number of +-inf anywhere in ``x``.
+    if mask is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN lines
+            low, high = np.nanmin(x), np.nanmax(x)
+        if np.isinf(low) or np.isinf(high):
+            return None, None, int(np.count_nonzero(np.isinf(x)))
+        return (None, None, 0) if np.isnan(low) else (low, high, 0)
+    return _cpu().masked_float_range(x, mask)
 
 
 def _float_binning(lines, nbins, value_range):
-    cpu = _cpu()
     kind = lines[0][0].dtype.type
-    low = high = None
+    lows, highs = [], []
     for x, m in lines:
-        lo, hi, n, infinite = cpu.float_range(x, m, cpu.n_chunks(x.size))
+        low, high, infinite = _finite_range(x, m)
         if infinite:
             raise ValueError(
                 f"image contains {infinite} infinite value(s); histogram equalization "
                 "needs finite values (NaN is allowed and ignored)"
             )
-        if n:
-            low = lo if low is None else min(low, lo)
-            high = hi if high is None else max(high, hi)
+        if low is not None:
+            lows.append(low)
+            highs.append(high)
     nbins = nbins or DEFAULT_FLOAT_BINS
     dtype = lines[0][0].dtype
     if value_range is not None:
         return EqualBins.between(*value_range, nbins, dtype)
-    if low is None:
+    if not lows:
         return EqualBins.between(0, 1, nbins, dtype)  # numpy's range for no values
-    return EqualBins.between(kind(low), kind(high), nbins, dtype)
+    return EqualBins.between(kind(min(lows)), kind(max(highs)), nbins, dtype)

@@ -118,4 +118,4 @@ def equalize(
 def _apply_interp(mapping: Interp, x: np.ndarray, out: np.ndarray) -> None:
     from .backends import cpu
 
-    cpu.apply_interp(x, mapping.xp, mapping.fp, mapping.slopes, out, cpu.n_chunks(x.size))
+    cpu.apply_interp(x, mapping.xp, mapping.fp, mapping.slopes, out)
