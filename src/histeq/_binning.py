@@ -1,7 +1,7 @@
 """How pixel values become histogram bins, and the kernels that count and map
 through those bins.
 
-Two kinds of binning cover every image:
+Three kinds of binning cover every image:
 
 - :class:`LevelBins`: one bin per integer level ``lo .. hi``. Used for 8- and
   16-bit integers (the dtype's whole range) and for wider integers whose
@@ -10,6 +10,12 @@ Two kinds of binning cover every image:
   to ``np.histogram(values, bins=nbins, range=(first, last))``. Used for floats
   (default 256 bins) and for integers when ``nbins`` is given or their range is
   wider than :data:`MAX_LEVELS` levels (default :data:`MAX_LEVELS` bins).
+- :class:`HalfBins`: float16 images, read as their 65536 bit patterns: counted
+  per pattern, then gathered into :class:`EqualBins` by numpy's own float16
+  arithmetic, and mapped through a 65536-entry table per pattern.
+
+Each binning counts a pixel line and applies a mapping to it: a LUT (one
+output value per bin) or an :class:`Interp`.
 """
 
 from __future__ import annotations
@@ -35,6 +41,26 @@ _GRID_MIN_PIXELS = 1 << 18
 _NO_GRID = (0.0, 0.0, np.full(1, -1, np.int16))  # one cell, always undecided
 
 Line = tuple[np.ndarray, "np.ndarray | None"]
+
+
+@dataclass(frozen=True)
+class Interp:
+    """``np.interp(value, xp, fp)`` per pixel, with numpy's precomputed slopes."""
+
+    xp: np.ndarray
+    fp: np.ndarray
+    slopes: np.ndarray
+
+    @classmethod
+    def through(cls, xp: np.ndarray, fp: np.ndarray) -> "Interp":
+        xp = xp.astype(np.float64)
+        fp = fp.astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slopes = (fp[1:] - fp[:-1]) / (xp[1:] - xp[:-1])
+        return cls(xp, fp, slopes)
+
+
+Mapping = "np.ndarray | Interp"
 
 
 def _cpu():
@@ -80,7 +106,8 @@ class LevelBins:
         return cpu.count_levels(x, mask, self._lo, self.hi)
 
     def apply(self, lut: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
-        """``out[i] = lut[x[i] - lo]``, clamping values outside ``lo .. hi``."""
+        """``out[i] = lut[x[i] - lo]``, clamping values outside ``lo .. hi``
+        (integer plans always give a LUT)."""
         cpu = _cpu()
         if self.direct and lut.itemsize == 1 and _contiguous_bytes(x) and _contiguous_bytes(out):
             cpu.apply_bytes(x, lut, out)
@@ -188,13 +215,91 @@ class EqualBins:
         cpu = _cpu()
         return cpu.count_equal(x, mask, *self._spec(x.size))
 
-    def apply(self, lut: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
-        """``out[i] = lut[bin(x[i])]``, clamping to the end bins; NaN stays NaN."""
+    def apply(self, mapping: Mapping, x: np.ndarray, out: np.ndarray) -> None:
+        """``out[i] = lut[bin(x[i])]``, clamping to the end bins, or the
+        interpolation of ``x[i]``; NaN stays NaN."""
         cpu = _cpu()
-        cpu.apply_equal(x, *self._spec(x.size), lut, out)
+        if isinstance(mapping, Interp):
+            cpu.apply_interp(x, mapping.xp, mapping.fp, mapping.slopes, out)
+        else:
+            cpu.apply_equal(x, *self._spec(x.size), mapping, out)
+
+    def bin_of(self, values: np.ndarray) -> np.ndarray:
+        """The bin of each of ``values`` (of the image dtype), computed with
+        numpy's own arithmetic as ``np.histogram`` does: -1 below the range,
+        ``nbins`` above it, -2 for NaN."""
+        nbins = self.nbins
+        typed = values.astype(self.bin_edges.dtype)
+        inside = (typed >= self.first) & (typed <= self.last)
+        safe = np.where(inside, typed, self.first)
+        idx = (((safe - self.first) / self.denom) * self.nbins_f).astype(np.intp)
+        idx[idx == nbins] -= 1
+        idx[safe < self.bin_edges[idx]] -= 1
+        idx[(safe >= self.bin_edges[idx + 1]) & (idx != nbins - 1)] += 1
+        idx[typed < self.first] = -1
+        idx[typed > self.last] = nbins
+        idx[np.isnan(typed)] = -2
+        return idx
 
 
-Binning = LevelBins | EqualBins
+def _half_values() -> np.ndarray:
+    # Every float16, indexed by its bit pattern.
+    return np.arange(1 << 16, dtype=np.uint16).view(np.float16)
+
+
+@dataclass(frozen=True)
+class HalfBins:
+    """float16 pixels, read as uint16 bit patterns, in numpy-exact equal bins.
+
+    Counting is one uint16 histogram of the patterns; each occupied pattern's
+    bin comes from :meth:`EqualBins.bin_of` (numpy's float16 arithmetic), and
+    mapping is one 65536-entry table lookup per pixel. No float copy of the
+    image is made.
+    """
+
+    bins: EqualBins
+
+    @property
+    def nbins(self) -> int:
+        return self.bins.nbins
+
+    def edges(self) -> np.ndarray:
+        return self.bins.edges()
+
+    def centres(self) -> np.ndarray:
+        return self.bins.centres()
+
+    @cached_property
+    def _pattern_bins(self) -> np.ndarray:
+        return self.bins.bin_of(_half_values())
+
+    def count(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        patterns = _cpu().count_levels(x, mask, None, np.uint16(0xFFFF))
+        bins = self._pattern_bins
+        inside = (bins >= 0) & (bins < self.nbins)
+        counts = np.zeros(self.nbins, np.int64)
+        np.add.at(counts, bins[inside], patterns[inside])
+        return counts
+
+    def apply(self, mapping: Mapping, x: np.ndarray, out: np.ndarray) -> None:
+        """Map every bit pattern once, then every pixel through that table;
+        ``out`` is float32 or a float16 output viewed as uint16."""
+        values = _half_values()
+        nan = np.isnan(values)
+        if isinstance(mapping, Interp):
+            table = np.interp(np.where(nan, 0, values).astype(np.float64), mapping.xp, mapping.fp)
+        else:
+            table = mapping[np.clip(self._pattern_bins, 0, self.nbins - 1)]
+        if out.dtype == np.uint16:  # float16 output: write bit patterns
+            table = table.astype(np.float16).view(np.uint16)
+            table[nan] = np.arange(1 << 16, dtype=np.uint16)[nan]  # NaN stays as it was
+        else:
+            table = table.astype(out.dtype)
+            table[nan] = np.nan
+        _cpu().apply_levels(x, None, np.uint16(0xFFFF), table, out)
+
+
+Binning = LevelBins | EqualBins | HalfBins
 
 
 def choose_binning(
@@ -211,6 +316,8 @@ def choose_binning(
     """
     if is_integer(dtype):
         return _integer_binning(lines, dtype, nbins, value_range)
+    if dtype == np.float16:
+        return _half_binning(lines, nbins, value_range)
     return _float_binning(lines, nbins, value_range)
 
 
@@ -253,23 +360,49 @@ def _finite_range(x: np.ndarray, mask: np.ndarray | None) -> tuple[float, float,
     return _cpu().masked_float_range(x, mask)
 
 
-def _float_binning(lines, nbins, value_range):
-    kind = lines[0][0].dtype.type
-    lows, highs = [], []
-    for x, m in lines:
-        low, high, infinite = _finite_range(x, m)
-        if infinite:
-            raise ValueError(
-                f"image contains {infinite} infinite value(s); histogram equalization "
-                "needs finite values (NaN is allowed and ignored)"
-            )
-        if low is not None:
-            lows.append(low)
-            highs.append(high)
+def _check_finite(infinite: int) -> None:
+    if infinite:
+        raise ValueError(
+            f"image contains {infinite} infinite value(s); histogram equalization "
+            "needs finite values (NaN is allowed and ignored)"
+        )
+
+
+def _equal_bins(lows, highs, nbins, value_range, dtype) -> EqualBins:
+    # Bins over value_range, else over the finite extent found (numpy's 0..1
+    # when there is none).
     nbins = nbins or DEFAULT_FLOAT_BINS
-    dtype = lines[0][0].dtype
     if value_range is not None:
         return EqualBins.between(*value_range, nbins, dtype)
     if not lows:
-        return EqualBins.between(0, 1, nbins, dtype)  # numpy's range for no values
-    return EqualBins.between(kind(min(lows)), kind(max(highs)), nbins, dtype)
+        return EqualBins.between(0, 1, nbins, dtype)
+    return EqualBins.between(dtype.type(min(lows)), dtype.type(max(highs)), nbins, dtype)
+
+
+def _float_binning(lines, nbins, value_range):
+    lows, highs = [], []
+    for x, m in lines:
+        low, high, infinite = _finite_range(x, m)
+        _check_finite(infinite)
+        if low is not None:
+            lows.append(low)
+            highs.append(high)
+    return _equal_bins(lows, highs, nbins, value_range, lines[0][0].dtype)
+
+
+def _half_binning(lines, nbins, value_range):
+    # Extents from pattern histograms: the whole line for +-inf, the masked
+    # pixels for the range.
+    cpu = _cpu()
+    values = _half_values()
+    finite = np.isfinite(values)
+    lows, highs = [], []
+    for x, m in lines:
+        everything = cpu.count_levels(x, None, None, np.uint16(0xFFFF))
+        _check_finite(int(everything[np.isinf(values)].sum()))
+        counted = everything if m is None else cpu.count_levels(x, m, None, np.uint16(0xFFFF))
+        occupied = values[(counted > 0) & finite]
+        if occupied.size:
+            lows.append(occupied.min())
+            highs.append(occupied.max())
+    return HalfBins(_equal_bins(lows, highs, nbins, value_range, np.dtype(np.float16)))

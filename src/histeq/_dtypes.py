@@ -19,10 +19,11 @@ def is_small_integer(dtype: np.dtype) -> bool:
     return is_integer(dtype) and dtype.itemsize <= 2
 
 
-def compute_dtype(dtype: np.dtype) -> np.dtype:
-    """The dtype kernels read and write for ``dtype``: float16 is widened to
-    float32 (kernels have no float16 arithmetic), everything else is itself."""
-    return np.dtype(np.float32) if dtype == np.float16 else dtype
+def kernel_view(line: np.ndarray) -> np.ndarray:
+    """``line`` as kernels read and write it: float16 as its uint16 bit patterns
+    (kernels have no float16 arithmetic; histeq maps the 65536 patterns through
+    a table instead), everything else as it is. A view, never a copy."""
+    return line.view(np.uint16) if line.dtype == np.float16 else line
 
 
 def output_dtype(dtype: np.dtype, method: str) -> np.dtype:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtypes import compute_dtype
+from ._dtypes import kernel_view
 
 
 def channel_planes(array: np.ndarray, channel_axis: int | None) -> list[np.ndarray]:
@@ -48,7 +48,7 @@ def _line_view(array: np.ndarray) -> np.ndarray | None:
 
 
 def pixel_line(plane: np.ndarray, order: tuple[int, ...] | None = None) -> np.ndarray:
-    """All pixels of ``plane`` as a 1-D array in the kernels' dtype.
+    """All pixels of ``plane`` as a 1-D array, as kernels read them.
 
     Walks in memory order (or in ``order``, a permutation of the axes); a view
     when possible, else one copy of the plane.
@@ -57,7 +57,7 @@ def pixel_line(plane: np.ndarray, order: tuple[int, ...] | None = None) -> np.nd
     line = _line_view(walked)
     if line is None:
         line = walked.reshape(-1)
-    return line.astype(compute_dtype(plane.dtype), copy=False)
+    return kernel_view(line)
 
 
 @dataclass
@@ -74,7 +74,8 @@ class LinePair:
     def finish(self) -> None:
         """Copy a buffered target line back into the output plane."""
         if self._buffered:
-            self._plane.transpose(self._order)[...] = self.target.reshape(
+            values = self.target.view(self._plane.dtype)  # undo kernel_view
+            self._plane.transpose(self._order)[...] = values.reshape(
                 [self._plane.shape[a] for a in self._order]
             )
 
@@ -99,13 +100,13 @@ def line_pairs(
     """Matching input/mask/output lines, one per channel.
 
     The output line is a view into ``out`` when ``out`` can be walked in the same
-    order as the input; otherwise (or for float16 output, which kernels cannot
-    write) it is a buffer, copied back by :meth:`LinePair.finish`.
+    order as the input; otherwise it is a buffer, copied back by
+    :meth:`LinePair.finish`.
     """
     lines = source_lines(image, mask, channel_axis)
     for (source, line_mask, order), dst in zip(lines, channel_planes(out, channel_axis)):
         target = _line_view(dst.transpose(order))
-        buffered = target is None or target.dtype != compute_dtype(dst.dtype)
+        buffered = target is None
         if buffered:
-            target = np.empty(source.size, compute_dtype(dst.dtype))
-        yield LinePair(source, line_mask, target, dst, order, buffered)
+            target = np.empty(source.size, dst.dtype)
+        yield LinePair(source, line_mask, kernel_view(target), dst, order, buffered)

@@ -9,32 +9,13 @@ Each returns a LUT (one output value per bin, in the output dtype), an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ._binning import Binning, LevelBins
+from ._binning import Binning, Interp, LevelBins
 from ._dtypes import is_integer, levels_from_offsets
 
 #: The public method names, in the order the docs list them.
 METHODS = ("opencv", "textbook", "skimage", "pillow")
-
-
-@dataclass(frozen=True)
-class Interp:
-    """``np.interp(value, xp, fp)`` per pixel, with numpy's precomputed slopes."""
-
-    xp: np.ndarray
-    fp: np.ndarray
-    slopes: np.ndarray
-
-    @classmethod
-    def through(cls, xp: np.ndarray, fp: np.ndarray) -> "Interp":
-        xp = xp.astype(np.float64)
-        fp = fp.astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            slopes = (fp[1:] - fp[:-1]) / (xp[1:] - xp[:-1])
-        return cls(xp, fp, slopes)
 
 
 Mapping = np.ndarray | Interp | None

@@ -7,7 +7,7 @@ import numpy as np
 from ._binning import choose_binning
 from ._dtypes import is_integer, output_dtype
 from ._layout import line_pairs
-from ._plans import METHODS, Interp, plan
+from ._plans import METHODS, plan
 from ._validate import as_image, check_channel_axis, check_mask, check_method, check_nbins, check_out
 
 
@@ -87,9 +87,10 @@ def equalize(
       occupied range when it spans at most 65536 levels, else in 65536 equal
       bins (or ``nbins``); pixels in one bin share one output value.
 
-    Memory: the output, small histograms and LUTs. float16 images, planes that
-    are not one evenly strided line, and ``out`` arrays laid out differently
-    from ``image`` use one channel-sized buffer at a time.
+    Memory: the output, plus histograms and LUTs of at most a few hundred KB
+    per thread; no float copy of the image. Planes that are not one evenly
+    strided line (e.g. negative strides) and ``out`` arrays laid out
+    differently from ``image`` use one channel-sized buffer at a time.
     """
     image = as_image(image)
     method = check_method(method, METHODS, image.dtype)
@@ -107,15 +108,8 @@ def equalize(
         mapping = plan(method, binning.count(pair.source, pair.mask), binning, result_dtype)
         if mapping is None:
             pair.target[...] = pair.source
-        elif isinstance(mapping, Interp):
-            _apply_interp(mapping, pair.source, pair.target)
-        else:  # a LUT, widened from float16 to the line's float32 if needed
-            binning.apply(mapping.astype(pair.target.dtype, copy=False), pair.source, pair.target)
+        else:
+            binning.apply(mapping, pair.source, pair.target)
         pair.finish()
     return result
 
-
-def _apply_interp(mapping: Interp, x: np.ndarray, out: np.ndarray) -> None:
-    from .backends import cpu
-
-    cpu.apply_interp(x, mapping.xp, mapping.fp, mapping.slopes, out)

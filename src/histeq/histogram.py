@@ -68,8 +68,9 @@ def histogram(
     Notes
     -----
     NaN is never counted. Counts are int64, exact for images of any size.
-    Extra memory: the histograms (one per thread); float16 images and planes
-    that are not one evenly strided line are copied, one channel at a time.
+    Extra memory: the histograms (one per thread); planes that are not one
+    evenly strided line are copied, one channel at a time. float16 images are
+    binned with numpy's float16 arithmetic, as ``np.histogram`` does.
     """
     image = as_image(image)
     nbins = check_nbins(nbins)
