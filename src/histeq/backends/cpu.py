@@ -33,6 +33,9 @@ _jit = njit(cache=True, nogil=True)
 
 #: The bin code of values below the range (above the range is ``nbins``).
 _BELOW = -1
+#: Histograms up to this many bins are counted in four interleaved copies;
+#: larger ones in one (four would no longer fit in the core's caches).
+_SPREAD_MAX_BINS = 4096
 
 
 # --- bins -------------------------------------------------------------------
@@ -77,8 +80,9 @@ def _cell(v, offset, scale, ncells):
 # --- counting ---------------------------------------------------------------
 # Each chunk counts into four interleaved uint32 copies (so that runs of equal
 # pixels do not wait on one counter; the inner ``range(4)`` unrolls) plus a last
-# column for what is not counted. Helpers take scalars only: passing arrays to
-# a compiled helper costs reference counting on every pixel.
+# column for what is not counted. Compiled helpers take scalars only: passing
+# arrays to one costs reference counting on every pixel; per-pixel code that
+# needs arrays is an inner function, which numba inlines.
 
 
 @_jit
@@ -93,18 +97,22 @@ def _fold(h, nbins):
 @_jit
 def _count_levels(x, mask, lo, hi, start, stop):
     nbins = np.intp(hi) + 1 if lo is None else np.intp(hi - lo) + 1
-    h = np.zeros((4, nbins + 1), np.uint32)
-    for base in range(start, stop, 4):
+    spread = 3 if nbins <= _SPREAD_MAX_BINS else 0  # copies - 1
+    h = np.zeros((spread + 1, nbins + 1), np.uint32)
+
+    def bin_of(i):
+        if mask is not None:
+            if not mask[i]:
+                return nbins
+        b = _level_bin(x[i], lo, hi, nbins)
+        return nbins if b < 0 else b
+
+    full = start + (stop - start) // 4 * 4
+    for i in range(start, full, 4):
         for way in range(4):
-            i = base + way
-            if i < stop:
-                b = _level_bin(x[i], lo, hi, nbins)
-                if b < 0:
-                    b = nbins
-                if mask is not None:
-                    if not mask[i]:
-                        b = nbins
-                h[way, np.uintp(b)] += 1
+            h[way & spread, np.uintp(bin_of(i + way))] += 1
+    for i in range(full, stop):
+        h[0, np.uintp(bin_of(i))] += 1
     return _fold(h, nbins)
 
 
