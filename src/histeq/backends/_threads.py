@@ -51,19 +51,23 @@ def set_num_threads(threads: int) -> None:
         _pool = None
 
 
-def n_chunks(n: int) -> int:
-    """How many chunks a line of ``n`` pixels is split into: one per thread for
-    large lines, and never more than :data:`MAX_CHUNK` pixels a chunk."""
-    return max(1, min(_threads, n // MIN_CHUNK), -(-n // MAX_CHUNK))
+def n_chunks(n: int, grain: int = 1) -> int:
+    """How many chunks ``n`` items of ``grain`` pixels each are split into: one
+    per thread for large lines, never more than :data:`MAX_CHUNK` pixels a
+    chunk."""
+    pixels = n * grain
+    return max(1, min(_threads, pixels // MIN_CHUNK), -(-pixels // MAX_CHUNK))
 
 
-def run_chunks(kernel: Callable[..., Any], n: int, *args: Any) -> list[Any]:
+def run_chunks(kernel: Callable[..., Any], n: int, *args: Any, grain: int = 1) -> list[Any]:
     """``[kernel(*args, start, stop) for each chunk of range(n)]``, in parallel.
 
-    The calling thread runs the first chunk itself; the others go to the pool.
+    ``grain`` is how many pixels one of the ``n`` items holds (a kernel may
+    read several pixels per item). The calling thread runs the first chunk
+    itself; the others go to the pool.
     """
     global _pool
-    k = n_chunks(n)
+    k = n_chunks(n, grain)
     bounds = [(c * n // k, (c + 1) * n // k) for c in range(k)]
     if k == 1:
         return [kernel(*args, 0, n)]

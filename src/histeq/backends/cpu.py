@@ -184,7 +184,7 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
     head = min(-x.ctypes.data % 8, x.size)  # bytes before the first aligned word
     pairs = (x.size - head) // 16
     body = x[head : head + 16 * pairs].view(np.uint64)
-    counts = sum(run_chunks(_count_bytes, pairs, body)) if pairs else np.zeros(256, np.int64)
+    counts = sum(run_chunks(_count_bytes, pairs, body, grain=16)) if pairs else np.zeros(256, np.int64)
     for rest in (x[:head], x[head + 16 * pairs :]):
         if rest.size:
             counts += _count_levels(rest, None, None, np.uint8(255), 0, rest.size)
@@ -285,7 +285,9 @@ def apply_bytes(x: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
         lut2 = ((wide[:, None] << 8) | wide[None, :]).ravel()
     else:
         lut2 = ((wide[None, :] << 8) | wide[:, None]).ravel()
-    run_chunks(_apply_pairs, pairs, x[: 2 * pairs].view(np.uint16), lut2, out[: 2 * pairs].view(np.uint16))
+    run_chunks(
+        _apply_pairs, pairs, x[: 2 * pairs].view(np.uint16), lut2, out[: 2 * pairs].view(np.uint16), grain=2
+    )
     if x.size % 2:
         out[-1] = lut[x[-1]]
 
