@@ -33,7 +33,7 @@ def _stride_order(array: np.ndarray) -> tuple[int, ...]:
 
 def _line_view(array: np.ndarray) -> np.ndarray | None:
     """A 1-D view of a C-ordered walk over ``array``, or None if there is none."""
-    if array.ndim <= 1:
+    if array.ndim <= 1 or array.flags.c_contiguous:
         return array.reshape(-1)
     axes = [axis for axis in range(array.ndim) if array.shape[axis] != 1]
     if not axes:
