@@ -82,7 +82,9 @@ def _cell(v, offset, scale, ncells):
 # pixels do not wait on one counter; the inner ``range(4)`` unrolls) plus a last
 # column for what is not counted. Compiled helpers take scalars only: passing
 # arrays to one costs reference counting on every pixel; per-pixel code that
-# needs arrays is an inner function, which numba inlines.
+# needs arrays is an inner function, which numba inlines. Loops run over a
+# slice from index 0, so that indices are provably non-negative and numba's
+# negative-index handling drops out of the loop.
 
 
 @_jit
@@ -100,18 +102,20 @@ def _count_levels(x, mask, lo, hi, start, stop):
     spread = 3 if nbins <= _SPREAD_MAX_BINS else 0  # copies - 1
     h = np.zeros((spread + 1, nbins + 1), np.uint32)
 
+    line = x[start:stop]
+
     def bin_of(i):
         if mask is not None:
-            if not mask[i]:
+            if not mask[start + i]:
                 return nbins
-        b = _level_bin(x[i], lo, hi, nbins)
+        b = _level_bin(line[i], lo, hi, nbins)
         return nbins if b < 0 else b
 
-    full = start + (stop - start) // 4 * 4
-    for i in range(start, full, 4):
+    full = line.size // 4 * 4
+    for i in range(0, full, 4):
         for way in range(4):
             h[way & spread, np.uintp(bin_of(i + way))] += 1
-    for i in range(full, stop):
+    for i in range(full, line.size):
         h[0, np.uintp(bin_of(i))] += 1
     return _fold(h, nbins)
 
@@ -130,11 +134,13 @@ def _count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scal
     nbins = edges.size - 1
     h = np.zeros((4, nbins + 1), np.uint32)
 
+    line = x[start:stop]
+
     def bin_of(i):
         if mask is not None:
-            if not mask[i]:
+            if not mask[start + i]:
                 return nbins
-        v = x[i] + zero
+        v = line[i] + zero
         if not first <= v <= last:  # also NaN
             return nbins
         b = np.intp(cells[_cell(v, offset, scale, cells.size)])
@@ -143,11 +149,11 @@ def _count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scal
             b = _equal_correct(v, b, edges[b], edges[b + 1], nbins)
         return b
 
-    full = start + (stop - start) // 4 * 4
-    for i in range(start, full, 4):
+    full = line.size // 4 * 4
+    for i in range(0, full, 4):
         for way in range(4):
             h[way, np.uintp(bin_of(i + way))] += 1
-    for i in range(full, stop):
+    for i in range(full, line.size):
         h[0, np.uintp(bin_of(i))] += 1
     return _fold(h, nbins)
 
@@ -170,9 +176,10 @@ def count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scale
 @_jit
 def _count_bytes(words, start, stop):
     h = np.zeros((16, 256), np.uint32)
-    for i in range(start, stop):
+    pairs = words[2 * start : 2 * stop]
+    for i in range(stop - start):
         for half in range(2):
-            w = words[2 * i + half]
+            w = pairs[2 * i + half]
             for j in range(8):
                 h[8 * half + j, (w >> np.uint64(8 * j)) & np.uint64(255)] += 1
     return _fold(h, 256)
@@ -196,12 +203,14 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
 
 @_jit
 def _masked_integer_range(x, mask, start, stop):
-    lo = x[start]
-    hi = x[start]
+    line = x[start:stop]
+    selected = mask[start:stop]
+    lo = line[0]
+    hi = line[0]
     m = 0
-    for i in range(start, stop):
-        if mask[i]:
-            v = x[i]
+    for i in range(line.size):
+        if selected[i]:
+            v = line[i]
             if m == 0 or v < lo:
                 lo = v
             if m == 0 or v > hi:
@@ -224,11 +233,13 @@ def _masked_float_range(x, mask, start, stop):
     hi = -np.inf
     m = 0
     infinite = 0
-    for i in range(start, stop):
-        v = x[i]
+    line = x[start:stop]
+    selected = mask[start:stop]
+    for i in range(line.size):
+        v = line[i]
         if v - v != 0:  # NaN or +-inf
             infinite += v == v
-        elif mask[i]:
+        elif selected[i]:
             lo = min(lo, v)
             hi = max(hi, v)
             m += 1
@@ -252,8 +263,10 @@ def masked_float_range(x, mask) -> tuple:
 @_jit
 def _apply_levels(x, lo, hi, lut, out, start, stop):
     last = lut.size - 1
-    for i in range(start, stop):
-        out[i] = lut[min(max(_level_bin(x[i], lo, hi, lut.size), 0), last)]
+    line = x[start:stop]
+    target = out[start:stop]
+    for i in range(line.size):
+        target[i] = lut[np.uintp(min(max(_level_bin(line[i], lo, hi, lut.size), 0), last))]
 
 
 def apply_levels(x, lo, hi, lut, out) -> None:
@@ -264,8 +277,11 @@ def apply_levels(x, lo, hi, lut, out) -> None:
 
 @_jit
 def _apply_pairs(x2, lut2, out2, start, stop):
-    for i in range(start, stop):
-        out2[i] = lut2[x2[i]]
+    # Indices from 0 and unsigned table indices: no negative-index handling.
+    line = x2[start:stop]
+    target = out2[start:stop]
+    for i in range(line.size):
+        target[i] = lut2[line[i]]
 
 
 def apply_bytes(x: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
@@ -295,10 +311,12 @@ def apply_bytes(x: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
 @_jit
 def _apply_equal(x, zero, first, last, denom, nbins_f, edges, offset, scale, cells, lut, out, start, stop):
     nbins = lut.size
-    for i in range(start, stop):
-        v = x[i] + zero
+    line = x[start:stop]
+    target = out[start:stop]
+    for i in range(line.size):
+        v = line[i] + zero
         if v != v:
-            out[i] = x[i]
+            target[i] = line[i]
             continue
         if v <= first:
             b = 0
@@ -309,7 +327,7 @@ def _apply_equal(x, zero, first, last, denom, nbins_f, edges, offset, scale, cel
             if b < 0:
                 b = _equal_estimate(v, first, denom, nbins_f, nbins)
                 b = _equal_correct(v, b, edges[b], edges[b + 1], nbins)
-        out[i] = lut[np.uintp(b)]
+        target[i] = lut[np.uintp(b)]
 
 
 def apply_equal(x, zero, first, last, denom, nbins_f, edges, offset, scale, cells, lut, out) -> None:
@@ -324,14 +342,16 @@ def _apply_interp(x, xp, fp, slopes, out, start, stop):
     m = xp.size
     x0 = xp[0]
     inv_step = (m - 1) / (xp[m - 1] - x0) if m > 1 else 0.0
-    for i in range(start, stop):
-        v = np.float64(x[i])
+    line = x[start:stop]
+    target = out[start:stop]
+    for i in range(line.size):
+        v = np.float64(line[i])
         if v != v:
-            out[i] = v
+            target[i] = v
         elif v < x0:
-            out[i] = fp[0]
+            target[i] = fp[0]
         elif v >= xp[m - 1]:
-            out[i] = fp[m - 1]
+            target[i] = fp[m - 1]
         else:
             # Guess the interval from an even spacing, then correct it exactly.
             j = min(np.intp((v - x0) * inv_step), m - 2)
@@ -340,14 +360,14 @@ def _apply_interp(x, xp, fp, slopes, out, start, stop):
             while j < m - 2 and xp[j + 1] <= v:
                 j += 1
             if xp[j] == v:
-                out[i] = fp[j]
+                target[i] = fp[j]
                 continue
             r = slopes[j] * (v - xp[j]) + fp[j]
             if r != r:  # numpy retries from the right end, then falls back
                 r = slopes[j] * (v - xp[j + 1]) + fp[j + 1]
                 if r != r and fp[j] == fp[j + 1]:
                     r = fp[j]
-            out[i] = r
+            target[i] = r
 
 
 def apply_interp(x, xp, fp, slopes, out) -> None:
