@@ -108,7 +108,7 @@ def test_channel_axis_counts_each_channel_with_shared_edges():
 @pytest.mark.slow
 def test_counts_beyond_32_bits():
     # 2**32 + 5 pixels through a zero-stride view (no 4 GB allocation), on one
-    # thread: per-chunk counters must not wrap at 2**31 or 2**32.
+    # thread, so that one thread's counters pass 2**31 and 2**32.
     from histeq.backends import _threads
 
     n = 2**32 + 5

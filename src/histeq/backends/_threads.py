@@ -6,21 +6,26 @@ compile faster and optimize better, idle pool threads sleep instead of spinning
 (OpenMP's spinning threads slowed every other process and woke up late after
 a pause), and the thread count is histeq's own setting.
 
+Chunks are handed out dynamically: the calling thread and the pool's threads
+take the next chunk until none is left, so a thread that wakes up late (a
+sleeping core, a busy machine) costs little.
+
 The number of threads is ``HISTEQ_NUM_THREADS`` if set, else the number of CPUs
 this process may run on; :func:`set_num_threads` changes it at run time.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-#: Below this many pixels per thread a kernel runs in one chunk.
+#: Chunks hold at least this many pixels.
 MIN_CHUNK = 1 << 16
-#: Per-chunk counters are uint32: a chunk holds at most this many pixels.
-MAX_CHUNK = 1 << 31
+#: Lines are split into up to this many chunks per thread.
+CHUNKS_PER_THREAD = 2
 
 
 def _default_threads() -> int:
@@ -52,26 +57,52 @@ def set_num_threads(threads: int) -> None:
 
 
 def n_chunks(n: int, grain: int = 1) -> int:
-    """How many chunks ``n`` items of ``grain`` pixels each are split into: one
-    per thread for large lines, never more than :data:`MAX_CHUNK` pixels a
-    chunk."""
-    pixels = n * grain
-    return max(1, min(_threads, pixels // MIN_CHUNK), -(-pixels // MAX_CHUNK))
+    """How many chunks ``n`` items of ``grain`` pixels each are split into."""
+    return max(1, min(_threads * CHUNKS_PER_THREAD, n * grain // MIN_CHUNK))
 
 
-def run_chunks(kernel: Callable[..., Any], n: int, *args: Any, grain: int = 1) -> list[Any]:
-    """``[kernel(*args, start, stop) for each chunk of range(n)]``, in parallel.
+def run_chunks(
+    kernel: Callable[..., Any],
+    n: int,
+    *args: Any,
+    grain: int = 1,
+    accumulator: Callable[[], Any] | None = None,
+) -> list[Any]:
+    """Run ``kernel`` over chunks ``start, stop`` of ``range(n)`` on all threads.
 
-    ``grain`` is how many pixels one of the ``n`` items holds (a kernel may
-    read several pixels per item). The calling thread runs the first chunk
-    itself; the others go to the pool.
+    Without ``accumulator``: calls ``kernel(*args, start, stop)`` per chunk and
+    returns the results in chunk order. With it: every thread that takes a
+    chunk makes one ``accumulator()`` and calls ``kernel(*args, acc, start,
+    stop)`` for each of its chunks; returns the accumulators. ``grain`` is how
+    many pixels one of the ``n`` items holds.
     """
     global _pool
     k = n_chunks(n, grain)
     bounds = [(c * n // k, (c + 1) * n // k) for c in range(k)]
-    if k == 1:
-        return [kernel(*args, 0, n)]
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=max(1, _threads - 1), thread_name_prefix="histeq")
-    futures = [_pool.submit(kernel, *args, start, stop) for start, stop in bounds[1:]]
-    return [kernel(*args, *bounds[0])] + [future.result() for future in futures]
+    results: list[Any] = [None] * k
+    accumulators: list[Any] = []
+    tickets = itertools.count()  # next() is atomic under the GIL
+
+    def work() -> None:
+        acc = None
+        for chunk in iter(tickets.__next__, None):
+            if chunk >= k:
+                return
+            if accumulator is None:
+                results[chunk] = kernel(*args, *bounds[chunk])
+                continue
+            if acc is None:
+                acc = accumulator()
+                accumulators.append(acc)
+            kernel(*args, acc, *bounds[chunk])
+
+    helpers = min(_threads, k) - 1
+    if helpers:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="histeq")
+        futures = [_pool.submit(work) for _ in range(helpers)]
+    work()
+    if helpers:
+        for future in futures:
+            future.result()
+    return results if accumulator is None else accumulators

@@ -34,7 +34,7 @@ _jit = njit(cache=True, nogil=True)
 #: The bin code of values below the range (above the range is ``nbins``).
 _BELOW = -1
 #: Histograms up to this many bins are counted in four interleaved copies;
-#: larger ones in one (four would no longer fit in the core's caches).
+#: larger ones in one (four would no longer fit in a core's caches).
 _SPREAD_MAX_BINS = 4096
 
 
@@ -78,30 +78,33 @@ def _cell(v, offset, scale, ncells):
 
 
 # --- counting ---------------------------------------------------------------
-# Each chunk counts into four interleaved uint32 copies (so that runs of equal
-# pixels do not wait on one counter; the inner ``range(4)`` unrolls) plus a last
-# column for what is not counted. Compiled helpers take scalars only: passing
-# arrays to one costs reference counting on every pixel; per-pixel code that
-# needs arrays is an inner function, which numba inlines. Loops run over a
-# slice from index 0, so that indices are provably non-negative and numba's
-# negative-index handling drops out of the loop.
+# Each thread counts its chunks into its own int64 histogram ``h`` of shape
+# (copies, nbins + 1): small histograms get four interleaved copies (so that runs
+# of equal pixels do not wait on one counter; the inner ``range(4)`` unrolls),
+# and the last column collects what is not counted. Compiled helpers take
+# scalars only: passing arrays to one costs reference counting on every pixel;
+# per-pixel code that needs arrays is an inner function, which numba inlines.
+# Loops run over a slice from index 0, so that indices are provably
+# non-negative and numba's negative-index handling drops out of the loop.
+
+
+def _histogram(kernel, n, args, nbins, copies=4, grain=1) -> np.ndarray:
+    # Run a counting kernel over a line and sum the threads' histograms.
+    tables = run_chunks(
+        kernel, n, *args, grain=grain, accumulator=lambda: np.zeros((copies, nbins + 1), np.int64)
+    )
+    return sum(table.sum(axis=0) for table in tables)[:nbins]
+
+
+def _copies(nbins: int) -> int:
+    # Four copies while they fit in a core's caches, else one.
+    return 4 if nbins <= _SPREAD_MAX_BINS else 1
 
 
 @_jit
-def _fold(h, nbins):
-    counts = np.zeros(nbins, np.int64)
-    for w in range(h.shape[0]):
-        for b in range(nbins):
-            counts[b] += h[w, b]
-    return counts
-
-
-@_jit
-def _count_levels(x, mask, lo, hi, start, stop):
-    nbins = np.intp(hi) + 1 if lo is None else np.intp(hi - lo) + 1
-    spread = 3 if nbins <= _SPREAD_MAX_BINS else 0  # copies - 1
-    h = np.zeros((spread + 1, nbins + 1), np.uint32)
-
+def _count_levels(x, mask, lo, hi, h, start, stop):
+    nbins = h.shape[1] - 1
+    spread = h.shape[0] - 1  # 3 or 0: which copy each of four pixels goes to
     line = x[start:stop]
 
     def bin_of(i):
@@ -117,7 +120,6 @@ def _count_levels(x, mask, lo, hi, start, stop):
             h[way & spread, np.uintp(bin_of(i + way))] += 1
     for i in range(full, line.size):
         h[0, np.uintp(bin_of(i))] += 1
-    return _fold(h, nbins)
 
 
 def count_levels(x, mask, lo, hi) -> np.ndarray:
@@ -126,14 +128,13 @@ def count_levels(x, mask, lo, hi) -> np.ndarray:
     Values outside the range are not counted. Returns int64 counts of length
     ``hi - lo + 1``.
     """
-    return sum(run_chunks(_count_levels, x.size, x, mask, lo, hi))
+    nbins = int(hi) + 1 if lo is None else int(hi) - int(lo) + 1
+    return _histogram(_count_levels, x.size, (x, mask, lo, hi), nbins, _copies(nbins))
 
 
 @_jit
-def _count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scale, cells, start, stop):
+def _count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scale, cells, h, start, stop):
     nbins = edges.size - 1
-    h = np.zeros((4, nbins + 1), np.uint32)
-
     line = x[start:stop]
 
     def bin_of(i):
@@ -155,7 +156,6 @@ def _count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scal
             h[way, np.uintp(bin_of(i + way))] += 1
     for i in range(full, line.size):
         h[0, np.uintp(bin_of(i))] += 1
-    return _fold(h, nbins)
 
 
 def count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scale, cells) -> np.ndarray:
@@ -165,24 +165,22 @@ def count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scale
     ``last``, ``denom`` and ``nbins_f`` carry the dtypes numpy's own arithmetic
     uses. ``cells[c]`` is the bin of every value in cell
     ``int((v - offset) * scale)`` of a fine grid, or -1 where the cell is too
-    close to an edge and numpy's arithmetic decides (a single -1 cell: always). NaN
-    and values outside ``[first, last]`` are not counted. Returns int64 counts
-    of length ``edges.size - 1``.
+    close to an edge and numpy's arithmetic decides (a single -1 cell: always).
+    NaN and values outside ``[first, last]`` are not counted. Returns int64
+    counts of length ``edges.size - 1``.
     """
     args = (x, mask, zero, first, last, denom, nbins_f, edges, offset, scale, cells)
-    return sum(run_chunks(_count_equal, x.size, *args))
+    return _histogram(_count_equal, x.size, args, edges.size - 1)
 
 
 @_jit
-def _count_bytes(words, start, stop):
-    h = np.zeros((16, 256), np.uint32)
+def _count_bytes(words, h, start, stop):
     pairs = words[2 * start : 2 * stop]
     for i in range(stop - start):
         for half in range(2):
             w = pairs[2 * i + half]
             for j in range(8):
                 h[8 * half + j, (w >> np.uint64(8 * j)) & np.uint64(255)] += 1
-    return _fold(h, 256)
 
 
 def count_bytes(x: np.ndarray) -> np.ndarray:
@@ -191,10 +189,12 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
     head = min(-x.ctypes.data % 8, x.size)  # bytes before the first aligned word
     pairs = (x.size - head) // 16
     body = x[head : head + 16 * pairs].view(np.uint64)
-    counts = sum(run_chunks(_count_bytes, pairs, body, grain=16)) if pairs else np.zeros(256, np.int64)
+    counts = np.zeros(256, np.int64)
+    if pairs:
+        counts += _histogram(_count_bytes, pairs, (body,), 256, copies=16, grain=16)
     for rest in (x[:head], x[head + 16 * pairs :]):
         if rest.size:
-            counts += _count_levels(rest, None, None, np.uint8(255), 0, rest.size)
+            counts += count_levels(rest, None, None, np.uint8(255))
     return counts
 
 
