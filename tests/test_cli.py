@@ -1,0 +1,132 @@
+"""The ``histeq`` command, run for real in a subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import histeq
+from histeq import demo
+from histeq._plans import METHODS
+from histeq.demo_image import SIZE, demo_image
+from histeq.io import read_image, write_image
+
+
+def run(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "histeq", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
+
+
+@pytest.fixture
+def grey(tmp_path):
+    path = tmp_path / "grey.png"
+    write_image(path, demo_image()[::2, ::2])
+    return path
+
+
+def test_equalize_grey_matches_the_library_and_opencv(tmp_path, grey):
+    done = run("equalize", grey, "-o", tmp_path / "out.png")
+    assert done.returncode == 0, done.stderr
+    result = read_image(tmp_path / "out.png")
+    image = read_image(grey)
+    np.testing.assert_array_equal(result, histeq.equalize(image))
+    np.testing.assert_array_equal(result, cv2.equalizeHist(image))
+
+
+def test_methods_mask_and_skimage_rounding(tmp_path, grey):
+    image = read_image(grey)
+    mask = np.zeros(image.shape, np.uint8)
+    mask[10:100, 20:200] = 255
+    write_image(tmp_path / "mask.png", mask)
+    done = run("equalize", grey, "-o", tmp_path / "m.png", "--method", "pillow", "--mask", tmp_path / "mask.png")
+    assert done.returncode == 0, done.stderr
+    expected = histeq.equalize(image, method="pillow", mask=mask != 0)
+    np.testing.assert_array_equal(read_image(tmp_path / "m.png"), expected)
+    assert run("equalize", grey, "-o", tmp_path / "s.png", "--method", "skimage").returncode == 0
+    expected = np.rint(histeq.equalize(image, method="skimage") * 255).astype(np.uint8)
+    np.testing.assert_array_equal(read_image(tmp_path / "s.png"), expected)
+
+
+def test_rgb_per_channel_and_alpha_kept(tmp_path):
+    rgba = np.dstack([demo_image()[:64, :80], demo_image()[64:128, :80] // 2, demo_image()[:64, 80:160]])
+    rgba = np.dstack([rgba, np.full((64, 80), 77, np.uint8)])
+    write_image(tmp_path / "rgba.png", rgba)
+    assert run("equalize", tmp_path / "rgba.png", "-o", tmp_path / "out.png").returncode == 0
+    result = read_image(tmp_path / "out.png")
+    np.testing.assert_array_equal(result[..., :3], histeq.equalize(rgba[..., :3], channel_axis=-1))
+    np.testing.assert_array_equal(result[..., 3], 77)
+
+
+def test_sixteen_bit_tiff(tmp_path):
+    image = (demo_image().astype(np.uint16) * 200)[:100, :120]
+    write_image(tmp_path / "a.tif", image)
+    assert run("equalize", tmp_path / "a.tif", "-o", tmp_path / "b.tif").returncode == 0
+    np.testing.assert_array_equal(read_image(tmp_path / "b.tif"), histeq.equalize(image))
+
+
+def test_errors_are_one_line_without_traceback(tmp_path, grey):
+    cases = [
+        (("equalize", tmp_path / "missing.png", "-o", tmp_path / "x.png"), 1, "missing.png"),
+        (("equalize", grey, "-o", grey, "--force"), 1, "is the input"),
+        (("equalize", grey, "-o", tmp_path / "x.webpx"), 1, "suffix"),
+        (("equalize", grey, "-o", tmp_path / "x.png", "--method", "nope"), 2, "invalid choice"),
+        (("equalize", grey, "-o", tmp_path / "x.png", "--nbins", "0"), 1, "nbins"),
+    ]
+    for args, status, message in cases:
+        done = run(*args)
+        assert done.returncode == status, (args, done.stderr)
+        assert message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_existing_output_needs_force(tmp_path, grey):
+    out = tmp_path / "out.png"
+    out.write_bytes(b"precious")
+    done = run("equalize", grey, "-o", out)
+    assert done.returncode == 1 and "--force" in done.stderr
+    assert out.read_bytes() == b"precious"
+    assert run("equalize", grey, "-o", out, "--force").returncode == 0
+    assert read_image(out).shape == read_image(grey).shape
+
+
+def test_version_and_help():
+    done = run("--version")
+    assert done.returncode == 0 and histeq.__version__ in done.stdout
+    done = run("--help")
+    assert done.returncode == 0 and "equalize" in done.stdout and "demo" in done.stdout
+
+
+def test_demo_writes_every_method_and_a_comparison(tmp_path):
+    done = run("demo", "-o", tmp_path / "d")
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in (tmp_path / "d").iterdir())
+    assert names == sorted(["original.png", "comparison.png"] + [f"{m}.png" for m in METHODS])
+    np.testing.assert_array_equal(read_image(tmp_path / "d" / "original.png"), demo_image())
+    np.testing.assert_array_equal(read_image(tmp_path / "d" / "opencv.png"), cv2.equalizeHist(demo_image()))
+    with Image.open(tmp_path / "d" / "comparison.png") as figure:
+        panels = 5
+        assert figure.format == "PNG"
+        width = panels * SIZE + (panels - 1) * demo.GAP
+        height = demo.LABEL_HEIGHT + SIZE + demo.GAP + demo.HISTOGRAM_HEIGHT
+        assert figure.size == (width, height)
+    again = run("demo", "-o", tmp_path / "d")
+    assert again.returncode == 1 and "--force" in again.stderr
+    assert run("demo", "-o", tmp_path / "d", "--force").returncode == 0
+
+
+def test_demo_image_is_deterministic_and_low_contrast():
+    image = demo_image()
+    assert image.shape == (SIZE, SIZE) and image.dtype == np.uint8
+    np.testing.assert_array_equal(image, demo_image())
+    assert 40 <= np.unique(image).size and image.max() - image.min() < 100
+
+
+def test_import_stays_light():
+    code = "import histeq, sys; heavy = {'numba', 'PIL', 'tifffile'} & set(sys.modules); assert not heavy, heavy"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

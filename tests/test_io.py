@@ -1,0 +1,81 @@
+"""Reading and writing image files: round trips, errors, safe writes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from histeq.io import ImageReadError, read_image, write_image
+
+RNG = np.random.default_rng(11)
+
+
+@pytest.mark.parametrize(
+    ("name", "array"),
+    [
+        ("grey8.png", RNG.integers(0, 256, (20, 30), dtype=np.uint8)),
+        ("grey16.png", RNG.integers(0, 65536, (20, 30), dtype=np.uint16)),
+        ("rgb.png", RNG.integers(0, 256, (20, 30, 3), dtype=np.uint8)),
+        ("rgba.png", RNG.integers(0, 256, (20, 30, 4), dtype=np.uint8)),
+        ("grey16.tif", RNG.integers(0, 65536, (20, 30), dtype=np.uint16)),
+        ("rgb16.tif", RNG.integers(0, 65536, (20, 30, 3), dtype=np.uint16)),
+        ("float.tif", RNG.random((20, 30)).astype(np.float32)),
+        ("stack.tif", RNG.integers(0, 256, (4, 20, 30), dtype=np.uint8)),
+    ],
+)
+def test_lossless_round_trips(tmp_path, name, array):
+    path = tmp_path / name
+    write_image(path, array)
+    back = read_image(path)
+    assert back.dtype == array.dtype
+    np.testing.assert_array_equal(back, array)
+
+
+def test_jpeg_round_trip_is_close(tmp_path):
+    smooth = np.tile(np.linspace(40, 200, 64).astype(np.uint8), (48, 1))
+    write_image(tmp_path / "a.jpg", smooth)
+    back = read_image(tmp_path / "a.jpg")
+    assert back.shape == smooth.shape and back.dtype == np.uint8
+    assert np.abs(back.astype(int) - smooth).max() <= 4
+
+
+def test_missing_and_corrupt_files(tmp_path):
+    with pytest.raises(ImageReadError, match="missing.png"):
+        read_image(tmp_path / "missing.png")
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    with pytest.raises(ImageReadError, match="corrupt.png"):
+        read_image(corrupt)
+    truncated = tmp_path / "truncated.png"
+    write_image(tmp_path / "whole.png", RNG.integers(0, 256, (64, 64), dtype=np.uint8))
+    truncated.write_bytes((tmp_path / "whole.png").read_bytes()[:200])
+    with pytest.raises(ImageReadError, match="truncated.png"):
+        read_image(truncated)
+
+
+def test_refuses_to_overwrite_and_leaves_no_temporary_files(tmp_path):
+    image = RNG.integers(0, 256, (8, 8), dtype=np.uint8)
+    write_image(tmp_path / "a.png", image)
+    with pytest.raises(FileExistsError, match="--force"):
+        write_image(tmp_path / "a.png", image[::-1])
+    np.testing.assert_array_equal(read_image(tmp_path / "a.png"), image)
+    write_image(tmp_path / "a.png", image[::-1], overwrite=True)
+    np.testing.assert_array_equal(read_image(tmp_path / "a.png"), image[::-1])
+    with pytest.raises(ValueError, match="PNG"):
+        write_image(tmp_path / "b.png", image.astype(np.float64))
+    with pytest.raises(ValueError, match="suffix"):
+        write_image(tmp_path / "c.bmpx", image)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+
+
+def test_failed_encoding_removes_the_temporary_file(tmp_path, monkeypatch):
+    import histeq.io
+
+    def broken(target, array, file_format):
+        target.write_bytes(b"half an image")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(histeq.io, "_encode", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_image(tmp_path / "a.png", np.zeros((4, 4), np.uint8))
+    assert list(tmp_path.iterdir()) == []
