@@ -121,3 +121,14 @@ def test_counts_beyond_32_bits():
         _threads.set_num_threads(threads)
     assert counts.dtype == np.int64
     assert counts[200] == n and counts.sum() == n
+
+
+def test_integer_value_range_counts_only_inside():
+    image = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    counts, edges = histeq.histogram(image, value_range=(10, 20))
+    np.testing.assert_array_equal(counts, np.ones(11))
+    np.testing.assert_array_equal(edges, np.arange(10, 22))
+    counts, edges = histeq.histogram(image, value_range=(10, 20), nbins=2)
+    expected, expected_edges = np.histogram(image, bins=2, range=(10, 20))
+    np.testing.assert_array_equal(counts, expected)
+    np.testing.assert_array_equal(edges, expected_edges)

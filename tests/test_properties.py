@@ -197,3 +197,17 @@ def test_random_integers_monotone_and_counts(dtype, shape, method, data):
     assert all(a <= b for a, b in zip(sorted_out.tolist(), sorted_out[1:].tolist()))
     counts, _ = histeq.histogram(image)
     assert counts.sum() == image.size
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.uint32, np.float32])
+def test_nbins_groups_levels(dtype):
+    image = sample(dtype, (40, 50))
+    result = histeq.equalize(image, nbins=16)
+    assert np.unique(result).size <= 16
+    order = np.argsort(image, axis=None, kind="stable")
+    assert np.all(np.diff(result.ravel()[order].astype(np.float64)) >= 0)
+    # Pixels in one bin (np.histogram's bins over the occupied range) share one output.
+    _, edges = np.histogram(image, bins=16)
+    bins = np.clip(np.searchsorted(edges, image, side="right") - 1, 0, 15)
+    for b in np.unique(bins):
+        assert np.unique(result[bins == b]).size == 1

@@ -40,7 +40,10 @@ def equalize(
           level maps to ``top * h[v0] / N``, not to the minimum.
         - ``"skimage"``: ``skimage.exposure.equalize_hist`` to the last bit,
           float output (float32 for float16/32 input, else float64). Integer
-          images use one bin per level (``nbins`` is ignored, as there).
+          images use one bin per level (``nbins`` is ignored, as there); for
+          integers whose range spans more than 65536 levels (where
+          scikit-image builds a histogram of that many bins) histeq uses 65536
+          equal bins instead.
         - ``"pillow"``: ``PIL.ImageOps.equalize`` (and torchvision), uint8 only.
     nbins : int, optional
         Number of equal-width bins: default 256 for floats; integers default
