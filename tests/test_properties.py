@@ -211,3 +211,42 @@ def test_nbins_groups_levels(dtype):
     bins = np.clip(np.searchsorted(edges, image, side="right") - 1, 0, 15)
     for b in np.unique(bins):
         assert np.unique(result[bins == b]).size == 1
+
+
+def _opencv_float_reference(image, nbins, mask):
+    # The documented formula over np.histogram's bins, each pixel placed by its
+    # edges (np.digitize), out-of-range pixels clamped, NaN kept.
+    counted = np.isfinite(image) & mask
+    counts, edges = np.histogram(image[counted], bins=nbins)
+    first = counts[np.flatnonzero(counts)[0]]
+    lut = np.clip((np.cumsum(counts) - first) / (counts.sum() - first), 0, 1)
+    expected = lut[np.clip(np.digitize(image, edges[1:-1]), 0, nbins - 1)].astype(image.dtype)
+    expected[np.isnan(image)] = np.nan
+    return expected
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nbins", [7, 256, 5000])
+def test_large_float_images_match_the_formula(dtype, nbins):
+    # Large enough for the lookup grid and the per-pixel bin codes.
+    rng = np.random.default_rng(nbins)
+    image = (rng.normal(0.4, 0.1, (600, 500)) ** 3).astype(dtype)
+    image[rng.random(image.shape) < 0.01] = np.nan
+    mask = rng.random(image.shape) < 0.7
+    mask[:, :20] = False
+    image[:, :20] = 5.0  # outside the masked range: mapped to the top
+    result = histeq.equalize(image, nbins=nbins, mask=mask)
+    np.testing.assert_array_equal(result, _opencv_float_reference(image, nbins, mask))
+    counts, _ = histeq.histogram(image, nbins=nbins, mask=mask)
+    np.testing.assert_array_equal(counts, np.histogram(image[mask & np.isfinite(image)], bins=nbins)[0])
+
+
+def test_large_wide_integer_image_in_equal_bins():
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 2**32, (600, 500), dtype=np.uint64).astype(np.uint32)
+    counts, edges = np.histogram(image, bins=300)
+    first = counts[np.flatnonzero(counts)[0]]
+    top = float(np.iinfo(np.uint32).max)
+    lut = np.rint((np.cumsum(counts) - first) * (top / (image.size - first))).astype(np.uint32)
+    expected = lut[np.clip(np.digitize(image, edges[1:-1]), 0, 299)]
+    np.testing.assert_array_equal(histeq.equalize(image, nbins=300), expected)

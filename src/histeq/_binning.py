@@ -105,7 +105,10 @@ class LevelBins:
             return cpu.count_bytes(x)
         return cpu.count_levels(x, mask, self._lo, self.hi)
 
-    def apply(self, lut: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
+    def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, object]:
+        return self.count(x, mask), None
+
+    def apply(self, lut: np.ndarray, x: np.ndarray, out: np.ndarray, memo: object = None) -> None:
         """``out[i] = lut[x[i] - lo]``, clamping values outside ``lo .. hi``
         (integer plans always give a LUT)."""
         cpu = _cpu()
@@ -215,12 +218,27 @@ class EqualBins:
         cpu = _cpu()
         return cpu.count_equal(x, mask, *self._spec(x.size))
 
-    def apply(self, mapping: Mapping, x: np.ndarray, out: np.ndarray) -> None:
+    def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, object]:
+        """Counts, and for large lines each pixel's bin code (uint16, 2 bytes a
+        pixel), so that :meth:`apply` maps codes instead of binning again."""
+        if x.size < _GRID_MIN_PIXELS or self.nbins >= _cpu().NAN_CODE:
+            return self.count(x, mask), None
+        codes = np.empty(x.size, np.uint16)
+        return _cpu().count_equal(x, mask, *self._spec(x.size), codes), codes
+
+    def apply(self, mapping: Mapping, x: np.ndarray, out: np.ndarray, memo: object = None) -> None:
         """``out[i] = lut[bin(x[i])]``, clamping to the end bins, or the
-        interpolation of ``x[i]``; NaN stays NaN."""
+        interpolation of ``x[i]``; NaN stays NaN. ``memo``: the codes from
+        :meth:`count_for_lut`."""
         cpu = _cpu()
         if isinstance(mapping, Interp):
             cpu.apply_interp(x, mapping.xp, mapping.fp, mapping.slopes, out)
+        elif memo is not None:
+            table = np.zeros(cpu.NAN_CODE + 1, out.dtype)
+            table[: mapping.size] = mapping
+            if out.dtype.kind == "f":
+                table[cpu.NAN_CODE] = np.nan
+            cpu.apply_levels(memo, None, np.uint16(cpu.NAN_CODE), table, out)
         else:
             cpu.apply_equal(x, *self._spec(x.size), mapping, out)
 
@@ -281,7 +299,10 @@ class HalfBins:
         np.add.at(counts, bins[inside], patterns[inside])
         return counts
 
-    def apply(self, mapping: Mapping, x: np.ndarray, out: np.ndarray) -> None:
+    def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, object]:
+        return self.count(x, mask), None
+
+    def apply(self, mapping: Mapping, x: np.ndarray, out: np.ndarray, memo: object = None) -> None:
         """Map every bit pattern once, then every pixel through that table;
         ``out`` is float32 or a float16 output viewed as uint16."""
         values = _half_values()

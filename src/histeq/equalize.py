@@ -91,7 +91,9 @@ def equalize(
       bins (or ``nbins``); pixels in one bin share one output value.
 
     Memory: the output, plus histograms and LUTs of at most a few hundred KB
-    per thread; no float copy of the image. Planes that are not one evenly
+    per thread; no float copy of the image. Large float images (and integers
+    in equal bins) also keep a uint16 bin code per pixel (2 bytes a pixel, one
+    channel at a time) between counting and mapping. Planes that are not one evenly
     strided line (e.g. negative strides) and ``out`` arrays laid out
     differently from ``image`` use one channel-sized buffer at a time.
     """
@@ -108,11 +110,15 @@ def equalize(
         nbins = None  # scikit-image counts integers one bin per level
     for pair in line_pairs(image, mask, result, axis):
         binning = choose_binning([(pair.source, pair.mask)], image.dtype, nbins, None)
-        mapping = plan(method, binning.count(pair.source, pair.mask), binning, result_dtype)
+        if method == "skimage":  # maps float values, not bins
+            counts, memo = binning.count(pair.source, pair.mask), None
+        else:
+            counts, memo = binning.count_for_lut(pair.source, pair.mask)
+        mapping = plan(method, counts, binning, result_dtype)
         if mapping is None:
             pair.target[...] = pair.source
         else:
-            binning.apply(mapping, pair.source, pair.target)
+            binning.apply(mapping, pair.source, pair.target, memo)
         pair.finish()
     return result
 

@@ -33,6 +33,8 @@ _jit = njit(cache=True, nogil=True)
 
 #: The bin code of values below the range (above the range is ``nbins``).
 _BELOW = -1
+#: The code :func:`count_equal` gives NaN pixels.
+NAN_CODE = 0xFFFF
 #: Histograms up to this many bins are counted in four interleaved copies;
 #: larger ones in one (four would no longer fit in a core's caches).
 _SPREAD_MAX_BINS = 4096
@@ -133,32 +135,46 @@ def count_levels(x, mask, lo, hi) -> np.ndarray:
 
 
 @_jit
-def _count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scale, cells, h, start, stop):
+def _count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scale, cells, codes, h, start, stop):
     nbins = edges.size - 1
     line = x[start:stop]
+    if codes is not None:
+        coded = codes[start:stop]
 
     def bin_of(i):
-        if mask is not None:
-            if not mask[start + i]:
-                return nbins
+        # (bin to count, or nbins; the pixel's code: its bin clamped to the
+        # range, or NAN_CODE)
         v = line[i] + zero
-        if not first <= v <= last:  # also NaN
-            return nbins
+        if v != v:
+            return nbins, NAN_CODE
+        if v < first:
+            return nbins, 0
+        if v > last:
+            return nbins, nbins - 1
         b = np.intp(cells[_cell(v, offset, scale, cells.size)])
         if b < 0:
             b = _equal_estimate(v, first, denom, nbins_f, nbins)
             b = _equal_correct(v, b, edges[b], edges[b + 1], nbins)
-        return b
+        if mask is not None:
+            if not mask[start + i]:
+                return nbins, b
+        return b, b
 
     full = line.size // 4 * 4
     for i in range(0, full, 4):
         for way in range(4):
-            h[way, np.uintp(bin_of(i + way))] += 1
+            b, code = bin_of(i + way)
+            h[way, np.uintp(b)] += 1
+            if codes is not None:
+                coded[i + way] = code
     for i in range(full, line.size):
-        h[0, np.uintp(bin_of(i))] += 1
+        b, code = bin_of(i)
+        h[0, np.uintp(b)] += 1
+        if codes is not None:
+            coded[i] = code
 
 
-def count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scale, cells) -> np.ndarray:
+def count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scale, cells, codes=None) -> np.ndarray:
     """Histogram over equal bins, bit-identical to ``np.histogram``.
 
     Each value is converted to numpy's bin dtype by adding ``zero``; ``first``,
@@ -166,10 +182,12 @@ def count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scale
     uses. ``cells[c]`` is the bin of every value in cell
     ``int((v - offset) * scale)`` of a fine grid, or -1 where the cell is too
     close to an edge and numpy's arithmetic decides (a single -1 cell: always).
-    NaN and values outside ``[first, last]`` are not counted. Returns int64
-    counts of length ``edges.size - 1``.
+    NaN and values outside ``[first, last]`` are not counted. ``codes`` (a
+    uint16 array like ``x``, optional) receives each pixel's bin, clamped to
+    the range, or :data:`NAN_CODE`. Returns int64 counts of length
+    ``edges.size - 1``.
     """
-    args = (x, mask, zero, first, last, denom, nbins_f, edges, offset, scale, cells)
+    args = (x, mask, zero, first, last, denom, nbins_f, edges, offset, scale, cells, codes)
     return _histogram(_count_equal, x.size, args, edges.size - 1)
 
 
