@@ -221,7 +221,7 @@ class EqualBins:
     def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, object]:
         """Counts, and for large lines each pixel's bin code (uint16, 2 bytes a
         pixel), so that :meth:`apply` maps codes instead of binning again."""
-        if x.size < _GRID_MIN_PIXELS or self.nbins >= _cpu().NAN_CODE:
+        if x.size < _GRID_MIN_PIXELS or self.nbins > 0xFFFF:
             return self.count(x, mask), None
         codes = np.empty(x.size, np.uint16)
         return _cpu().count_equal(x, mask, *self._spec(x.size), codes), codes
@@ -233,12 +233,9 @@ class EqualBins:
         cpu = _cpu()
         if isinstance(mapping, Interp):
             cpu.apply_interp(x, mapping.xp, mapping.fp, mapping.slopes, out)
-        elif memo is not None:
-            table = np.zeros(cpu.NAN_CODE + 1, out.dtype)
-            table[: mapping.size] = mapping
-            if out.dtype.kind == "f":
-                table[cpu.NAN_CODE] = np.nan
-            cpu.apply_levels(memo, None, np.uint16(cpu.NAN_CODE), table, out)
+        elif memo is not None:  # codes: bins, and nbins for NaN
+            table = np.append(mapping, np.nan if out.dtype.kind == "f" else 0).astype(out.dtype)
+            cpu.apply_levels(memo, None, np.uint16(self.nbins), table, out)
         else:
             cpu.apply_equal(x, *self._spec(x.size), mapping, out)
 

@@ -33,8 +33,6 @@ _jit = njit(cache=True, nogil=True)
 
 #: The bin code of values below the range (above the range is ``nbins``).
 _BELOW = -1
-#: The code :func:`count_equal` gives NaN pixels.
-NAN_CODE = 0xFFFF
 #: Histograms up to this many bins are counted in four interleaved copies;
 #: larger ones in one (four would no longer fit in a core's caches).
 _SPREAD_MAX_BINS = 4096
@@ -143,10 +141,10 @@ def _count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scal
 
     def bin_of(i):
         # (bin to count, or nbins; the pixel's code: its bin clamped to the
-        # range, or NAN_CODE)
+        # range, or nbins for NaN)
         v = line[i] + zero
         if v != v:
-            return nbins, NAN_CODE
+            return nbins, nbins
         if v < first:
             return nbins, 0
         if v > last:
@@ -184,7 +182,7 @@ def count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scale
     close to an edge and numpy's arithmetic decides (a single -1 cell: always).
     NaN and values outside ``[first, last]`` are not counted. ``codes`` (a
     uint16 array like ``x``, optional) receives each pixel's bin, clamped to
-    the range, or :data:`NAN_CODE`. Returns int64 counts of length
+    the range, or ``nbins`` for NaN. Returns int64 counts of length
     ``edges.size - 1``.
     """
     args = (x, mask, zero, first, last, denom, nbins_f, edges, offset, scale, cells, codes)
