@@ -164,7 +164,7 @@ class EqualBins:
             denom = np.subtract(last, first, dtype=np.result_type(last, first))
         scale_type = np.result_type(bin_type, denom)
         return cls(
-            zero=bin_type.type(0),
+            zero=bin_type.type(-0.0),  # v + -0.0 == v exactly, for every v
             first=bin_type.type(first),
             last=bin_type.type(last),
             denom=denom,
@@ -209,7 +209,9 @@ class EqualBins:
         bins = np.clip(np.searchsorted(edges, bounds, side="right") - 1, 0, nbins - 1)
         inner = np.arange(1, _GRID_CELLS - 1)
         certain = inner[bins[inner - 1] == bins[inner + 2]]
-        cells = np.full(_GRID_CELLS, -1, np.int16)  # small enough to stay in cache
+        # int16: small enough to stay in cache. Two spare undecided cells past
+        # the end catch values that round to the last edge's cell.
+        cells = np.full(_GRID_CELLS + 2, -1, np.int16)
         cells[certain] = bins[certain]
         kind = self.bin_edges.dtype.type  # the kernels compute cells in this dtype
         return (kind(first), kind(scale), cells)

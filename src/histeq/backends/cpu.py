@@ -72,9 +72,10 @@ def _equal_correct(v, idx, low_edge, high_edge, nbins):
 
 
 @_jit
-def _cell(v, offset, scale, ncells):
-    # The cell of v in [first, last] on a fine grid of ``ncells`` cells.
-    return np.uintp(min(np.intp((v - offset) * scale), ncells - 1))
+def _cell(v, offset, scale):
+    # The cell of v in [first, last] on the lookup grid (whose table has spare
+    # undecided cells past the end, for rounding at the last edge).
+    return np.uintp(np.intp((v - offset) * scale))
 
 
 # --- counting ---------------------------------------------------------------
@@ -143,13 +144,11 @@ def _count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scal
         # (bin to count, or nbins; the pixel's code: its bin clamped to the
         # range, or nbins for NaN)
         v = line[i] + zero
-        if v != v:
-            return nbins, nbins
-        if v < first:
-            return nbins, 0
-        if v > last:
-            return nbins, nbins - 1
-        b = np.intp(cells[_cell(v, offset, scale, cells.size)])
+        if not first <= v <= last:
+            if v < first:
+                return nbins, 0
+            return nbins, nbins - 1 if v > last else nbins  # above, or NaN
+        b = np.intp(cells[_cell(v, offset, scale)])
         if b < 0:
             b = _equal_estimate(v, first, denom, nbins_f, nbins)
             b = _equal_correct(v, b, edges[b], edges[b + 1], nbins)
@@ -175,7 +174,8 @@ def _count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scal
 def count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scale, cells, codes=None) -> np.ndarray:
     """Histogram over equal bins, bit-identical to ``np.histogram``.
 
-    Each value is converted to numpy's bin dtype by adding ``zero``; ``first``,
+    Each value is converted to numpy's bin dtype by adding ``zero`` (-0.0:
+    exact, and free when the dtypes already agree); ``first``,
     ``last``, ``denom`` and ``nbins_f`` carry the dtypes numpy's own arithmetic
     uses. ``cells[c]`` is the bin of every value in cell
     ``int((v - offset) * scale)`` of a fine grid, or -1 where the cell is too
@@ -339,7 +339,7 @@ def _apply_equal(x, zero, first, last, denom, nbins_f, edges, offset, scale, cel
         elif v >= last:
             b = nbins - 1
         else:
-            b = np.intp(cells[_cell(v, offset, scale, cells.size)])
+            b = np.intp(cells[_cell(v, offset, scale)])
             if b < 0:
                 b = _equal_estimate(v, first, denom, nbins_f, nbins)
                 b = _equal_correct(v, b, edges[b], edges[b + 1], nbins)
