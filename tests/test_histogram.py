@@ -132,3 +132,18 @@ def test_integer_value_range_counts_only_inside():
     expected, expected_edges = np.histogram(image, bins=2, range=(10, 20))
     np.testing.assert_array_equal(counts, expected)
     np.testing.assert_array_equal(edges, expected_edges)
+
+
+@pytest.mark.parametrize("kind", ["smooth", "noise"])
+def test_uint8_fast_paths_match_bincount(kind):
+    # Smooth images are counted in pixel pairs, noise 8 pixels per word; both
+    # must handle odd lengths and odd start addresses.
+    rng = np.random.default_rng(2)
+    if kind == "smooth":
+        image = (np.add.outer(np.arange(301), np.arange(300)) // 5 % 256).astype(np.uint8)
+    else:
+        image = rng.integers(0, 256, (301, 300), dtype=np.uint8)
+    flat = image.ravel()
+    for line in (flat, flat[1:], flat[:-1], flat[3:-2]):
+        counts, _ = histeq.histogram(line)
+        np.testing.assert_array_equal(counts, np.bincount(line, minlength=256))
