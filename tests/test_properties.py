@@ -250,3 +250,16 @@ def test_large_wide_integer_image_in_equal_bins():
     lut = np.rint((np.cumsum(counts) - first) * (top / (image.size - first))).astype(np.uint32)
     expected = lut[np.clip(np.digitize(image, edges[1:-1]), 0, 299)]
     np.testing.assert_array_equal(histeq.equalize(image, nbins=300), expected)
+
+
+def test_concurrent_calls_from_several_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skimage import data
+
+    images = [data.camera(), data.moon(), np.ascontiguousarray(data.astronaut()[..., 1])] * 3
+    expected = [histeq.equalize(image) for image in images]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(histeq.equalize, images))
+    for result, reference in zip(results, expected):
+        np.testing.assert_array_equal(result, reference)

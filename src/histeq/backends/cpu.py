@@ -208,6 +208,17 @@ def _count_pairs(pairs, h, start, stop):
         h[line[i]] += 1
 
 
+def _count_pair_chunk(pairs, start, stop) -> np.ndarray:
+    # Byte counts of pairs start..stop, through this thread's pair table
+    # (counted and folded within one call, so no other call can touch it).
+    table = _thread_buffer("pair_counts", np.uint32)
+    table.fill(0)
+    _count_pairs(pairs, table, start, stop)
+    counts = np.zeros(256, np.int64)
+    _fold_pairs(table, counts)
+    return counts
+
+
 @_jit
 def _fold_pairs(table, counts):
     # Add a 65536-bin pair histogram to 256 byte counts: each pair holds both
@@ -243,22 +254,21 @@ def _distinct_pairs(pairs, blocks, length):
 #: most of the 32768).
 _PAIRS_SAMPLE_RUNS, _PAIRS_SAMPLE_RUN = 8, 4096
 _PAIRS_MAX_DISTINCT = 12288
-#: Pair counters are uint32 per thread: lines up to this size use them.
+#: Pair counters are uint32 per chunk: lines up to this size use them.
 _PAIRS_MAX_PIXELS = 1 << 32
 
 
-_thread_tables = threading.local()
+_thread_buffers = threading.local()
 
 
-def _pair_table() -> np.ndarray:
-    # A zeroed 65536-bin uint32 table, kept per thread: a fresh 256 KB array
+def _thread_buffer(name: str, dtype) -> np.ndarray:
+    # A 65536-entry array kept per thread and reused: a fresh 128-256 KB array
     # costs page faults on every call.
-    table = getattr(_thread_tables, "pairs", None)
-    if table is None:
-        table = _thread_tables.pairs = np.zeros(1 << 16, np.uint32)
-    else:
-        table.fill(0)
-    return table
+    buffer = getattr(_thread_buffers, name, None)
+    if buffer is None:
+        buffer = np.empty(1 << 16, dtype)
+        setattr(_thread_buffers, name, buffer)
+    return buffer
 
 
 def count_bytes(x: np.ndarray) -> np.ndarray:
@@ -275,10 +285,7 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
     if sample <= pairs and x.size < _PAIRS_MAX_PIXELS and x.ctypes.data % 2 == 0:
         codes = x[: 2 * pairs].view(np.uint16)
         if _distinct_pairs(codes, _PAIRS_SAMPLE_RUNS, _PAIRS_SAMPLE_RUN) <= _PAIRS_MAX_DISTINCT:
-            tables = run_chunks(_count_pairs, pairs, codes, grain=2, accumulator=_pair_table)
-            counts = np.zeros(256, np.int64)
-            for table in tables:
-                _fold_pairs(table, counts)
+            counts = sum(run_chunks(_count_pair_chunk, pairs, codes, grain=2))
             if x.size % 2:
                 counts[x[-1]] += 1
             return counts
@@ -372,6 +379,17 @@ def apply_levels(x, lo, hi, lut, out) -> None:
 
 
 @_jit
+def _fill_pair_lut(lut, lut2):
+    # The pair code of bytes (first, second) in memory is ``high * 256 + low``
+    # with (high, low) = (second, first) on little-endian machines and
+    # (first, second) on big-endian ones; either way the output pair is
+    # ``lut[high] << 8 | lut[low]``.
+    for high in range(256):
+        for low in range(256):
+            lut2[high * 256 + low] = (np.uint16(lut[high]) << np.uint16(8)) | np.uint16(lut[low])
+
+
+@_jit
 def _apply_pairs(x2, lut2, out2, start, stop):
     # Indices from 0 and unsigned table indices: no negative-index handling.
     line = x2[start:stop]
@@ -392,11 +410,8 @@ def apply_bytes(x: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
         apply_levels(x, None, np.uint8(255), lut, out)
         return
     pairs = x.size // 2
-    wide = lut.view(np.uint8).astype(np.uint16)
-    if np.little_endian:
-        lut2 = ((wide[:, None] << 8) | wide[None, :]).ravel()
-    else:
-        lut2 = ((wide[None, :] << 8) | wide[:, None]).ravel()
+    lut2 = _thread_buffer("pair_lut", np.uint16)
+    _fill_pair_lut(lut.view(np.uint8), lut2)
     run_chunks(
         _apply_pairs, pairs, x[: 2 * pairs].view(np.uint16), lut2, out[: 2 * pairs].view(np.uint16), grain=2
     )
