@@ -204,15 +204,17 @@ class EqualBins:
         if nbins > _GRID_MAX_BINS or (last - first) / nbins <= slack:
             return _NO_GRID
         scale = _GRID_CELLS / (last - first)
-        bounds = first + np.arange(_GRID_CELLS + 1) / scale
-        edges = self.bin_edges.astype(np.float64)
-        bins = np.clip(np.searchsorted(edges, bounds, side="right") - 1, 0, nbins - 1)
-        inner = np.arange(1, _GRID_CELLS - 1)
-        certain = inner[bins[inner - 1] == bins[inner + 2]]
+        # Edge k sits at cell position pos[k]; cell c is certain for bin k when
+        # cells c-1 .. c+1 all lie in it: pos[k] + 1 <= c <= pos[k+1] - 2.
+        pos = (self.bin_edges.astype(np.float64) - first) * scale
+        low = np.maximum(np.ceil(pos[:-1] + 1), 1).astype(np.intp)
+        high = np.minimum(np.floor(pos[1:] - 2), _GRID_CELLS - 2).astype(np.intp)
+        lengths = np.maximum(high - low + 1, 0)
+        starts = np.repeat(low - (np.cumsum(lengths) - lengths), lengths)
         # int16: small enough to stay in cache. Two spare undecided cells past
         # the end catch values that round to the last edge's cell.
         cells = np.full(_GRID_CELLS + 2, -1, np.int16)
-        cells[certain] = bins[certain]
+        cells[starts + np.arange(lengths.sum())] = np.repeat(np.arange(nbins, dtype=np.int16), lengths)
         kind = self.bin_edges.dtype.type  # the kernels compute cells in this dtype
         return (kind(first), kind(scale), cells)
 
