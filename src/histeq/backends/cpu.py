@@ -202,27 +202,14 @@ def _count_bytes(words, h, start, stop):
 
 
 @_jit
-def _count_pairs(pairs, h, start, stop):
+def _count_pairs(pairs, table, start, stop):
+    # Byte counts of pairs start..stop through ``table``, a zeroed
+    # 65536-bin pair histogram, folded to 256 bytes at the end: each pair
+    # holds both of its bytes (which byte is which does not matter for the sum).
     line = pairs[start:stop]
     for i in range(line.size):
-        h[line[i]] += 1
-
-
-def _count_pair_chunk(pairs, start, stop) -> np.ndarray:
-    # Byte counts of pairs start..stop, through this thread's pair table
-    # (counted and folded within one call, so no other call can touch it).
-    table = _thread_buffer("pair_counts", np.uint32)
-    table.fill(0)
-    _count_pairs(pairs, table, start, stop)
+        table[line[i]] += 1
     counts = np.zeros(256, np.int64)
-    _fold_pairs(table, counts)
-    return counts
-
-
-@_jit
-def _fold_pairs(table, counts):
-    # Add a 65536-bin pair histogram to 256 byte counts: each pair holds both
-    # of its bytes (which byte is which does not matter for the sum).
     for high in range(256):
         row = table[high * 256 : (high + 1) * 256]
         total = 0
@@ -230,6 +217,15 @@ def _fold_pairs(table, counts):
             total += row[low]
             counts[low] += row[low]
         counts[high] += total
+    return counts
+
+
+def _count_pair_chunk(pairs, start, stop) -> np.ndarray:
+    # Through this thread's pair table, counted and folded within one call, so
+    # no other call can touch it in between.
+    table = _thread_buffer("pair_counts", np.uint32)
+    table.fill(0)
+    return _count_pairs(pairs, table, start, stop)
 
 
 @_jit
