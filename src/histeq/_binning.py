@@ -60,7 +60,8 @@ class Interp:
         return cls(xp, fp, slopes)
 
 
-Mapping = "np.ndarray | Interp"
+#: What a plan maps bins through: a LUT (one output value per bin) or an Interp.
+Mapping = np.ndarray | Interp
 
 
 def _cpu():

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._binning import Binning, Interp, LevelBins
+from ._binning import Binning, Interp, LevelBins, Mapping
 from ._dtypes import is_integer, levels_from_offsets
 
 #: The public method names, in the order the docs list them.
 METHODS = ("opencv", "textbook", "skimage", "pillow")
 
 
-Mapping = np.ndarray | Interp | None
-
-
-def plan(method: str, counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping:
+def plan(method: str, counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
     """The mapping of ``method`` for int64 ``counts`` over ``binning``'s bins."""
     return _PLANS[method](counts, binning, out_dtype)
 
@@ -31,7 +28,7 @@ def _span(dtype: np.dtype) -> int:
     return int(info.max) - int(info.min)
 
 
-def _opencv(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping:
+def _opencv(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
     # lut = round_half_even((cdf - h[v0]) * top / (N - h[v0])), v0 the lowest
     # occupied bin; in float32 for 8-bit output (as cv2.equalizeHist), float64
     # for wider output so that every level is reachable.
@@ -54,7 +51,7 @@ def _opencv(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mappin
     return levels_from_offsets(offsets, out_dtype)
 
 
-def _textbook(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping:
+def _textbook(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
     # s_k = (L - 1) * cdf[k] / N (Gonzalez & Woods), rounded half to even.
     total = int(counts.sum())
     if total == 0:
@@ -65,7 +62,7 @@ def _textbook(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapp
     return levels_from_offsets(np.rint(cdf * float(_span(out_dtype)) / total), out_dtype)
 
 
-def _pillow(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping:
+def _pillow(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
     # PIL.ImageOps.equalize: step = (N - h[top]) // 255 and
     # lut[v] = (step // 2 + sum_{j<v} h[j]) // step, in integers.
     occupied = np.flatnonzero(counts)
@@ -78,7 +75,7 @@ def _pillow(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mappin
     return np.minimum((step // 2 + before) // step, 255).astype(out_dtype)
 
 
-def _skimage(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping:
+def _skimage(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
     # skimage.exposure.equalize_hist: cdf = cumsum(h) / N in float64, cast to
     # the output float type, then np.interp(value, bin_centres, cdf).
     occupied = np.flatnonzero(counts)
