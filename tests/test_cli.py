@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -130,3 +131,40 @@ def test_demo_image_is_deterministic_and_low_contrast():
 def test_import_stays_light():
     code = "import histeq, sys; heavy = {'numba', 'PIL', 'tifffile'} & set(sys.modules); assert not heavy, heavy"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_output_may_not_be_the_input_under_another_name_or_the_mask(tmp_path, grey):
+    link = tmp_path / "link.png"
+    os.link(grey, link)
+    done = run("equalize", grey, "-o", link, "--force")
+    assert done.returncode == 1 and "is the input" in done.stderr
+    mask = tmp_path / "mask.png"
+    write_image(mask, np.full(read_image(grey).shape, 255, np.uint8))
+    done = run("equalize", grey, "-o", mask, "--mask", mask, "--force")
+    assert done.returncode == 1 and "is the mask" in done.stderr
+
+
+def test_colour_mask_is_refused(tmp_path, grey):
+    image = read_image(grey)
+    write_image(tmp_path / "mask.png", np.zeros(image.shape + (3,), np.uint8))
+    done = run("equalize", grey, "-o", tmp_path / "out.png", "--mask", tmp_path / "mask.png")
+    assert done.returncode == 1 and "grey" in done.stderr and not (tmp_path / "out.png").exists()
+
+
+def test_skimage_result_spans_the_signed_range(tmp_path):
+    image = (demo_image().astype(np.int16) * 100 - 12000)[:64, :64]
+    write_image(tmp_path / "a.tif", image)
+    assert run("equalize", tmp_path / "a.tif", "-o", tmp_path / "b.tif", "--method", "skimage").returncode == 0
+    result = read_image(tmp_path / "b.tif")
+    assert result.dtype == np.int16 and result.max() == 32767
+    expected = -32768 + np.rint(histeq.equalize(image, method="skimage") * 65535)
+    np.testing.assert_array_equal(result, expected.astype(np.int16))
+
+
+def test_demo_refuses_a_dangling_link_in_the_way(tmp_path):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "comparison.png").symlink_to(tmp_path / "nowhere")
+    done = run("demo", "-o", folder)
+    assert done.returncode == 1 and "--force" in done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["comparison.png"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
+from ._dtypes import levels_from_offsets
 from ._plans import METHODS
 
 #: Colour layouts (the last axis of a 3-D image) and how many leading samples are colour.
@@ -29,8 +31,8 @@ def _parser() -> argparse.ArgumentParser:
         help="equalize one image file",
         description="Equalize an image file (PNG, TIFF, JPEG, ...) and write the result. "
         "Colour images are equalized per channel; an alpha channel is kept as it is. "
-        "The 'skimage' method's float result is written as round(value * max) in the "
-        "input's integer dtype (255 for 8-bit, 65535 for 16-bit).",
+        "The 'skimage' method's float result in [0, 1] is written in the input's integer "
+        "dtype as min + round(value * (max - min)) (round(value * 255) for 8-bit).",
     )
     equalize.add_argument("input", type=Path, help="the image to equalize")
     equalize.add_argument("-o", "--output", type=Path, required=True, help="where to write the result")
@@ -67,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"histeq: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # outputs are written whole or not at all
+        print("histeq: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 
@@ -74,16 +79,19 @@ def _equalize_file(args: argparse.Namespace) -> None:
     from .equalize import equalize
     from .io import read_image, write_image
 
-    if args.output.resolve() == args.input.resolve():
-        raise ValueError(f"output {str(args.output)!r} is the input file; write to another file")
-    if args.output.exists() and not args.force:
+    for name, source in (("input", args.input), ("mask", args.mask)):
+        if source is not None and _same_file(args.output, source):
+            raise ValueError(f"output {str(args.output)!r} is the {name} file; write to another file")
+    if os.path.lexists(args.output) and not args.force:
         raise FileExistsError(f"{str(args.output)!r} already exists; use --force to replace it")
     image = read_image(args.input)
     colour = image.ndim == 3 and image.shape[2] in _COLOUR_SAMPLES
     mask = None
     if args.mask is not None:
         mask = read_image(args.mask)
-        mask = (mask if mask.ndim == 2 else mask[..., 0]) != 0
+        if mask.ndim != 2:
+            raise ValueError(f"mask {str(args.mask)!r} must be a grey image; got shape {mask.shape}")
+        mask = mask != 0
         spatial = image.shape[:2] if colour else image.shape
         if mask.shape != spatial:
             raise ValueError(f"mask {str(args.mask)!r} is {mask.shape}; the image is {spatial}")
@@ -98,12 +106,22 @@ def _equalize_file(args: argparse.Namespace) -> None:
     print(f"{args.input} -> {args.output} ({args.method})")
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    # The same path, or another name (a hard or symbolic link) for the same file.
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return a.resolve() == b.resolve()
+
+
 def _to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    # Float results of the "skimage" method back to the input's integer levels.
+    # Float results of the "skimage" method in [0, 1] back to the input's
+    # integer levels over the dtype's whole range (min + round(x * span)).
     if values.dtype == dtype or dtype.kind == "f":
         return values
-    top = np.iinfo(dtype).max
-    return np.rint(np.clip(values, 0.0, 1.0) * top).astype(dtype)
+    info = np.iinfo(dtype)
+    span = float(int(info.max) - int(info.min))
+    return levels_from_offsets(np.rint(np.clip(values, 0.0, 1.0) * span), dtype)
 
 
 def _demo(args: argparse.Namespace) -> None:

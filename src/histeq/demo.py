@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ def run_demo(folder: Path, *, overwrite: bool = False) -> list[tuple[str, np.nda
     names = [f"{name}.png" for name, _ in panels] + ["comparison.png"]
     if not overwrite:
         for name in names:
-            if (folder / name).exists():
+            if os.path.lexists(folder / name):
                 raise FileExistsError(f"{str(folder / name)!r} already exists; use --force to replace it")
     folder.mkdir(parents=True, exist_ok=True)
     written = []
