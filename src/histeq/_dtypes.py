@@ -41,6 +41,18 @@ def output_dtype(dtype: np.dtype, method: str) -> np.dtype:
     return np.dtype(np.float64)
 
 
+def span(dtype: np.dtype) -> int:
+    """``max - min`` of an integer dtype (255 for uint8, 2**64 - 1 for int64)."""
+    info = np.iinfo(dtype)
+    return int(info.max) - int(info.min)
+
+
+def levels_from_fractions(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Floats in [0, 1] (clipped) as levels of an integer ``dtype`` over its
+    whole range: ``min + round(value * (max - min))``."""
+    return levels_from_offsets(np.rint(np.clip(values, 0.0, 1.0) * float(span(dtype))), dtype)
+
+
 def levels_from_offsets(offsets: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Integer levels of ``dtype`` from float64 offsets above the dtype's minimum.
 
@@ -49,12 +61,12 @@ def levels_from_offsets(offsets: np.ndarray, dtype: np.dtype) -> np.ndarray:
     the top level). Returns an array of ``dtype``.
     """
     info = np.iinfo(dtype)
-    span = int(info.max) - int(info.min)
-    if span < 2**53:
-        return (np.clip(offsets, 0, span).astype(np.int64) + int(info.min)).astype(dtype)
+    top_offset = span(dtype)
+    if top_offset < 2**53:
+        return (np.clip(offsets, 0, top_offset).astype(np.int64) + int(info.min)).astype(dtype)
     # 64-bit dtypes: float64(2**64 - 1) == 2**64, so the top is set exactly.
-    top = offsets >= float(span)
-    below = np.clip(offsets, 0, np.nextafter(float(span), 0)).astype(np.uint64)
-    below[top] = np.uint64(span)
+    top = offsets >= float(top_offset)
+    below = np.clip(offsets, 0, np.nextafter(float(top_offset), 0)).astype(np.uint64)
+    below[top] = np.uint64(top_offset)
     shifted = below + np.uint64(int(info.min) % 2**64)  # wraps modulo 2**64
     return shifted.view(np.int64) if dtype == np.int64 else shifted

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._binning import Binning, Interp, LevelBins, Mapping
-from ._dtypes import is_integer, levels_from_offsets
+from ._dtypes import is_integer, levels_from_offsets, span
 
 #: The public method names, in the order the docs list them.
 METHODS = ("opencv", "textbook", "skimage", "pillow")
@@ -21,11 +21,6 @@ METHODS = ("opencv", "textbook", "skimage", "pillow")
 def plan(method: str, counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
     """The mapping of ``method`` for int64 ``counts`` over ``binning``'s bins."""
     return _PLANS[method](counts, binning, out_dtype)
-
-
-def _span(dtype: np.dtype) -> int:
-    info = np.iinfo(dtype)
-    return int(info.max) - int(info.min)
 
 
 def _opencv(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
@@ -42,12 +37,12 @@ def _opencv(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mappin
     shifted = np.cumsum(counts) - first
     if not is_integer(out_dtype):
         return np.clip(shifted / (total - first), 0.0, 1.0).astype(out_dtype)
-    span = _span(out_dtype)
+    top = span(out_dtype)
     if out_dtype.itemsize == 1:
-        scale = np.float32(span) / np.float32(total - first)
+        scale = np.float32(top) / np.float32(total - first)
         offsets = np.rint(shifted.astype(np.float32) * scale).astype(np.float64)
     else:
-        offsets = np.rint(shifted * (span / (total - first)))
+        offsets = np.rint(shifted * (top / (total - first)))
     return levels_from_offsets(offsets, out_dtype)
 
 
@@ -59,7 +54,7 @@ def _textbook(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapp
     cdf = np.cumsum(counts)
     if not is_integer(out_dtype):
         return (cdf / total).astype(out_dtype)
-    return levels_from_offsets(np.rint(cdf * float(_span(out_dtype)) / total), out_dtype)
+    return levels_from_offsets(np.rint(cdf * float(span(out_dtype)) / total), out_dtype)
 
 
 def _pillow(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from ._dtypes import levels_from_offsets
+from ._dtypes import levels_from_fractions
 from ._plans import METHODS
 
 #: Colour layouts (the last axis of a 3-D image) and how many leading samples are colour.
@@ -119,9 +119,7 @@ def _to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     # integer levels over the dtype's whole range (min + round(x * span)).
     if values.dtype == dtype or dtype.kind == "f":
         return values
-    info = np.iinfo(dtype)
-    span = float(int(info.max) - int(info.min))
-    return levels_from_offsets(np.rint(np.clip(values, 0.0, 1.0) * span), dtype)
+    return levels_from_fractions(values, dtype)
 
 
 def _demo(args: argparse.Namespace) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._dtypes import levels_from_fractions
 from ._plans import METHODS
 from .demo_image import demo_image
 from .equalize import equalize
@@ -52,7 +53,7 @@ def as_uint8(image: np.ndarray) -> np.ndarray:
     """uint8 as it is; floats in [0, 1] (the ``"skimage"`` method) rounded to 0..255."""
     if image.dtype == np.uint8:
         return image
-    return np.rint(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+    return levels_from_fractions(image, np.dtype(np.uint8))
 
 
 def comparison(panels: list[tuple[str, np.ndarray]]) -> np.ndarray:
