@@ -1,0 +1,110 @@
+"""Tile geometry of CLAHE: which pixels feed each tile's histogram, and which
+tiles (with which weights) each pixel blends.
+
+Geometry is worked out per axis (an :class:`AxisTiles`); an image's tiling is
+one per spatial axis. Kernels read the arrays as they are, so everything a
+kernel needs per pixel (feed index, neighbouring tiles, weights) is computed
+here once, in the exact arithmetic of the library being reproduced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AxisTiles:
+    """The tiling of one axis of ``size`` pixels.
+
+    Attributes
+    ----------
+    tiles : int
+        Number of tiles along the axis.
+    length : int
+        Pixels per tile, padding included; tiles cover ``tiles * length``
+        padded positions.
+    start : int
+        The padded position of pixel 0 (padding before the image).
+    feed : ndarray of int64, shape (tiles * length,)
+        The pixel that feeds each padded position (reflected at the borders).
+    low, high : ndarray of int64, shape (size,)
+        The two tiles whose LUTs each pixel blends.
+    weight_low, weight_high : ndarray of float32, shape (size,)
+        Their weights.
+    """
+
+    tiles: int
+    length: int
+    start: int
+    feed: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    weight_low: np.ndarray
+    weight_high: np.ndarray
+
+
+def reflect_101(positions: np.ndarray, size: int) -> np.ndarray:
+    """OpenCV's ``BORDER_REFLECT_101`` (``borderInterpolate``): mirror
+    positions outside ``0 .. size - 1`` without repeating the edge pixel,
+    repeatedly for paddings longer than the axis. Returns int64."""
+    p = np.asarray(positions, dtype=np.int64).copy()
+    if size == 1:
+        return np.zeros_like(p)
+    period = 2 * (size - 1)
+    p = np.mod(p, period)
+    return np.where(p < size, p, period - p)
+
+
+def opencv_tiling(shape: tuple[int, ...], grid: tuple[int, ...]) -> list[AxisTiles]:
+    """The tiling of ``cv::CLAHE``, on any number of axes.
+
+    If every axis divides evenly into its tiles, tiles are ``size / tiles``
+    long. Otherwise *every* axis is padded at its end with reflect-101 by
+    ``tiles - size % tiles`` pixels (a whole tile's worth on axes that divided
+    evenly: OpenCV's quirk, kept). Padding only feeds the histograms. Pixel
+    ``i`` blends tiles ``floor(t)`` and ``floor(t) + 1`` (clamped) at
+    ``t = float32(i) * float32(1 / length) - 0.5``, all in float32 as OpenCV.
+    """
+    divisible = all(size % tiles == 0 for size, tiles in zip(shape, grid))
+    axes = []
+    for size, tiles in zip(shape, grid):
+        padded = size if divisible else size + tiles - size % tiles
+        length = padded // tiles
+        feed = reflect_101(np.arange(padded), size)
+        position = np.arange(size, dtype=np.float32) * (np.float32(1.0) / np.float32(length))
+        position -= np.float32(0.5)
+        first = np.floor(position)
+        weight_high = position - first
+        weight_low = np.float32(1.0) - weight_high
+        low = first.astype(np.int64)
+        axes.append(
+            AxisTiles(
+                tiles=tiles,
+                length=length,
+                start=0,
+                feed=feed,
+                low=np.maximum(low, 0),
+                high=np.minimum(low + 1, tiles - 1),
+                weight_low=weight_low,
+                weight_high=weight_high,
+            )
+        )
+    return axes
+
+
+def whole_axis(size: int) -> AxisTiles:
+    """One tile spanning an axis of ``size`` pixels, without padding: the
+    tiling of the axes that a 2-D image is lifted into (its lone z slice)."""
+    zeros = np.zeros(size, dtype=np.int64)
+    return AxisTiles(
+        tiles=1,
+        length=size,
+        start=0,
+        feed=np.arange(size, dtype=np.int64),
+        low=zeros,
+        high=zeros,
+        weight_low=np.ones(size, dtype=np.float32),
+        weight_high=np.zeros(size, dtype=np.float32),
+    )

@@ -1,0 +1,260 @@
+"""CPU kernels (numba) of tiled equalization (CLAHE): per-tile histograms,
+per-tile LUTs, and the blend of neighbouring tiles' LUTs at every pixel.
+
+Images reach the kernels as 3-D arrays ``(z, y, x)`` of unsigned *codes* (a 2-D
+image is one z slice) whose last axis is contiguous. A code's bin is
+``((code ^ flip) >> shift) - lo``: ``flip`` turns signed integers viewed as
+unsigned into offsets from the dtype's minimum, ``shift`` is OpenCV's bit
+shift, ``lo`` the lowest bin the histograms hold. Histograms have one spare
+bin past the last, where codes of uncounted pixels (NaN) land.
+
+Like :mod:`histeq.backends.cpu`, kernels are serial, GIL-free and never use
+``fastmath``: the blend must round exactly as OpenCV's float32 code does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ._threads import run_chunks
+
+_jit = njit(cache=True, nogil=True)
+
+#: Histograms of up to this many bins are counted in four interleaved copies.
+_SPREAD_MAX_BINS = 4096
+
+
+@_jit
+def _count_span(values, flip, shift, lo, sub, ways, first, stop, phase):
+    # Count values[first:stop] into sub (ways * bins): value i into copy
+    # (phase + i) % ways. Unsigned indices: no negative-index wraparound code.
+    bins = np.uint64(sub.shape[0] // ways)
+    mask = np.uint64(ways - 1)
+    for i in range(np.uint64(first), np.uint64(stop)):
+        b = np.uint64(((values[i] ^ flip) >> shift) - lo)
+        sub[((np.uint64(phase) + i) & mask) * bins + b] += 1
+
+
+@_jit
+def _count_row(row, flip, shift, lo, start, feed, first, stop, sub, ways):
+    # Count padded positions first .. stop of one row into sub: positions
+    # before and after the row through feed, the others directly.
+    inside = max(first, start)
+    after = max(first, start + row.shape[0])
+    for p in range(first, min(stop, inside)):
+        _count_span(row, flip, shift, lo, sub, ways, feed[p], feed[p] + 1, 0)
+    _count_span(row, flip, shift, lo, sub, ways, inside - start, min(stop, after) - start, 0)
+    for p in range(after, stop):
+        _count_span(row, flip, shift, lo, sub, ways, feed[p], feed[p] + 1, 0)
+
+
+@_jit
+def _count_tiles(codes, flip, shift, lo, z, y, x, hist, begin, end):
+    # Histograms of tile rows begin .. end (a tile row: fixed z and y tile).
+    # z, y, x: (tiles, length, start, feed) per axis; hist (zt * yt, xt, bins).
+    zt, zlen, zstart, zfeed = z
+    yt, ylen, ystart, yfeed = y
+    xt, xlen, xstart, xfeed = x
+    bins = hist.shape[2]
+    ways = 4 if bins <= _SPREAD_MAX_BINS else 1
+    plain = ways == 4 and flip == 0 and shift == 0 and lo == 0
+    # Small histograms: all x tiles of a row at once (rows stream through);
+    # large ones: one tile at a time (its histogram stays in the cache).
+    group = xt if ways == 4 else 1
+    sub = np.zeros((group, ways * bins), dtype=hist.dtype)
+    for row_of_tiles in range(begin, end):
+        tz = row_of_tiles // yt
+        ty = row_of_tiles % yt
+        for first_tx in range(0, xt, group):
+            sub[...] = 0
+            for pz in range(tz * zlen, (tz + 1) * zlen):
+                plane = codes[zfeed[pz]]
+                for py in range(ty * ylen, (ty + 1) * ylen):
+                    row = plane[yfeed[py]]
+                    for g in range(group):
+                        first = (first_tx + g) * xlen
+                        if plain:  # constant arguments: the compiler specializes the loop
+                            _count_row(row, 0, 0, 0, xstart, xfeed, first, first + xlen, sub[g], 4)
+                        else:
+                            _count_row(row, flip, shift, lo, xstart, xfeed, first, first + xlen, sub[g], ways)
+            for g in range(group):
+                for w in range(ways):
+                    hist[row_of_tiles, first_tx + g] += sub[g, w * bins : (w + 1) * bins]
+
+
+def count_tiles(codes, flip, shift, lo, axes, bins, dtype):
+    """Histograms of every tile: int array ``(z tiles * y tiles, x tiles,
+    bins + 1)`` (the last bin holds uncounted codes).
+
+    ``axes``: the three :class:`histeq._tiles.AxisTiles` of ``codes``' axes.
+    """
+    z, y, x = ((a.tiles, a.length, a.start, a.feed) for a in axes)
+    hist = np.zeros((z[0] * y[0], x[0], bins + 1), dtype=dtype)
+    run_chunks(_count_tiles, z[0] * y[0], codes, flip, shift, lo, z, y, x, hist, grain=1 << 20)
+    return hist
+
+
+@_jit
+def _opencv_luts(hist, nbins, lo, limit, scale, top, dest, pairs, begin, end):
+    # OpenCV's clip, redistribution and LUT for the tiles begin .. end of
+    # hist (tiles, n + 1), which counts bins lo .. lo + n - 1 of nbins.
+    # Each tile's LUT goes to its slots dest[x tile] of the pair tables.
+    xt = hist.shape[0] // pairs.shape[0]
+    n = hist.shape[1] - 1
+    cdf = np.empty(n, dtype=np.int64)
+    lut = np.empty(n, dtype=np.uint16)
+    for t in range(begin, end):
+        h = hist[t]
+        row = pairs[t // xt]
+        where = dest[t % xt]
+        batch = 0
+        residual = 0
+        step = 1
+        if limit > 0:
+            excess = 0
+            for i in range(n):
+                if h[i] > limit:
+                    excess += h[i] - limit
+            batch = excess // nbins
+            residual = excess - batch * nbins
+            if residual > 0:
+                step = max(nbins // residual, 1)
+        # Redistributed counts of the bins below lo: batch each, plus one for
+        # each residual bin 0, step, 2 * step, ... below lo.
+        given = min(residual, (lo + step - 1) // step)
+        total = lo * batch + given
+        next_bump = given * step - lo  # offset of the next residual bin
+        for i in range(n):
+            count = h[i]
+            if limit > 0:
+                count = min(count, limit) + batch
+                if i == next_bump and given < residual:
+                    count += 1
+                    given += 1
+                    next_bump += step
+            total += count
+            cdf[i] = total
+        for i in range(n):
+            lut[i] = np.uint16(min(np.rint(np.float32(cdf[i]) * scale), top))
+        for k in range(where.shape[0]):
+            if where[k] >= 0:
+                row[where[k] >> 1, :, where[k] & 1] = lut
+
+
+def opencv_luts(hist, nbins, lo, limit, scale, top, pairing):
+    """OpenCV's per-tile LUTs (levels ``0 .. top``) from ``hist``, written as
+    pair tables (see :class:`Pairing`): uint32 ``(tile rows, segments, bins)``.
+
+    ``limit``: clip limit in pixels per bin (0: no clipping); ``scale``:
+    float32 ``top / tile area``.
+    """
+    rows, xt, n = hist.shape[0], hist.shape[1], hist.shape[2] - 1
+    pairs = np.empty((rows, pairing.segments, n, 2), dtype=np.uint16)
+    flat = hist.reshape(rows * xt, n + 1)
+    run_chunks(
+        _opencv_luts, rows * xt, flat, nbins, lo, limit, np.float32(scale), np.float32(top),
+        pairing.dest, pairs, grain=4 * n,
+    )
+    return pairs.view(np.uint32)[..., 0]
+
+
+class Pairing:
+    """How LUTs are laid out for the blend: columns fall into segments that
+    blend the same two x tiles, and for each tile row and segment the two
+    tiles' LUTs are interleaved: ``pairs[row, segment, bin]`` holds the low
+    tile's level in its lower 16 bits and the high tile's level in its upper
+    16 bits, so one 4-byte load fetches both.
+
+    Attributes: ``starts`` (segments + 1,) int64 column where each segment
+    starts (and the end); ``segments``; ``dest`` (x tiles, 4) int64: the flat
+    slots ``2 * segment + (0 low | 1 high)`` each tile's LUT goes to, -1 unused.
+    """
+
+    def __init__(self, low: np.ndarray, high: np.ndarray, tiles: int) -> None:
+        change = np.flatnonzero((low[1:] != low[:-1]) | (high[1:] != high[:-1])) + 1
+        self.starts = np.concatenate(([0], change, [low.shape[0]])).astype(np.int64)
+        self.segments = self.starts.shape[0] - 1
+        self.dest = np.full((tiles, 4), -1, dtype=np.int64)
+        used = np.zeros(tiles, dtype=np.int64)
+        for segment, first in enumerate(self.starts[:-1]):
+            for slot, tile in enumerate((low[first], high[first])):
+                self.dest[tile, used[tile]] = 2 * segment + slot
+                used[tile] += 1
+
+
+@_jit
+def _gather_pairs(src, flip, shift, lo, table, first, stop, into):
+    # into[i] = table[bin of src[first + i]]: a scalar loop of loads.
+    for i in range(np.uint64(stop - first)):
+        into[i] = table[np.uint64(((src[np.uint64(first) + i] ^ flip) >> shift) - lo)]
+
+
+@_jit
+def _blend_pairs(g1, g2, xw0, xw1, ya1, ya, top, shift, flip, dst, first, stop):
+    # dst[first:stop] from the gathered pairs g1 (top tile row) and g2 (bottom
+    # tile row): a loop without loads that depend on data, so it vectorizes.
+    low16 = np.uint32(0xFFFF)
+    sixteen = np.uint32(16)
+    for i in range(np.uint64(stop - first)):
+        px = np.uint64(first) + i
+        xa1 = xw0[px]
+        xa = xw1[px]
+        l11 = np.float32(np.int32(g1[i] & low16))
+        l12 = np.float32(np.int32(g1[i] >> sixteen))
+        l21 = np.float32(np.int32(g2[i] & low16))
+        l22 = np.float32(np.int32(g2[i] >> sixteen))
+        value = (l11 * xa1 + l12 * xa) * ya1 + (l21 * xa1 + l22 * xa) * ya
+        dst[px] = (np.int32(min(np.rint(value), top)) << shift) ^ flip
+
+
+@_jit
+def _blend_2d(codes, out, flip, shift, lo, top, pairs, y, x, starts, begin, end):
+    # OpenCV's bilinear blend for rows begin .. end of every z slice:
+    # (L11 * xa1 + L12 * xa) * ya1 + (L21 * xa1 + L22 * xa) * ya, in float32.
+    # Per segment, a scalar loop gathers the pairs of LUT levels, and a loop
+    # that vectorizes blends them.
+    ylow, yhigh, yw0, yw1 = y
+    xlow, xhigh, xw0, xw1 = x
+    height = codes.shape[1]
+    plain = flip == 0 and shift == 0 and lo == 0
+    longest = np.max(starts[1:] - starts[:-1])
+    g1 = np.empty(longest, dtype=np.uint32)
+    g2 = np.empty(longest, dtype=np.uint32)
+    # Small tables: row by row; large ones: segment by segment, so that a
+    # segment's tables stay in the cache over many rows.
+    segments = starts.shape[0] - 1
+    group = segments if pairs.shape[2] <= _SPREAD_MAX_BINS else 1
+    for first_s in range(0, segments, group):
+        for r in range(begin, end):
+            pz = r // height
+            py = r % height
+            src = codes[pz, py]
+            dst = out[pz, py]
+            for s in range(first_s, first_s + group):
+                first = starts[s]
+                stop = starts[s + 1]
+                table1 = pairs[ylow[py], s]
+                table2 = pairs[yhigh[py], s]
+                if plain:  # constant arguments: the compiler specializes the loops
+                    _gather_pairs(src, 0, 0, 0, table1, first, stop, g1)
+                    _gather_pairs(src, 0, 0, 0, table2, first, stop, g2)
+                    _blend_pairs(g1, g2, xw0, xw1, yw0[py], yw1[py], top, 0, 0, dst, first, stop)
+                else:
+                    _gather_pairs(src, flip, shift, lo, table1, first, stop, g1)
+                    _gather_pairs(src, flip, shift, lo, table2, first, stop, g2)
+                    _blend_pairs(g1, g2, xw0, xw1, yw0[py], yw1[py], top, shift, flip, dst, first, stop)
+
+
+def blend(codes, out, flip, shift, lo, top, pairs, axes, pairing):
+    """Write every pixel's blend of its neighbouring tiles' LUTs to ``out``.
+
+    ``codes``, ``out``: 3-D ``(z, y, x)``; ``pairs`` from :func:`opencv_luts`;
+    ``axes`` the three :class:`histeq._tiles.AxisTiles`.
+    """
+    z, y, x = ((a.low, a.high, a.weight_low, a.weight_high) for a in axes)
+    rows = codes.shape[0] * codes.shape[1]
+    if axes[0].tiles == 1:
+        run_chunks(_blend_2d, rows, codes, out, flip, shift, lo, np.float32(top), pairs, y, x, pairing.starts, grain=codes.shape[2])
+    else:
+        raise NotImplementedError
