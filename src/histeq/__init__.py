@@ -14,6 +14,7 @@ array([[  0, 159, 159],
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .clahe import clahe
 from .equalize import equalize
 from .histogram import Histogram, histogram
 
@@ -22,4 +23,4 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["Histogram", "equalize", "histogram", "__version__"]
+__all__ = ["Histogram", "clahe", "equalize", "histogram", "__version__"]

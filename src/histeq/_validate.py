@@ -167,3 +167,66 @@ def check_out(out: object, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarra
     if not out.flags.writeable:
         raise ValueError("out is read-only")
     return out
+
+
+def check_clip_limit(clip_limit: object, default: float) -> float:
+    """A finite ``clip_limit >= 0`` (``default`` for None)."""
+    if clip_limit is None:
+        return default
+    if isinstance(clip_limit, (bool, np.bool_)) or not isinstance(clip_limit, (int, float, np.number)):
+        raise TypeError(f"clip_limit must be a number; got {type(clip_limit).__name__} {clip_limit!r}")
+    value = float(clip_limit)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"clip_limit must be a finite number >= 0 (0: no clipping); got {clip_limit!r}")
+    return value
+
+
+def check_tile_grid(tile_grid: object, ndim: int) -> tuple[int, ...]:
+    """Tiles per axis: ``None`` (8 each), one positive int for every axis, or
+    ``ndim`` positive ints."""
+    if tile_grid is None:
+        return (8,) * ndim
+    values = (tile_grid,) * ndim if isinstance(tile_grid, (int, np.integer)) else tile_grid
+    try:
+        grid = tuple(operator.index(v) for v in values)  # type: ignore[union-attr]
+    except TypeError:
+        raise TypeError(f"tile_grid must be an int or a tuple of ints; got {tile_grid!r}") from None
+    if any(isinstance(v, (bool, np.bool_)) for v in values):  # type: ignore[union-attr]
+        raise TypeError(f"tile_grid must be an int or a tuple of ints; got {tile_grid!r}")
+    if len(grid) != ndim:
+        raise ValueError(
+            f"tile_grid must have one entry per spatial axis ({ndim}); got {len(grid)}: {tile_grid!r}"
+        )
+    if min(grid) < 1:
+        raise ValueError(f"tile_grid entries must be at least 1; got {tile_grid!r}")
+    return grid
+
+
+def check_bit_shift(bit_shift: object, dtype: np.dtype) -> int:
+    """OpenCV's bit shift: 0, or ``0 .. bits - 1`` for 8/16-bit integers."""
+    if isinstance(bit_shift, (bool, np.bool_)) or not isinstance(bit_shift, (int, np.integer)):
+        raise TypeError(f"bit_shift must be an integer; got {bit_shift!r}")
+    if bit_shift == 0:
+        return 0
+    if not (is_integer(dtype) and dtype.itemsize <= 2):
+        raise ValueError(f"bit_shift applies to 8- and 16-bit integer images; got dtype {dtype}")
+    bits = 8 * dtype.itemsize
+    if not 0 <= bit_shift < bits:
+        raise ValueError(f"bit_shift must be between 0 and {bits - 1} for {dtype}; got {bit_shift}")
+    return int(bit_shift)
+
+
+def check_choice(name: str, value: object, allowed: Sequence[str]) -> str:
+    """``value`` is one of ``allowed``."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+    return value
+
+
+def check_alpha(alpha: object) -> float:
+    """A finite ``alpha > 0``."""
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.number)):
+        raise TypeError(f"alpha must be a number; got {alpha!r}")
+    if not (np.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"alpha must be a finite number > 0; got {alpha!r}")
+    return float(alpha)

@@ -53,8 +53,9 @@ def _count_row(row, flip, shift, lo, start, feed, first, stop, sub, ways):
 def _count_tiles(codes, flip, shift, lo, z, y, x, hist, begin, end):
     # Histograms of tile rows begin .. end (a tile row: fixed z and y tile).
     # z, y, x: (tiles, length, start, feed) per axis; hist (zt * yt, xt, bins).
-    zt, zlen, zstart, zfeed = z
-    yt, ylen, ystart, yfeed = y
+    # Rows are read through feed; only the x axis distinguishes the padding.
+    _, zlen, _, zfeed = z
+    yt, ylen, _, yfeed = y
     xt, xlen, xstart, xfeed = x
     bins = hist.shape[2]
     ways = 4 if bins <= _SPREAD_MAX_BINS else 1
@@ -96,7 +97,7 @@ def count_tiles(codes, flip, shift, lo, axes, bins, dtype):
 
 
 @_jit
-def _opencv_luts(hist, nbins, lo, limit, scale, top, dest, pairs, begin, end):
+def _opencv_luts(hist, nbins, lo, limit, scale, top, curve, dest, pairs, begin, end):
     # OpenCV's clip, redistribution and LUT for the tiles begin .. end of
     # hist (tiles, n + 1), which counts bins lo .. lo + n - 1 of nbins.
     # Each tile's LUT goes to its slots dest[x tile] of the pair tables.
@@ -135,26 +136,34 @@ def _opencv_luts(hist, nbins, lo, limit, scale, top, dest, pairs, begin, end):
                     next_bump += step
             total += count
             cdf[i] = total
-        for i in range(n):
-            lut[i] = np.uint16(min(np.rint(np.float32(cdf[i]) * scale), top))
+        if curve.shape[0]:  # a target distribution: level of each cdf value
+            for i in range(n):
+                lut[i] = curve[cdf[i]]
+        else:
+            for i in range(n):
+                lut[i] = np.uint16(min(np.rint(np.float32(cdf[i]) * scale), top))
         for k in range(where.shape[0]):
             if where[k] >= 0:
-                row[where[k] >> 1, :, where[k] & 1] = lut
+                row[where[k] >> 1, :n, where[k] & 1] = lut
 
 
-def opencv_luts(hist, nbins, lo, limit, scale, top, pairing):
+def opencv_luts(hist, nbins, lo, limit, scale, top, pairing, curve=None):
     """OpenCV's per-tile LUTs (levels ``0 .. top``) from ``hist``, written as
     pair tables (see :class:`Pairing`): uint32 ``(tile rows, segments, bins)``.
 
     ``limit``: clip limit in pixels per bin (0: no clipping); ``scale``:
-    float32 ``top / tile area``.
+    float32 ``top / tile area``; ``curve``: optional uint16 levels of each
+    cdf value ``0 .. tile area`` (a target distribution) instead of OpenCV's
+    ``round(cdf * scale)``.
     """
+    curve = np.empty(0, np.uint16) if curve is None else curve
     rows, xt, n = hist.shape[0], hist.shape[1], hist.shape[2] - 1
-    pairs = np.empty((rows, pairing.segments, n, 2), dtype=np.uint16)
+    pairs = np.empty((rows, pairing.segments, n + 1, 2), dtype=np.uint16)
+    pairs[:, :, n] = 0xFFFF  # the spare bin of uncounted codes: UNCOUNTED
     flat = hist.reshape(rows * xt, n + 1)
     run_chunks(
         _opencv_luts, rows * xt, flat, nbins, lo, limit, np.float32(scale), np.float32(top),
-        pairing.dest, pairs, grain=4 * n,
+        curve, pairing.dest, pairs, grain=4 * n,
     )
     return pairs.view(np.uint32)[..., 0]
 
@@ -190,37 +199,62 @@ def _gather_pairs(src, flip, shift, lo, table, first, stop, into):
         into[i] = table[np.uint64(((src[np.uint64(first) + i] ^ flip) >> shift) - lo)]
 
 
+#: A pair-table entry that marks uncounted codes (NaN): never a real pair,
+#: since float images have at most 65535 bins (levels up to 65534).
+UNCOUNTED = np.uint32(0xFFFFFFFF)
+
+
 @_jit
-def _blend_pairs(g1, g2, xw0, xw1, ya1, ya, top, shift, flip, dst, first, stop):
-    # dst[first:stop] from the gathered pairs g1 (top tile row) and g2 (bottom
-    # tile row): a loop without loads that depend on data, so it vectorizes.
-    low16 = np.uint32(0xFFFF)
-    sixteen = np.uint32(16)
+def _level(pair, high):
+    # One of the two uint16 levels of a pair, as float32 (exact).
+    return np.float32(np.int32((pair >> np.uint32(16)) if high else (pair & np.uint32(0xFFFF))))
+
+
+@_jit
+def _blend_pairs(g, depth, xw0, xw1, ya1, ya, za1, za, top, shift, flip, fraction, dst, first, stop):
+    # dst[first:stop] from the gathered pairs g[0], g[1] (the nearer z tile
+    # layer's upper and lower tile rows) and, for depth 2, g[2], g[3]:
+    # OpenCV's float32 blend ((L11 xa1 + L12 xa) ya1 + (L21 xa1 + L22 xa) ya),
+    # and in 3-D the same on the far layer, weighted by za1 and za. Written as
+    # levels (rounded half to even, shifted back) or, with ``fraction``, as
+    # value / top (NaN for uncounted codes). No data-dependent loads: vectorizes.
+    g1 = g[0]
+    g2 = g[1]
+    g3 = g[2]
+    g4 = g[3]
     for i in range(np.uint64(stop - first)):
         px = np.uint64(first) + i
         xa1 = xw0[px]
         xa = xw1[px]
-        l11 = np.float32(np.int32(g1[i] & low16))
-        l12 = np.float32(np.int32(g1[i] >> sixteen))
-        l21 = np.float32(np.int32(g2[i] & low16))
-        l22 = np.float32(np.int32(g2[i] >> sixteen))
-        value = (l11 * xa1 + l12 * xa) * ya1 + (l21 * xa1 + l22 * xa) * ya
-        dst[px] = (np.int32(min(np.rint(value), top)) << shift) ^ flip
+        value = (_level(g1[i], False) * xa1 + _level(g1[i], True) * xa) * ya1 + (
+            _level(g2[i], False) * xa1 + _level(g2[i], True) * xa
+        ) * ya
+        if depth == 2:
+            far = (_level(g3[i], False) * xa1 + _level(g3[i], True) * xa) * ya1 + (
+                _level(g4[i], False) * xa1 + _level(g4[i], True) * xa
+            ) * ya
+            value = value * za1 + far * za
+        if fraction:
+            dst[px] = np.nan if g1[i] == UNCOUNTED else value / top
+        else:
+            dst[px] = (np.int32(min(np.rint(value), top)) << shift) ^ flip
 
 
 @_jit
-def _blend_2d(codes, out, flip, shift, lo, top, pairs, y, x, starts, begin, end):
-    # OpenCV's bilinear blend for rows begin .. end of every z slice:
-    # (L11 * xa1 + L12 * xa) * ya1 + (L21 * xa1 + L22 * xa) * ya, in float32.
-    # Per segment, a scalar loop gathers the pairs of LUT levels, and a loop
-    # that vectorizes blends them.
+def _blend(codes, out, flip, shift, lo, top, fraction, pairs, z, y, x, starts, begin, end):
+    # Rows begin .. end of the (z, y) rows of codes. Per segment, a scalar
+    # loop gathers the pairs of LUT levels of the 2 (2-D) or 4 (3-D) tables,
+    # then _blend_pairs blends them.
+    zlow, zhigh, zw0, zw1 = z
     ylow, yhigh, yw0, yw1 = y
-    xlow, xhigh, xw0, xw1 = x
+    xw0 = x[2]
+    xw1 = x[3]
     height = codes.shape[1]
-    plain = flip == 0 and shift == 0 and lo == 0
+    y_tiles = pairs.shape[0] // (np.max(zhigh) + 1)
+    depth = 2 if np.max(zhigh) > 0 else 1
+    plain = flip == 0 and shift == 0 and lo == 0 and not fraction
     longest = np.max(starts[1:] - starts[:-1])
-    g1 = np.empty(longest, dtype=np.uint32)
-    g2 = np.empty(longest, dtype=np.uint32)
+    g = np.zeros((4, longest), dtype=np.uint32)
     # Small tables: row by row; large ones: segment by segment, so that a
     # segment's tables stay in the cache over many rows.
     segments = starts.shape[0] - 1
@@ -231,30 +265,32 @@ def _blend_2d(codes, out, flip, shift, lo, top, pairs, y, x, starts, begin, end)
             py = r % height
             src = codes[pz, py]
             dst = out[pz, py]
+            rows = (zlow[pz] * y_tiles + ylow[py], zlow[pz] * y_tiles + yhigh[py],
+                    zhigh[pz] * y_tiles + ylow[py], zhigh[pz] * y_tiles + yhigh[py])
             for s in range(first_s, first_s + group):
                 first = starts[s]
                 stop = starts[s + 1]
-                table1 = pairs[ylow[py], s]
-                table2 = pairs[yhigh[py], s]
-                if plain:  # constant arguments: the compiler specializes the loops
-                    _gather_pairs(src, 0, 0, 0, table1, first, stop, g1)
-                    _gather_pairs(src, 0, 0, 0, table2, first, stop, g2)
-                    _blend_pairs(g1, g2, xw0, xw1, yw0[py], yw1[py], top, 0, 0, dst, first, stop)
+                for t in range(2 * depth):
+                    if plain:  # constant arguments: the compiler specializes the loop
+                        _gather_pairs(src, 0, 0, 0, pairs[rows[t], s], first, stop, g[t])
+                    else:
+                        _gather_pairs(src, flip, shift, lo, pairs[rows[t], s], first, stop, g[t])
+                if plain and depth == 1:
+                    _blend_pairs(g, 1, xw0, xw1, yw0[py], yw1[py], 1.0, 0.0, top, 0, 0, False, dst, first, stop)
                 else:
-                    _gather_pairs(src, flip, shift, lo, table1, first, stop, g1)
-                    _gather_pairs(src, flip, shift, lo, table2, first, stop, g2)
-                    _blend_pairs(g1, g2, xw0, xw1, yw0[py], yw1[py], top, shift, flip, dst, first, stop)
+                    _blend_pairs(g, depth, xw0, xw1, yw0[py], yw1[py], zw0[pz], zw1[pz], top, shift, flip, fraction, dst, first, stop)
 
 
-def blend(codes, out, flip, shift, lo, top, pairs, axes, pairing):
+def blend(codes, out, flip, shift, lo, top, pairs, axes, pairing, fraction=False):
     """Write every pixel's blend of its neighbouring tiles' LUTs to ``out``.
 
     ``codes``, ``out``: 3-D ``(z, y, x)``; ``pairs`` from :func:`opencv_luts`;
-    ``axes`` the three :class:`histeq._tiles.AxisTiles`.
+    ``axes`` the three :class:`histeq._tiles.AxisTiles`. Integer ``out``
+    receives levels; float ``out`` (``fraction``) receives ``value / top``.
     """
     z, y, x = ((a.low, a.high, a.weight_low, a.weight_high) for a in axes)
     rows = codes.shape[0] * codes.shape[1]
-    if axes[0].tiles == 1:
-        run_chunks(_blend_2d, rows, codes, out, flip, shift, lo, np.float32(top), pairs, y, x, pairing.starts, grain=codes.shape[2])
-    else:
-        raise NotImplementedError
+    run_chunks(
+        _blend, rows, codes, out, flip, shift, lo, np.float32(top), fraction, pairs, z, y, x,
+        pairing.starts, grain=codes.shape[2],
+    )

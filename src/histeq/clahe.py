@@ -1,0 +1,302 @@
+"""``histeq.clahe``: contrast-limited adaptive histogram equalization.
+
+count (per-tile histograms) -> plan (clip, redistribute, per-tile LUTs) ->
+apply (every pixel blends the LUTs of its nearest tiles), in 1-D, 2-D and 3-D.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._binning import EqualBins
+from ._dtypes import is_small_integer, levels_from_fractions
+from ._layout import channel_planes
+from ._tiles import AxisTiles, opencv_tiling, whole_axis
+from ._validate import (
+    as_image,
+    check_alpha,
+    check_bit_shift,
+    check_channel_axis,
+    check_choice,
+    check_clip_limit,
+    check_method,
+    check_nbins,
+    check_out,
+    check_tile_grid,
+)
+
+METHODS = ("opencv", "skimage")
+DISTRIBUTIONS = ("uniform", "rayleigh", "exponential")
+#: OpenCV's default clip limit (``cv2.createCLAHE``); scikit-image's is 0.01.
+DEFAULT_CLIP = {"opencv": 40.0, "skimage": 0.01}
+#: Float images and wide integer ranges: at most this many bins (one code is
+#: kept for NaN).
+MAX_CODED_BINS = 0xFFFF
+#: Default bins of float images.
+DEFAULT_FLOAT_BINS = 256
+
+
+def clahe(
+    image: np.ndarray,
+    *,
+    clip_limit: float | None = None,
+    tile_grid: int | tuple[int, ...] | None = None,
+    method: str = "opencv",
+    kernel_size: int | tuple[int, ...] | None = None,
+    nbins: int | None = None,
+    bit_shift: int = 0,
+    distribution: str = "uniform",
+    alpha: float = 0.4,
+    channel_axis: int | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Contrast-limited adaptive histogram equalization (CLAHE).
+
+    The image is cut into a grid of tiles; each tile's histogram is clipped
+    at ``clip_limit``, the clipped pixels are spread over all bins, and the
+    tile's cumulative histogram becomes its LUT. Every pixel is mapped through
+    the LUTs of its 2 (1-D), 4 (2-D) or 8 (3-D) nearest tiles, blended by
+    distance.
+
+    Parameters
+    ----------
+    image : ndarray, 1-D, 2-D or 3-D (plus a channel axis), integer or float
+        Not modified (unless it is also ``out``).
+    clip_limit : float >= 0, optional
+        ``"opencv"``: a multiple of the mean bin height; each bin keeps at most
+        ``max(int(clip_limit * tile_pixels / bins), 1)`` pixels; 0 means no
+        clipping. Default 40.0 (OpenCV's default; 2.0 to 4.0 is typical).
+        ``"skimage"``: scikit-image's fraction of the window's pixels (default
+        0.01). See the conversion table in the README.
+    tile_grid : int or tuple of int, optional
+        ``"opencv"``: tiles per axis, in array axis order (rows, columns[,
+        ...]) -- the reverse of OpenCV's ``tileGridSize=(width, height)``.
+        Default 8 per axis.
+    method : {"opencv", "skimage"}
+        - ``"opencv"`` (default): ``cv2.createCLAHE(clip_limit, (gx, gy))
+          .apply`` bit for bit on 2-D uint8 and uint16 images (including
+          OpenCV 5's ``setBitShift`` as ``bit_shift``), and the same algorithm
+          on every other image: 1-D and 3-D (trilinear blend), int8/int16
+          (levels offset from the dtype's minimum), wider integers and floats
+          (``nbins`` bins over the occupied range).
+        - ``"skimage"``: ``skimage.exposure.equalize_adapthist`` bit for bit,
+          2-D and 3-D, float output; colour is never guessed from the shape.
+    kernel_size : int or tuple of int, optional
+        ``"skimage"`` only: the tile size, as scikit-image's ``kernel_size``.
+    nbins : int, optional
+        ``"opencv"``: bins for float images (default 256) and for integers
+        wider than 16 bits whose occupied range spans more than 65535 levels
+        (default 65535; narrower ranges get one bin per level). At most 65535.
+        8/16-bit images use one bin per level (see ``bit_shift``).
+        ``"skimage"``: scikit-image's ``nbins`` (default 256).
+    bit_shift : int
+        ``"opencv"``, 8/16-bit images: OpenCV 5's bit shift: bins are
+        ``level >> bit_shift`` and results are shifted back.
+    distribution : {"uniform", "rayleigh", "exponential"}
+        ``"opencv"``: the shape of each tile's output histogram, as MATLAB's
+        ``adapthisteq``: uniform is OpenCV's ``round(cdf * top / tile_pixels)``;
+        rayleigh and exponential map the clipped cdf through the inverse of
+        that distribution (with parameter ``alpha``), rounded to levels.
+    alpha : float > 0
+        The rayleigh / exponential parameter (MATLAB's ``Alpha``, default 0.4).
+    channel_axis : int, optional
+        Process each channel along this axis on its own.
+    out : ndarray, optional
+        Where to write the result (same shape, the result's dtype).
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``image``. ``"opencv"``: the input's dtype (integers over
+        the dtype's full range, floats in [0, 1] with NaN kept). ``"skimage"``:
+        float64 (float32 for float16/float32 input), as scikit-image.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the parameter: a tile grid with zeros or of the wrong length,
+        a negative or non-finite clip limit, parameters of the other method,
+        images of more than 3 spatial dimensions, +-inf, ...
+
+    Notes
+    -----
+    OpenCV's tiling, kept on every image: when some axis does not divide
+    into its tiles, *every* axis is padded at its end (reflect-101) by
+    ``tiles - size % tiles`` pixels, a whole tile on axes that divided
+    evenly. The padding only feeds the tile histograms. Unlike global
+    equalization, a constant image does not stay constant.
+
+    Memory (``"opencv"``): the output; per-tile histograms and LUTs
+    (``tiles * bins`` 4-byte counts and about twice that in 2-byte LUT
+    entries: 16 MB and 32 MB for 64 tiles of 65536 bins); a copy of a channel
+    whose rows are not contiguous; float images and wide integers also keep a
+    2-byte bin code per pixel (floats are binned as float32; float16 input is
+    converted to float32 first) and wide integers a 4-byte blend per pixel.
+    """
+    image = as_image(image)
+    method = check_method(method, METHODS, image.dtype)
+    axis = check_channel_axis(channel_axis, image.ndim)
+    spatial = image.ndim - (axis is not None)
+    if not 1 <= spatial <= 3:
+        raise ValueError(
+            f"clahe works on 1-D, 2-D and 3-D images (plus a channel axis); got {spatial} "
+            "spatial dimensions (use channel_axis for a colour or batch axis)"
+        )
+    clip = check_clip_limit(clip_limit, DEFAULT_CLIP[method])
+    nbins = check_nbins(nbins)
+    if method == "skimage":
+        return _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution, axis, out)
+    if kernel_size is not None:
+        raise ValueError("kernel_size is scikit-image's parameter (method='skimage'); use tile_grid")
+    grid = check_tile_grid(tile_grid, spatial)
+    shift = check_bit_shift(bit_shift, image.dtype)
+    distribution = check_choice("distribution", distribution, DISTRIBUTIONS)
+    alpha = check_alpha(alpha)
+    if is_small_integer(image.dtype) and nbins is not None:
+        raise ValueError(
+            f"nbins applies to float and wide integer images; {image.dtype} images use one bin "
+            "per level (use bit_shift to merge levels)"
+        )
+    if nbins is not None and nbins > MAX_CODED_BINS:
+        raise ValueError(f"nbins must be at most {MAX_CODED_BINS} for clahe; got {nbins}")
+    result = check_out(out, image.shape, image.dtype)
+    if result is None:
+        result = np.empty_like(image)
+    for plane, target in zip(channel_planes(image, axis), channel_planes(result, axis)):
+        _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha)
+    return result
+
+
+def _lift(shape: tuple[int, ...], grid: tuple[int, ...]) -> tuple[tuple[int, int, int], list[AxisTiles]]:
+    """The 3-D ``(z, y, x)`` shape kernels see, and its tiling: a 2-D image is
+    one z slice, a 1-D image one row of one slice (as OpenCV tiles a 1-row image)."""
+    if len(shape) == 3:
+        return shape, opencv_tiling(shape, grid)
+    if len(shape) == 1:
+        shape, grid = (1, shape[0]), (1, grid[0])
+    return (1, *shape), [whole_axis(1), *opencv_tiling(shape, grid)]
+
+
+def _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha) -> None:
+    """OpenCV's CLAHE of one channel ``plane`` into ``target``."""
+    from .backends import cpu_tiles
+
+    shape3, axes = _lift(plane.shape, grid)
+    codes, flip, levels = _codes(plane, nbins)
+    codes = codes.reshape(shape3)
+    bins = levels >> shift
+    area = axes[0].length * axes[1].length * axes[2].length
+    hist = cpu_tiles.count_tiles(codes, flip, shift, 0, axes, bins, _count_dtype(area))
+    limit = max(int(clip * area / bins), 1) if clip > 0 else 0
+    top = bins - 1
+    scale = np.float32(top) / np.float32(area)
+    pairing = cpu_tiles.Pairing(axes[2].low, axes[2].high, axes[2].tiles)
+    curve = None if distribution == "uniform" else _distribution_curve(distribution, alpha, area, top)
+    pairs = cpu_tiles.opencv_luts(hist, bins, 0, limit, scale, top, pairing, curve)
+    _write(target, codes, flip, shift, top, pairs, axes, pairing)
+
+
+def _count_dtype(area: int) -> type:
+    # Tile histograms: int32 unless a tile holds 2**31 pixels or more.
+    return np.int32 if area < 2**31 else np.int64
+
+
+def _codes(plane: np.ndarray, nbins: int | None) -> tuple[np.ndarray, int, int]:
+    """``(codes, flip, levels)``: the plane as kernels read it.
+
+    8/16-bit integers are their own codes (signed ones viewed as unsigned and
+    ``flip``-ped to offsets from the minimum), ``levels`` per dtype. Wider
+    integers whose occupied range spans at most 65535 levels become their
+    offsets from the minimum (at least 2 levels); other wide integers and
+    floats become uint16 codes of ``nbins`` equal bins over the occupied
+    (finite) range, computed as ``np.histogram`` bins them, NaN as ``levels``.
+    """
+    if is_small_integer(plane.dtype):
+        bits = 8 * plane.dtype.itemsize
+        unsigned = np.ascontiguousarray(plane).view(f"u{plane.dtype.itemsize}")
+        flip = 1 << (bits - 1) if plane.dtype.kind == "i" else 0
+        return unsigned, flip, 1 << bits
+    values = plane.astype(np.float32) if plane.dtype == np.float16 else np.ascontiguousarray(plane)
+    if values.dtype.kind in "iu":
+        low, high = values.min(), values.max()
+        if nbins is None and int(high) - int(low) < MAX_CODED_BINS:
+            return (values - low).astype(np.uint16), 0, max(int(high) - int(low) + 1, 2)
+        binning = EqualBins.between(low, high, nbins or MAX_CODED_BINS, values.dtype)
+    else:
+        binning = EqualBins.between(*_finite_extent(values), nbins or DEFAULT_FLOAT_BINS, values.dtype)
+    codes = binning.bin_of(values.reshape(-1))
+    codes[codes < 0] = binning.nbins  # NaN
+    return codes.astype(np.uint16), 0, binning.nbins
+
+
+def _finite_extent(values: np.ndarray) -> tuple:
+    """``(min, max)`` of the non-NaN values (numpy's 0..1 when all are NaN);
+    ValueError for +-inf."""
+    finite = np.isfinite(values)
+    if not finite.all() and np.isinf(values).any():
+        raise ValueError(
+            f"image contains {int(np.count_nonzero(np.isinf(values)))} infinite value(s); "
+            "clahe needs finite values (NaN is allowed and kept)"
+        )
+    if not finite.any():
+        return 0.0, 1.0
+    return np.nanmin(values), np.nanmax(values)
+
+
+def _distribution_curve(distribution: str, alpha: float, area: int, top: int) -> np.ndarray:
+    """uint16 levels of each cdf value ``0 .. area`` for MATLAB's rayleigh and
+    exponential distributions (``adapthisteq``'s formulas, then rounded)."""
+    fraction = np.arange(area + 1, dtype=np.float64) / area
+    if distribution == "rayleigh":
+        spread = 2.0 * alpha * alpha
+        value = np.minimum((1.0 - np.exp(-1.0 / spread)) * fraction, 1.0 - np.finfo(float).eps)
+        curve = np.sqrt(-spread * np.log1p(-value))
+    else:
+        value = np.minimum((1.0 - np.exp(-alpha)) * fraction, 1.0 - np.finfo(float).eps)
+        curve = -np.log1p(-value) / alpha
+    return np.rint(np.minimum(curve, 1.0) * top).astype(np.uint16)
+
+
+def _write(target, codes, flip, shift, top, pairs, axes, pairing) -> None:
+    """Blend into ``target``: levels into 8/16-bit integers, fractions into
+    floats; through a buffer when ``target`` is not C-contiguous, and for
+    float16 and wide integers (fractions become levels of the full range)."""
+    from .backends import cpu_tiles
+
+    small = is_small_integer(target.dtype)
+    direct = target.flags.c_contiguous and (small or target.dtype in (np.float32, np.float64))
+    if direct:
+        buffer = target
+    else:
+        buffer = np.empty(target.shape, target.dtype if small else np.float32)
+    kernel_out = buffer.view(f"u{buffer.dtype.itemsize}") if small else buffer
+    cpu_tiles.blend(codes, kernel_out.reshape(codes.shape), flip, shift, 0, top, pairs, axes, pairing, fraction=not small)
+    if direct:
+        return
+    if small or target.dtype.kind == "f":
+        target[...] = buffer
+    else:
+        target[...] = levels_from_fractions(buffer, target.dtype)
+
+
+def _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution, axis, out):
+    """``method="skimage"``: scikit-image's algorithm, per channel."""
+    from ._clahe_skimage import skimage_clahe
+
+    for name, value, default in (
+        ("tile_grid", tile_grid, None),
+        ("bit_shift", bit_shift, 0),
+        ("distribution", distribution, "uniform"),
+    ):
+        if value != default:
+            raise ValueError(f"{name} is not a parameter of method='skimage' (scikit-image has no such option)")
+    planes = [
+        skimage_clahe(plane, kernel_size=kernel_size, clip_limit=clip, nbins=nbins or 256)
+        for plane in channel_planes(image, axis)
+    ]
+    result = np.stack(planes, axis=axis) if axis is not None else planes[0]
+    target = check_out(out, image.shape, result.dtype)
+    if target is None:
+        return result
+    target[...] = result
+    return target
