@@ -103,15 +103,40 @@ def test_version_and_help():
     assert done.returncode == 0 and "equalize" in done.stdout and "demo" in done.stdout
 
 
+def test_clahe_grey_16_bit_and_rgb(tmp_path, grey):
+    done = run("clahe", grey, "-o", tmp_path / "c.png", "--clip-limit", "2", "--tile-grid", "4", "6")
+    assert done.returncode == 0, done.stderr
+    image = read_image(grey)
+    expected = cv2.createCLAHE(2.0, (6, 4)).apply(image)
+    np.testing.assert_array_equal(read_image(tmp_path / "c.png"), expected)
+    deep = image.astype(np.uint16) * 257
+    write_image(tmp_path / "deep.png", deep)
+    assert run("clahe", tmp_path / "deep.png", "-o", tmp_path / "d.png", "--clip-limit", "3").returncode == 0
+    np.testing.assert_array_equal(read_image(tmp_path / "d.png"), cv2.createCLAHE(3.0, (8, 8)).apply(deep))
+    rgb = np.dstack([image, image[::-1], image[:, ::-1]])
+    write_image(tmp_path / "rgb.png", rgb)
+    assert run("clahe", tmp_path / "rgb.png", "-o", tmp_path / "r.png", "--tile-grid", "3").returncode == 0
+    np.testing.assert_array_equal(
+        read_image(tmp_path / "r.png"), histeq.clahe(rgb, tile_grid=3, channel_axis=-1)
+    )
+    done = run("clahe", grey, "-o", tmp_path / "bad.png", "--tile-grid", "0", "8")
+    assert done.returncode == 1 and "tile_grid" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "bad.png").exists()
+    done = run("clahe", grey, "-o", tmp_path / "c.png")
+    assert done.returncode == 1 and "--force" in done.stderr
+
+
 def test_demo_writes_every_method_and_a_comparison(tmp_path):
     done = run("demo", "-o", tmp_path / "d")
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in (tmp_path / "d").iterdir())
-    assert names == sorted(["original.png", "comparison.png"] + [f"{m}.png" for m in METHODS])
+    assert names == sorted(["original.png", "comparison.png", "clahe.png"] + [f"{m}.png" for m in METHODS])
     np.testing.assert_array_equal(read_image(tmp_path / "d" / "original.png"), demo_image())
     np.testing.assert_array_equal(read_image(tmp_path / "d" / "opencv.png"), cv2.equalizeHist(demo_image()))
+    clahe = cv2.createCLAHE(demo.CLAHE_CLIP, (8, 8)).apply(demo_image())
+    np.testing.assert_array_equal(read_image(tmp_path / "d" / "clahe.png"), clahe)
     with Image.open(tmp_path / "d" / "comparison.png") as figure:
-        panels = 5
+        panels = 6
         assert figure.format == "PNG"
         width = panels * SIZE + (panels - 1) * demo.GAP
         height = demo.LABEL_HEIGHT + SIZE + demo.GAP + demo.HISTOGRAM_HEIGHT

@@ -1,4 +1,4 @@
-"""The ``histeq`` command: equalize image files, or run the demo."""
+"""The ``histeq`` command: equalize image files (globally or with CLAHE), or run the demo."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import numpy as np
 from . import __version__
 from ._dtypes import levels_from_fractions
 from ._plans import METHODS
+from .clahe import DISTRIBUTIONS
+from .clahe import METHODS as CLAHE_METHODS
 
 #: Colour layouts (the last axis of a 3-D image) and how many leading samples are colour.
 _COLOUR_SAMPLES = {2: 1, 3: 3, 4: 3}  # grey+alpha, RGB, RGBA: alpha is kept as it is
@@ -34,8 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         "The 'skimage' method's float result in [0, 1] is written in the input's integer "
         "dtype as min + round(value * (max - min)) (round(value * 255) for 8-bit).",
     )
-    equalize.add_argument("input", type=Path, help="the image to equalize")
-    equalize.add_argument("-o", "--output", type=Path, required=True, help="where to write the result")
+    _add_file_arguments(equalize, "equalize")
     equalize.add_argument(
         "--method", choices=METHODS, default="opencv", help="the formula to use (default: opencv)"
     )
@@ -43,7 +44,33 @@ def _parser() -> argparse.ArgumentParser:
     equalize.add_argument(
         "--mask", type=Path, help="a grey image of the same size: only pixels where it is non-zero are counted"
     )
-    equalize.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+
+    clahe = commands.add_parser(
+        "clahe",
+        help="contrast-limited adaptive equalization (CLAHE) of one image file",
+        description="CLAHE of an image file, per colour channel (alpha is kept). "
+        "The default method is OpenCV's cv2.createCLAHE, bit for bit on 8/16-bit grey images.",
+    )
+    _add_file_arguments(clahe, "process")
+    clahe.add_argument(
+        "--method", choices=CLAHE_METHODS, default="opencv", help="the algorithm to use (default: opencv)"
+    )
+    clahe.add_argument(
+        "--clip-limit", type=float,
+        help="opencv: a multiple of the mean bin height (default 40; 2 to 4 is typical); "
+        "skimage: a fraction of the window (default 0.01); 0: no clipping",
+    )
+    clahe.add_argument(
+        "--tile-grid", type=int, nargs="+", metavar="N",
+        help="opencv: tiles per axis, rows then columns (default: 8 8); one number for all axes",
+    )
+    clahe.add_argument("--kernel-size", type=int, nargs="+", metavar="N", help="skimage: the tile size in pixels")
+    clahe.add_argument("--nbins", type=int, help="bins for float images (and skimage's nbins)")
+    clahe.add_argument(
+        "--distribution", choices=DISTRIBUTIONS, default="uniform",
+        help="opencv: target histogram shape per tile, as MATLAB's adapthisteq (default: uniform)",
+    )
+    clahe.add_argument("--alpha", type=float, default=0.4, help="rayleigh/exponential parameter (default: 0.4)")
 
     demo = commands.add_parser(
         "demo",
@@ -58,12 +85,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("input", type=Path, help=f"the image to {verb}")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="where to write the result")
+    parser.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 error, 2 usage)."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "equalize":
             _equalize_file(args)
+        elif args.command == "clahe":
+            _clahe_file(args)
         else:
             _demo(args)
     except (OSError, ValueError, TypeError) as exc:
@@ -77,9 +112,36 @@ def main(argv: list[str] | None = None) -> int:
 
 def _equalize_file(args: argparse.Namespace) -> None:
     from .equalize import equalize
+
+    def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
+        return equalize(target, method=args.method, nbins=args.nbins, mask=mask, channel_axis=channel_axis)
+
+    _process_file(args, transform, args.mask)
+
+
+def _clahe_file(args: argparse.Namespace) -> None:
+    from .clahe import clahe
+
+    def axes(values: list[int] | None) -> int | tuple[int, ...] | None:
+        return values[0] if values is not None and len(values) == 1 else (tuple(values) if values else None)
+
+    def transform(target: np.ndarray, channel_axis: int | None, mask: None) -> np.ndarray:
+        options = {"distribution": args.distribution, "alpha": args.alpha} if args.method == "opencv" else {}
+        return clahe(
+            target, method=args.method, clip_limit=args.clip_limit, tile_grid=axes(args.tile_grid),
+            kernel_size=axes(args.kernel_size), nbins=args.nbins, channel_axis=channel_axis, **options,
+        )
+
+    _process_file(args, transform, None)
+
+
+def _process_file(args: argparse.Namespace, transform, mask_path: Path | None) -> None:
+    """Read ``args.input``, run ``transform(colour samples or grey image,
+    channel_axis, mask)``, write the result in the input's dtype to
+    ``args.output`` (alpha kept), refusing to overwrite unless ``--force``."""
     from .io import read_image, write_image
 
-    for name, source in (("input", args.input), ("mask", args.mask)):
+    for name, source in (("input", args.input), ("mask", mask_path)):
         if source is not None and _same_file(args.output, source):
             raise ValueError(f"output {str(args.output)!r} is the {name} file; write to another file")
     if os.path.lexists(args.output) and not args.force:
@@ -87,23 +149,20 @@ def _equalize_file(args: argparse.Namespace) -> None:
     image = read_image(args.input)
     colour = image.ndim == 3 and image.shape[2] in _COLOUR_SAMPLES
     mask = None
-    if args.mask is not None:
-        mask = read_image(args.mask)
+    if mask_path is not None:
+        mask = read_image(mask_path)
         if mask.ndim != 2:
-            raise ValueError(f"mask {str(args.mask)!r} must be a grey image; got shape {mask.shape}")
+            raise ValueError(f"mask {str(mask_path)!r} must be a grey image; got shape {mask.shape}")
         mask = mask != 0
         spatial = image.shape[:2] if colour else image.shape
         if mask.shape != spatial:
-            raise ValueError(f"mask {str(args.mask)!r} is {mask.shape}; the image is {spatial}")
+            raise ValueError(f"mask {str(mask_path)!r} is {mask.shape}; the image is {spatial}")
     result = image.copy()
     samples = _COLOUR_SAMPLES[image.shape[2]] if colour else None
     target = result[..., :samples] if colour else result
-    equalized = equalize(
-        target, method=args.method, nbins=args.nbins, mask=mask, channel_axis=-1 if colour else None
-    )
-    target[...] = _to_dtype(equalized, image.dtype)
+    target[...] = _to_dtype(transform(target, -1 if colour else None, mask), image.dtype)
     write_image(args.output, result, overwrite=args.force)
-    print(f"{args.input} -> {args.output} ({args.method})")
+    print(f"{args.input} -> {args.output} ({args.command}, {args.method})")
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -10,6 +10,7 @@ import numpy as np
 from ._dtypes import levels_from_fractions
 from ._plans import METHODS
 from .demo_image import demo_image
+from .clahe import clahe
 from .equalize import equalize
 from .io import write_image
 
@@ -17,12 +18,16 @@ from .io import write_image
 HISTOGRAM_HEIGHT = 100
 LABEL_HEIGHT = 20
 GAP = 8
+#: The demo's CLAHE clip limit (OpenCV's meaning).
+CLAHE_CLIP = 2.0
 
 
 def run_demo(folder: Path, *, overwrite: bool = False) -> list[tuple[str, np.ndarray, Path]]:
-    """Equalize the demo image with every method and write the results.
+    """Equalize the demo image with every method, and with CLAHE, and write
+    the results.
 
-    Writes ``original.png``, one ``<method>.png`` per method and
+    Writes ``original.png``, one ``<method>.png`` per method, ``clahe.png``
+    (OpenCV's CLAHE, clip limit :data:`CLAHE_CLIP`, 8x8 tiles) and
     ``comparison.png`` (all panels with their histograms) into ``folder``,
     which is created if needed. Existing files are replaced only with
     ``overwrite``; otherwise nothing is written and ``FileExistsError`` names
@@ -35,6 +40,7 @@ def run_demo(folder: Path, *, overwrite: bool = False) -> list[tuple[str, np.nda
     """
     original = demo_image()
     panels = [("original", original)] + [(m, as_uint8(equalize(original, method=m))) for m in METHODS]
+    panels.append(("clahe", clahe(original, clip_limit=CLAHE_CLIP)))
     names = [f"{name}.png" for name, _ in panels] + ["comparison.png"]
     if not overwrite:
         for name in names:
