@@ -68,6 +68,21 @@ def test_random_images_equal_opencv(rows, cols, grid, clip, dtype, levels, shift
     assert np.array_equal(histeq.clahe(image, clip_limit=clip, tile_grid=grid, bit_shift=shift), expected)
 
 
+@given(
+    low=st.integers(0, 65535),
+    width=st.integers(0, 3000),
+    clip=st.sampled_from([0.0, 0.5, 2.0, 40.0]),
+    shift=st.sampled_from([0, 0, 3, 9]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_narrow_uint16_bands_equal_opencv(low, width, clip, shift, seed):
+    # Histograms hold only the occupied levels; the plan accounts for the rest.
+    rng = np.random.default_rng(seed)
+    image = rng.integers(low, min(low + width, 65535) + 1, (29, 41)).astype(np.uint16)
+    expected = cv2_clahe(image, clip, (3, 5), shift)
+    assert np.array_equal(histeq.clahe(image, clip_limit=clip, tile_grid=(3, 5), bit_shift=shift), expected)
+
+
 @pytest.mark.parametrize("dtype", [np.int8, np.int16])
 def test_signed_integers_are_offsets_from_the_minimum(dtype):
     info = np.iinfo(dtype)
