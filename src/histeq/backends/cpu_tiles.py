@@ -60,14 +60,16 @@ def _count_tiles(codes, flip, shift, lo, z, y, x, hist, begin, end):
     bins = hist.shape[2]
     ways = 4 if bins <= _SPREAD_MAX_BINS else 1
     plain = ways == 4 and flip == 0 and shift == 0 and lo == 0
-    # Small histograms: all x tiles of a row at once (rows stream through);
-    # large ones: one tile at a time (its histogram stays in the cache).
+    # Small histograms: all x tiles of a row at once (rows stream through),
+    # in four interleaved copies summed at the end; large ones: one tile at a
+    # time, straight into hist (its histogram stays in the cache).
     group = xt if ways == 4 else 1
-    sub = np.zeros((group, ways * bins), dtype=hist.dtype)
+    spread = np.zeros((group if ways == 4 else 0, ways * bins), dtype=hist.dtype)
     for row_of_tiles in range(begin, end):
         tz = row_of_tiles // yt
         ty = row_of_tiles % yt
         for first_tx in range(0, xt, group):
+            sub = spread if ways == 4 else hist[row_of_tiles, first_tx : first_tx + 1]
             sub[...] = 0
             for pz in range(tz * zlen, (tz + 1) * zlen):
                 plane = codes[zfeed[pz]]
@@ -79,9 +81,10 @@ def _count_tiles(codes, flip, shift, lo, z, y, x, hist, begin, end):
                             _count_row(row, 0, 0, 0, xstart, xfeed, first, first + xlen, sub[g], 4)
                         else:
                             _count_row(row, flip, shift, lo, xstart, xfeed, first, first + xlen, sub[g], ways)
-            for g in range(group):
-                for w in range(ways):
-                    hist[row_of_tiles, first_tx + g] += sub[g, w * bins : (w + 1) * bins]
+            if ways == 4:
+                for g in range(group):
+                    for w in range(ways):
+                        hist[row_of_tiles, first_tx + g] += sub[g, w * bins : (w + 1) * bins]
 
 
 def count_tiles(codes, flip, shift, lo, axes, bins, dtype):
@@ -181,8 +184,7 @@ class Pairing:
     """
 
     def __init__(self, low: np.ndarray, high: np.ndarray, tiles: int) -> None:
-        change = np.flatnonzero((low[1:] != low[:-1]) | (high[1:] != high[:-1])) + 1
-        self.starts = np.concatenate(([0], change, [low.shape[0]])).astype(np.int64)
+        self.starts = runs(low, high)
         self.segments = self.starts.shape[0] - 1
         self.dest = np.full((tiles, 4), -1, dtype=np.int64)
         used = np.zeros(tiles, dtype=np.int64)
@@ -241,44 +243,65 @@ def _blend_pairs(g, depth, xw0, xw1, ya1, ya, za1, za, top, shift, flip, fractio
 
 
 @_jit
-def _blend(codes, out, flip, shift, lo, top, fraction, pairs, z, y, x, starts, begin, end):
-    # Rows begin .. end of the (z, y) rows of codes. Per segment, a scalar
-    # loop gathers the pairs of LUT levels of the 2 (2-D) or 4 (3-D) tables,
-    # then _blend_pairs blends them.
+def _blend(codes, out, flip, shift, lo, top, fraction, pairs, z, y, x, zruns, yruns, xruns, begin, end):
+    # Slices begin .. end of a volume (rows begin .. end of a 2-D image, one
+    # slice), block by block: a block (z run, y run, x run) blends the same
+    # 2 (2-D) or 4 (3-D) pair tables everywhere, so they stay in the cache.
+    # Per row of a block, a scalar loop gathers the pairs, then _blend_pairs
+    # blends them.
     zlow, zhigh, zw0, zw1 = z
     ylow, yhigh, yw0, yw1 = y
     xw0 = x[2]
     xw1 = x[3]
-    height = codes.shape[1]
+    volume = codes.shape[0] > 1
+    z_begin, z_end = (begin, end) if volume else (0, 1)
+    y_begin, y_end = (0, codes.shape[1]) if volume else (begin, end)
     y_tiles = pairs.shape[0] // (np.max(zhigh) + 1)
     depth = 2 if np.max(zhigh) > 0 else 1
     plain = flip == 0 and shift == 0 and lo == 0 and not fraction
-    longest = np.max(starts[1:] - starts[:-1])
-    g = np.zeros((4, longest), dtype=np.uint32)
-    # Small tables: row by row; large ones: segment by segment, so that a
-    # segment's tables stay in the cache over many rows.
-    segments = starts.shape[0] - 1
-    group = segments if pairs.shape[2] <= _SPREAD_MAX_BINS else 1
-    for first_s in range(0, segments, group):
-        for r in range(begin, end):
-            pz = r // height
-            py = r % height
-            src = codes[pz, py]
-            dst = out[pz, py]
-            rows = (zlow[pz] * y_tiles + ylow[py], zlow[pz] * y_tiles + yhigh[py],
-                    zhigh[pz] * y_tiles + ylow[py], zhigh[pz] * y_tiles + yhigh[py])
-            for s in range(first_s, first_s + group):
-                first = starts[s]
-                stop = starts[s + 1]
-                for t in range(2 * depth):
-                    if plain:  # constant arguments: the compiler specializes the loop
-                        _gather_pairs(src, 0, 0, 0, pairs[rows[t], s], first, stop, g[t])
-                    else:
-                        _gather_pairs(src, flip, shift, lo, pairs[rows[t], s], first, stop, g[t])
-                if plain and depth == 1:
-                    _blend_pairs(g, 1, xw0, xw1, yw0[py], yw1[py], 1.0, 0.0, top, 0, 0, False, dst, first, stop)
-                else:
-                    _blend_pairs(g, depth, xw0, xw1, yw0[py], yw1[py], zw0[pz], zw1[pz], top, shift, flip, fraction, dst, first, stop)
+    g = np.zeros((4, np.max(xruns[1:] - xruns[:-1])), dtype=np.uint32)
+    for zr in range(zruns.shape[0] - 1):
+        z_first = max(zruns[zr], z_begin)
+        z_stop = min(zruns[zr + 1], z_end)
+        if z_first >= z_stop:
+            continue
+        for yr in range(yruns.shape[0] - 1):
+            y_first = max(yruns[yr], y_begin)
+            y_stop = min(yruns[yr + 1], y_end)
+            if y_first >= y_stop:
+                continue
+            rows = (
+                zlow[z_first] * y_tiles + ylow[y_first],
+                zlow[z_first] * y_tiles + yhigh[y_first],
+                zhigh[z_first] * y_tiles + ylow[y_first],
+                zhigh[z_first] * y_tiles + yhigh[y_first],
+            )
+            for s in range(xruns.shape[0] - 1):
+                first = xruns[s]
+                stop = xruns[s + 1]
+                for pz in range(z_first, z_stop):
+                    for py in range(y_first, y_stop):
+                        src = codes[pz, py]
+                        dst = out[pz, py]
+                        for t in range(2 * depth):
+                            if plain:  # constant arguments: the compiler specializes the loop
+                                _gather_pairs(src, 0, 0, 0, pairs[rows[t], s], first, stop, g[t])
+                            else:
+                                _gather_pairs(src, flip, shift, lo, pairs[rows[t], s], first, stop, g[t])
+                        if plain and depth == 1:
+                            _blend_pairs(g, 1, xw0, xw1, yw0[py], yw1[py], 1.0, 0.0, top, 0, 0, False, dst, first, stop)
+                        else:
+                            _blend_pairs(
+                                g, depth, xw0, xw1, yw0[py], yw1[py], zw0[pz], zw1[pz], top, shift, flip,
+                                fraction, dst, first, stop,
+                            )
+
+
+def runs(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Starts of the runs of equal ``(low, high)`` tile pairs along an axis,
+    and the axis length: int64 ``(runs + 1,)``."""
+    change = np.flatnonzero((low[1:] != low[:-1]) | (high[1:] != high[:-1])) + 1
+    return np.concatenate(([0], change, [low.shape[0]])).astype(np.int64)
 
 
 def blend(codes, out, flip, shift, lo, top, pairs, axes, pairing, fraction=False):
@@ -289,8 +312,9 @@ def blend(codes, out, flip, shift, lo, top, pairs, axes, pairing, fraction=False
     receives levels; float ``out`` (``fraction``) receives ``value / top``.
     """
     z, y, x = ((a.low, a.high, a.weight_low, a.weight_high) for a in axes)
-    rows = codes.shape[0] * codes.shape[1]
+    zruns, yruns = runs(axes[0].low, axes[0].high), runs(axes[1].low, axes[1].high)
+    outer = codes.shape[0] if codes.shape[0] > 1 else codes.shape[1]
     run_chunks(
-        _blend, rows, codes, out, flip, shift, lo, np.float32(top), fraction, pairs, z, y, x,
-        pairing.starts, grain=codes.shape[2],
+        _blend, outer, codes, out, flip, shift, lo, np.float32(top), fraction, pairs, z, y, x,
+        zruns, yruns, pairing.starts, grain=codes.size // outer,
     )
