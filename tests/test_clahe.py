@@ -149,6 +149,18 @@ def test_volume_output_range_and_input_untouched(dtype):
     assert len(np.unique(result)) > 10
 
 
+@pytest.mark.parametrize("dtype", [np.uint32, np.int32, np.uint64, np.int64])
+def test_wide_integers_span_the_dtype(dtype):
+    info = np.iinfo(dtype)
+    constant = np.full((5, 5), 9, dtype)
+    assert (histeq.clahe(constant, tile_grid=1) == info.max).all()  # one level: the cdf is full
+    image = (grey("camera").astype(np.int64) * 1000 + max(int(info.min), -(10**6))).astype(dtype)
+    result = histeq.clahe(image, clip_limit=2.0, nbins=256)  # 256 bins: one per original level
+    reference = histeq.clahe(grey("camera"), clip_limit=2.0).astype(np.float64) / 255
+    fractions = (result.astype(np.float64) - float(info.min)) / (float(info.max) - float(info.min))
+    assert np.abs(fractions - reference).max() < 0.5 / 255 + 1e-6
+
+
 def test_float_image_blends_the_same_levels_as_uint8():
     image = grey("camera")
     assert image.min() == 0 and image.max() == 255  # so that bins are levels

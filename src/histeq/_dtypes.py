@@ -49,8 +49,10 @@ def span(dtype: np.dtype) -> int:
 
 def levels_from_fractions(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Floats in [0, 1] (clipped) as levels of an integer ``dtype`` over its
-    whole range: ``min + round(value * (max - min))``."""
-    return levels_from_offsets(np.rint(np.clip(values, 0.0, 1.0) * float(span(dtype))), dtype)
+    whole range: ``min + round(value * (max - min))``, computed in float64
+    (float32 cannot hold the spans of 32- and 64-bit dtypes)."""
+    fractions = np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0)
+    return levels_from_offsets(np.rint(fractions * float(span(dtype))), dtype)
 
 
 def levels_from_offsets(offsets: np.ndarray, dtype: np.dtype) -> np.ndarray:
