@@ -195,10 +195,12 @@ class Pairing:
 
 
 @_jit
-def _gather_pairs(src, flip, shift, lo, table, first, stop, into):
-    # into[i] = table[bin of src[first + i]]: a scalar loop of loads.
+def _gather_pairs(codes, pz, py, flip, shift, lo, pairs, row, s, first, stop, g, t):
+    # g[t, i] = pairs[row, s, bin of codes[pz, py, first + i]]: a scalar loop
+    # of loads. Helpers index whole arrays: views would cost reference counts.
     for i in range(np.uint64(stop - first)):
-        into[i] = table[np.uint64(((src[np.uint64(first) + i] ^ flip) >> shift) - lo)]
+        code = codes[pz, py, np.uint64(first) + i]
+        g[t, i] = pairs[row, s, np.uint64(((code ^ flip) >> shift) - lo)]
 
 
 #: A pair-table entry that marks uncounted codes (NaN): never a real pair,
@@ -213,33 +215,49 @@ def _level(pair, high):
 
 
 @_jit
-def _blend_pairs(g, depth, xw0, xw1, ya1, ya, za1, za, top, shift, flip, fraction, dst, first, stop):
-    # dst[first:stop] from the gathered pairs g[0], g[1] (the nearer z tile
-    # layer's upper and lower tile rows) and, for depth 2, g[2], g[3]:
+def _blend_pairs(g, depth, xw0, xw1, ya1, ya, za1, za, top, shift, flip, fraction, out, pz, py, first, stop):
+    # out[pz, py, first:stop] from the gathered pairs g[0], g[1] (the nearer
+    # z tile layer's upper and lower tile rows) and, for depth 2, g[2], g[3]:
     # OpenCV's float32 blend ((L11 xa1 + L12 xa) ya1 + (L21 xa1 + L22 xa) ya),
     # and in 3-D the same on the far layer, weighted by za1 and za. Written as
     # levels (rounded half to even, shifted back) or, with ``fraction``, as
     # value / top (NaN for uncounted codes). No data-dependent loads: vectorizes.
-    g1 = g[0]
-    g2 = g[1]
-    g3 = g[2]
-    g4 = g[3]
     for i in range(np.uint64(stop - first)):
         px = np.uint64(first) + i
         xa1 = xw0[px]
         xa = xw1[px]
-        value = (_level(g1[i], False) * xa1 + _level(g1[i], True) * xa) * ya1 + (
-            _level(g2[i], False) * xa1 + _level(g2[i], True) * xa
+        value = (_level(g[0, i], False) * xa1 + _level(g[0, i], True) * xa) * ya1 + (
+            _level(g[1, i], False) * xa1 + _level(g[1, i], True) * xa
         ) * ya
         if depth == 2:
-            far = (_level(g3[i], False) * xa1 + _level(g3[i], True) * xa) * ya1 + (
-                _level(g4[i], False) * xa1 + _level(g4[i], True) * xa
+            far = (_level(g[2, i], False) * xa1 + _level(g[2, i], True) * xa) * ya1 + (
+                _level(g[3, i], False) * xa1 + _level(g[3, i], True) * xa
             ) * ya
             value = value * za1 + far * za
         if fraction:
-            dst[px] = np.nan if g1[i] == UNCOUNTED else value / top
+            out[pz, py, px] = np.nan if g[0, i] == UNCOUNTED else value / top
         else:
-            dst[px] = (np.int32(min(np.rint(value), top)) << shift) ^ flip
+            out[pz, py, px] = (np.int32(min(np.rint(value), top)) << shift) ^ flip
+
+
+@_jit
+def _blend_specialized(g, depth, plain, fraction, xw0, xw1, ya1, ya, za1, za, top, shift, flip, out, pz, py, first, stop):
+    # _blend_pairs with constant depth, output kind and (when plain) shift
+    # and flip at each call site: the compiler specializes each loop.
+    if fraction:
+        if depth == 1:
+            _blend_pairs(g, 1, xw0, xw1, ya1, ya, za1, za, top, 0, 0, True, out, pz, py, first, stop)
+        else:
+            _blend_pairs(g, 2, xw0, xw1, ya1, ya, za1, za, top, 0, 0, True, out, pz, py, first, stop)
+    elif plain:
+        if depth == 1:
+            _blend_pairs(g, 1, xw0, xw1, ya1, ya, za1, za, top, 0, 0, False, out, pz, py, first, stop)
+        else:
+            _blend_pairs(g, 2, xw0, xw1, ya1, ya, za1, za, top, 0, 0, False, out, pz, py, first, stop)
+    elif depth == 1:
+        _blend_pairs(g, 1, xw0, xw1, ya1, ya, za1, za, top, shift, flip, False, out, pz, py, first, stop)
+    else:
+        _blend_pairs(g, 2, xw0, xw1, ya1, ya, za1, za, top, shift, flip, False, out, pz, py, first, stop)
 
 
 @_jit
@@ -258,7 +276,7 @@ def _blend(codes, out, flip, shift, lo, top, fraction, pairs, z, y, x, zruns, yr
     y_begin, y_end = (0, codes.shape[1]) if volume else (begin, end)
     y_tiles = pairs.shape[0] // (np.max(zhigh) + 1)
     depth = 2 if np.max(zhigh) > 0 else 1
-    plain = flip == 0 and shift == 0 and lo == 0 and not fraction
+    plain = flip == 0 and shift == 0 and lo == 0
     g = np.zeros((4, np.max(xruns[1:] - xruns[:-1])), dtype=np.uint32)
     for zr in range(zruns.shape[0] - 1):
         z_first = max(zruns[zr], z_begin)
@@ -281,20 +299,15 @@ def _blend(codes, out, flip, shift, lo, top, fraction, pairs, z, y, x, zruns, yr
                 stop = xruns[s + 1]
                 for pz in range(z_first, z_stop):
                     for py in range(y_first, y_stop):
-                        src = codes[pz, py]
-                        dst = out[pz, py]
                         for t in range(2 * depth):
                             if plain:  # constant arguments: the compiler specializes the loop
-                                _gather_pairs(src, 0, 0, 0, pairs[rows[t], s], first, stop, g[t])
+                                _gather_pairs(codes, pz, py, 0, 0, 0, pairs, rows[t], s, first, stop, g, t)
                             else:
-                                _gather_pairs(src, flip, shift, lo, pairs[rows[t], s], first, stop, g[t])
-                        if plain and depth == 1:
-                            _blend_pairs(g, 1, xw0, xw1, yw0[py], yw1[py], 1.0, 0.0, top, 0, 0, False, dst, first, stop)
-                        else:
-                            _blend_pairs(
-                                g, depth, xw0, xw1, yw0[py], yw1[py], zw0[pz], zw1[pz], top, shift, flip,
-                                fraction, dst, first, stop,
-                            )
+                                _gather_pairs(codes, pz, py, flip, shift, lo, pairs, rows[t], s, first, stop, g, t)
+                        _blend_specialized(
+                            g, depth, plain, fraction, xw0, xw1, yw0[py], yw1[py], zw0[pz], zw1[pz], top, shift,
+                            flip, out, pz, py, first, stop,
+                        )
 
 
 def runs(low: np.ndarray, high: np.ndarray) -> np.ndarray:
