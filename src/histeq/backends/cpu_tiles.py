@@ -100,6 +100,13 @@ def count_tiles(codes, flip, shift, lo, axes, bins, dtype):
 
 
 @_jit
+def _scatter(lut, pairs, row, segment, slot):
+    # pairs[row, segment, :n, slot] = lut, as a plain loop.
+    for i in range(np.uint64(lut.shape[0])):
+        pairs[row, segment, i, slot] = lut[i]
+
+
+@_jit
 def _opencv_luts(hist, nbins, lo, limit, scale, top, curve, dest, pairs, begin, end):
     # OpenCV's clip, redistribution and LUT for the tiles begin .. end of
     # hist (tiles, n + 1), which counts bins lo .. lo + n - 1 of nbins.
@@ -110,7 +117,6 @@ def _opencv_luts(hist, nbins, lo, limit, scale, top, curve, dest, pairs, begin, 
     lut = np.empty(n, dtype=np.uint16)
     for t in range(begin, end):
         h = hist[t]
-        row = pairs[t // xt]
         where = dest[t % xt]
         batch = 0
         residual = 0
@@ -147,7 +153,7 @@ def _opencv_luts(hist, nbins, lo, limit, scale, top, curve, dest, pairs, begin, 
                 lut[i] = np.uint16(min(np.rint(np.float32(cdf[i]) * scale), top))
         for k in range(where.shape[0]):
             if where[k] >= 0:
-                row[where[k] >> 1, :n, where[k] & 1] = lut
+                _scatter(lut, pairs, t // xt, where[k] >> 1, where[k] & 1)
 
 
 def opencv_luts(hist, nbins, lo, limit, scale, top, pairing, curve=None):
