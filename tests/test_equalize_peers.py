@@ -80,6 +80,48 @@ def test_opencv_large_image_matches():
     np.testing.assert_array_equal(histeq.equalize(image[:, 1:]), cv2.equalizeHist(image[:, 1:]))
 
 
+@given(uint8_images(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=40)))
+def test_opencv_uint8_fast_path_matches_general_path_in_every_layout(image):
+    # Contiguous uint8 images take a shorter path than masked ones, views and
+    # mismatched outputs; all must agree with each other and with OpenCV.
+    expected = histeq.equalize(image, mask=np.ones(image.shape, bool))  # the general path
+    if image.ndim == 2:
+        np.testing.assert_array_equal(expected, cv2.equalizeHist(image))
+    np.testing.assert_array_equal(histeq.equalize(image), expected)
+    fortran = np.asfortranarray(image)
+    np.testing.assert_array_equal(histeq.equalize(fortran), expected)
+    for out in (np.empty_like(image), np.empty_like(fortran), np.full(image.shape, 7, np.uint8, order="F")):
+        assert histeq.equalize(image, out=out) is out
+        np.testing.assert_array_equal(out, expected)
+    inplace = fortran.copy(order="A")
+    assert histeq.equalize(inplace, out=inplace) is inplace
+    np.testing.assert_array_equal(inplace, expected)
+    view = image[..., ::2]
+    np.testing.assert_array_equal(histeq.equalize(view), histeq.equalize(np.ascontiguousarray(view)))
+
+
+@given(
+    hnp.arrays(np.int64, st.integers(1, 300), elements=st.sampled_from([0, 0, 1, 2, 7, 1000, 2**24 + 1, 2**40])),
+)
+def test_opencv_8bit_plan_is_opencvs_float32_formula(counts):
+    # The compiled 8-bit plan against the formula of cv2.equalizeHist written
+    # in numpy: round((cdf - h[v0]) * float32(255 / (N - h[v0]))) in float32.
+    from histeq._binning import BYTE_LEVELS
+    from histeq._plans import plan
+
+    occupied = np.flatnonzero(counts)
+    lut = plan("opencv", counts, BYTE_LEVELS, np.dtype(np.uint8))
+    signed = plan("opencv", counts, BYTE_LEVELS, np.dtype(np.int8))
+    if occupied.size == 0 or counts[occupied[0]] == counts.sum():
+        assert lut is None and signed is None
+        return
+    first, total = counts[occupied[0]], counts.sum()
+    scale = np.float32(255) / np.float32(total - first)
+    expected = np.clip(np.rint((np.cumsum(counts) - first).astype(np.float32) * scale), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(lut, expected)
+    np.testing.assert_array_equal(signed, (expected.astype(np.int16) - 128).astype(np.int8))
+
+
 # --- Pillow ------------------------------------------------------------------
 
 

@@ -119,6 +119,10 @@ class LevelBins:
             cpu.apply_levels(x, self._lo, self.hi, lut, out)
 
 
+#: The bins of uint8 images: one per level, each value its own bin.
+BYTE_LEVELS = LevelBins(np.uint8(0), np.uint8(255), direct=True)
+
+
 def _contiguous_bytes(line: np.ndarray) -> bool:
     return line.itemsize == 1 and line.strides == (1,)
 

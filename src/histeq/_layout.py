@@ -26,6 +26,16 @@ def channel_planes(array: np.ndarray, channel_axis: int | None) -> list[np.ndarr
     return [moved[c] for c in range(moved.shape[0])]
 
 
+def contiguous_order(array: np.ndarray) -> str | None:
+    """``"C"`` or ``"F"`` for an array contiguous in that order (``"C"`` when
+    both), None otherwise: ``array.reshape(-1, order=...)`` is then a view in
+    memory order."""
+    flags = array.flags
+    if flags.c_contiguous:
+        return "C"
+    return "F" if flags.f_contiguous else None
+
+
 def _stride_order(array: np.ndarray) -> tuple[int, ...]:
     # Axes from the largest to the smallest stride: the order in memory.
     return tuple(sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis])))

@@ -1,6 +1,8 @@
 """Plans: from histogram counts to the mapping of every bin.
 
-Plans touch bins, never pixels, and are plain numpy shared by every backend.
+Plans touch bins, never pixels, and are plain numpy shared by every backend,
+except the 8-bit OpenCV plan, which runs on every uint8 call and is one small
+compiled function (``backends.cpu.opencv_byte_offsets``).
 Each returns a LUT (one output value per bin, in the output dtype), an
 :class:`Interp` (scikit-image's piecewise-linear mapping of float values), or
 ``None`` when the image is returned unchanged. The formulas are those of
@@ -27,6 +29,8 @@ def _opencv(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mappin
     # lut = round_half_even((cdf - h[v0]) * top / (N - h[v0])), v0 the lowest
     # occupied bin; in float32 for 8-bit output (as cv2.equalizeHist), float64
     # for wider output so that every level is reachable.
+    if is_integer(out_dtype) and out_dtype.itemsize == 1:
+        return _opencv_bytes(counts, out_dtype)
     occupied = np.flatnonzero(counts)
     if occupied.size == 0:
         return None
@@ -37,12 +41,17 @@ def _opencv(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mappin
     shifted = np.cumsum(counts) - first
     if not is_integer(out_dtype):
         return np.clip(shifted / (total - first), 0.0, 1.0).astype(out_dtype)
-    top = span(out_dtype)
-    if out_dtype.itemsize == 1:
-        scale = np.float32(top) / np.float32(total - first)
-        offsets = np.rint(shifted.astype(np.float32) * scale).astype(np.float64)
-    else:
-        offsets = np.rint(shifted * (top / (total - first)))
+    offsets = np.rint(shifted * (span(out_dtype) / (total - first)))
+    return levels_from_offsets(offsets, out_dtype)
+
+
+def _opencv_bytes(counts: np.ndarray, out_dtype: np.dtype) -> np.ndarray | None:
+    # The 8-bit case of _opencv, compiled (float32 arithmetic, as OpenCV).
+    from .backends.cpu import opencv_byte_offsets  # numba: imported on first use
+
+    offsets = opencv_byte_offsets(counts)
+    if offsets is None or out_dtype == np.uint8:
+        return offsets
     return levels_from_offsets(offsets, out_dtype)
 
 

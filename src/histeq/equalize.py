@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._binning import choose_binning
+from ._binning import BYTE_LEVELS, choose_binning
 from ._dtypes import is_integer, output_dtype
-from ._layout import line_pairs
+from ._layout import contiguous_order, line_pairs
 from ._plans import METHODS, plan
 from ._validate import as_image, check_channel_axis, check_mask, check_method, check_nbins, check_out
 
@@ -97,6 +97,8 @@ def equalize(
     strided line (e.g. negative strides) and ``out`` arrays laid out
     differently from ``image`` use one channel-sized buffer at a time.
     """
+    if nbins is None and mask is None and channel_axis is None and _is_plain_bytes(image, method, out):
+        return _equalize_bytes(image, out)
     image = as_image(image)
     method = check_method(method, METHODS, image.dtype)
     nbins = check_nbins(nbins)
@@ -122,3 +124,39 @@ def equalize(
         pair.finish()
     return result
 
+
+
+def _is_plain_bytes(image: object, method: object, out: object) -> bool:
+    # The common case, served by _equalize_bytes: a non-empty contiguous uint8
+    # array, method "opencv", and no ``out`` or one laid out as the image.
+    if not (type(image) is np.ndarray and image.dtype == np.uint8 and image.ndim and image.size):
+        return False
+    if not (type(method) is str and method == "opencv"):
+        return False
+    order = contiguous_order(image)
+    if out is None or order is None:
+        return order is not None
+    return (
+        type(out) is np.ndarray
+        and out.shape == image.shape
+        and out.dtype == np.uint8
+        and out.flags.writeable
+        and contiguous_order(out) == order
+    )
+
+
+def _equalize_bytes(image: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    # ``equalize`` of a contiguous uint8 image with method "opencv": the one
+    # line of pixels in memory order is counted, planned and mapped directly,
+    # without the general path's layers (each costly when its code is out of
+    # the caches, as when other work ran since the last call).
+    result = np.empty_like(image) if out is None else out
+    order = contiguous_order(image)
+    source = image.reshape(-1, order=order)
+    counts = BYTE_LEVELS.count(source, None)
+    lut = plan("opencv", counts, BYTE_LEVELS, image.dtype)
+    if lut is None:
+        result[...] = image
+    else:
+        BYTE_LEVELS.apply(lut, source, result.reshape(-1, order=order))
+    return result

@@ -67,14 +67,17 @@ def run_chunks(
     *args: Any,
     grain: int = 1,
     accumulator: Callable[[], Any] | None = None,
+    finish: Callable[[Any], Any] | None = None,
 ) -> list[Any]:
     """Run ``kernel`` over chunks ``start, stop`` of ``range(n)`` on all threads.
 
     Without ``accumulator``: calls ``kernel(*args, start, stop)`` per chunk and
     returns the results in chunk order. With it: every thread that takes a
     chunk makes one ``accumulator()`` and calls ``kernel(*args, acc, start,
-    stop)`` for each of its chunks; returns the accumulators. ``grain`` is how
-    many pixels one of the ``n`` items holds.
+    stop)`` for each of its chunks; returns the accumulators, or with
+    ``finish`` what ``finish(acc)`` returns, called by the thread that filled
+    ``acc`` after its last chunk. ``grain`` is how many pixels one of the
+    ``n`` items holds.
     """
     global _pool
     k = n_chunks(n, grain)
@@ -87,14 +90,15 @@ def run_chunks(
         acc = None
         for chunk in iter(tickets.__next__, None):
             if chunk >= k:
-                return
+                break
             if accumulator is None:
                 results[chunk] = kernel(*args, *bounds[chunk])
                 continue
             if acc is None:
                 acc = accumulator()
-                accumulators.append(acc)
             kernel(*args, acc, *bounds[chunk])
+        if acc is not None:
+            accumulators.append(acc if finish is None else finish(acc))
 
     helpers = min(_threads, k) - 1
     if helpers:

@@ -203,12 +203,16 @@ def _count_bytes(words, h, start, stop):
 
 @_jit
 def _count_pairs(pairs, table, start, stop):
-    # Byte counts of pairs start..stop through ``table``, a zeroed
-    # 65536-bin pair histogram, folded to 256 bytes at the end: each pair
-    # holds both of its bytes (which byte is which does not matter for the sum).
+    # Pairs start..stop into ``table``, a 65536-bin pair histogram.
     line = pairs[start:stop]
     for i in range(line.size):
         table[line[i]] += 1
+
+
+@_jit
+def _fold_pairs(table):
+    # Byte counts of a pair histogram, zeroing it on the way: each pair holds
+    # both of its bytes (which byte is which does not matter for the sum).
     counts = np.zeros(256, np.int64)
     for high in range(256):
         row = table[high * 256 : (high + 1) * 256]
@@ -216,16 +220,33 @@ def _count_pairs(pairs, table, start, stop):
         for low in range(256):
             total += row[low]
             counts[low] += row[low]
+            row[low] = 0
         counts[high] += total
     return counts
 
 
-def _count_pair_chunk(pairs, start, stop) -> np.ndarray:
-    # Through this thread's pair table, counted and folded within one call, so
-    # no other call can touch it in between.
-    table = _thread_buffer("pair_counts", np.uint32)
-    table.fill(0)
-    return _count_pairs(pairs, table, start, stop)
+class _PairTable(threading.local):
+    """This thread's 65536-bin uint32 pair histogram, zeroed between uses.
+
+    The fold that reads the counts out zeroes the table, so no call pays a
+    256 KB fill; a table taken but never folded (an exception or interrupt in
+    between) is zeroed when next taken.
+    """
+
+    def __init__(self) -> None:
+        self.table = np.zeros(1 << 16, np.uint32)
+        self.clean = True
+
+    def take(self) -> np.ndarray:
+        if not self.clean:
+            self.table.fill(0)
+        self.clean = False
+        return self.table
+
+    def fold(self, table: np.ndarray) -> np.ndarray:
+        counts = _fold_pairs(table)
+        self.clean = True
+        return counts
 
 
 @_jit
@@ -250,11 +271,12 @@ def _distinct_pairs(pairs, blocks, length):
 #: most of the 32768).
 _PAIRS_SAMPLE_RUNS, _PAIRS_SAMPLE_RUN = 8, 4096
 _PAIRS_MAX_DISTINCT = 12288
-#: Pair counters are uint32 per chunk: lines up to this size use them.
+#: Pair counters are uint32 per thread: lines up to this size use them.
 _PAIRS_MAX_PIXELS = 1 << 32
 
 
 _thread_buffers = threading.local()
+_pair_tables = _PairTable()
 
 
 def _thread_buffer(name: str, dtype) -> np.ndarray:
@@ -281,7 +303,10 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
     if sample <= pairs and x.size < _PAIRS_MAX_PIXELS and x.ctypes.data % 2 == 0:
         codes = x[: 2 * pairs].view(np.uint16)
         if _distinct_pairs(codes, _PAIRS_SAMPLE_RUNS, _PAIRS_SAMPLE_RUN) <= _PAIRS_MAX_DISTINCT:
-            counts = sum(run_chunks(_count_pair_chunk, pairs, codes, grain=2))
+            tables = _pair_tables
+            counts = sum(
+                run_chunks(_count_pairs, pairs, codes, grain=2, accumulator=tables.take, finish=tables.fold)
+            )
             if x.size % 2:
                 counts[x[-1]] += 1
             return counts
@@ -295,6 +320,40 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
         if rest.size:
             counts += count_levels(rest, None, None, np.uint8(255))
     return counts
+
+
+# --- plans ------------------------------------------------------------------
+# The 8-bit OpenCV plan runs on every uint8 call: compiled, it costs one call
+# instead of a dozen numpy ones (each slow when its code is out of the caches).
+
+
+@_jit
+def _opencv_byte_offsets(counts, offsets):
+    # offsets[v] = round_half_even((cdf[v] - h[v0]) * (255 / (N - h[v0]))) in
+    # float32 (cv2.equalizeHist), 0 below v0, the lowest occupied bin; False
+    # when fewer than two bins are occupied (the image stays as it is).
+    v0 = 0
+    while v0 < counts.size and counts[v0] == 0:
+        v0 += 1
+    total = counts.sum()
+    if v0 == counts.size or counts[v0] == total:
+        return False
+    first = counts[v0]
+    scale = np.float32(255) / np.float32(total - first)
+    offsets[:v0] = 0
+    cdf = 0
+    for v in range(v0, counts.size):
+        cdf += counts[v]
+        offsets[v] = np.uint8(np.rint(np.float32(cdf - first) * scale))
+    return True
+
+
+def opencv_byte_offsets(counts: np.ndarray) -> np.ndarray | None:
+    """cv2.equalizeHist's LUT for int64 ``counts`` (any number of bins): uint8
+    offsets ``0 .. 255`` above the lowest output level, or None when fewer than
+    two bins are occupied."""
+    offsets = np.empty(counts.size, np.uint8)
+    return offsets if _opencv_byte_offsets(counts, offsets) else None
 
 
 # --- value ranges (masked; numpy's SIMD reductions serve unmasked lines) ------
