@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from ._threads import run_chunks
+from .cpu_tiles import Pairing
 
 _jit = njit(cache=True, nogil=True)
 
@@ -107,55 +108,81 @@ def skimage_luts(hist: np.ndarray, clim: int, kernel_elements: int) -> np.ndarra
 
 
 @_jit
-def _layer(total, luts, row_low, row_high, c, xl, xh, wx0, wx1, wy0, wy1, wz):
-    # The four terms of one z layer in np.ndindex order (y, then x), each
-    # float32(lut * ((w_x * w_y) * w_z)), added to the float32 total.
-    total += np.float32(luts[row_low + xl, c] * ((wx0 * wy0) * wz))
-    total += np.float32(luts[row_low + xh, c] * ((wx1 * wy0) * wz))
-    total += np.float32(luts[row_high + xl, c] * ((wx0 * wy1) * wz))
-    total += np.float32(luts[row_high + xh, c] * ((wx1 * wy1) * wz))
-    return total
+def _gather(row, table, first, stop, into):
+    # into[i] = table[row[i]] for columns first .. stop: a scalar loop of loads.
+    for i in range(np.uint64(first), np.uint64(stop)):
+        into[i] = table[np.uint64(row[i])]
 
 
 @_jit
-def _blend(codes, luts, tiles, z, y, x, begin, end):
+def _add_terms(acc, g, xw0, xw1, wy0, wy1, wz):
+    # acc += the four terms of one z layer in np.ndindex order (y, then x),
+    # each float32(lut * ((w_x * w_y) * w_z)), in float32: a loop without
+    # loads that depend on data, so it vectorizes.
+    for i in range(np.uint64(acc.shape[0])):
+        total = acc[i]
+        total += np.float32(g[0, i] * ((xw0[i] * wy0) * wz))
+        total += np.float32(g[1, i] * ((xw1[i] * wy0) * wz))
+        total += np.float32(g[2, i] * ((xw0[i] * wy1) * wz))
+        total += np.float32(g[3, i] * ((xw1[i] * wy1) * wz))
+        acc[i] = total
+
+
+@_jit
+def _add_layer(acc, g, luts, row, low_row, high_row, x, starts, wy0, wy1, wz):
+    # Add one z layer's terms for a pixel row: low_row and high_row are the
+    # first LUTs of the y tile rows it blends. Columns fall into segments that
+    # blend the same two x tiles.
+    xlow, xhigh, xw0, xw1 = x
+    for s in range(starts.shape[0] - 1):
+        first = starts[s]
+        stop = starts[s + 1]
+        xl = xlow[first]
+        xh = xhigh[first]
+        _gather(row, luts[low_row + xl], first, stop, g[0])
+        _gather(row, luts[low_row + xh], first, stop, g[1])
+        _gather(row, luts[high_row + xl], first, stop, g[2])
+        _gather(row, luts[high_row + xh], first, stop, g[3])
+    _add_terms(acc, g, xw0, xw1, wy0, wy1, wz)
+
+
+@_jit
+def _truncate(acc, row, lo, hi):
+    # row = uint16(acc) (truncation, as numpy's astype); returns the running range.
+    for i in range(np.uint64(acc.shape[0])):
+        level = np.uint16(acc[i])
+        row[i] = level
+        lo = min(lo, level)
+        hi = max(hi, level)
+    return lo, hi
+
+
+@_jit
+def _blend(codes, luts, tiles, z, y, x, starts, begin, end):
     # Rows begin .. end of all z slices: each code becomes the uint16
     # truncation of its blended level, in place. Returns the chunk's range.
     # A z layer of weight 0 (every 2-D image's upper layer) is skipped: its
     # terms are +0.0, which leave a float32 sum unchanged.
     zlow, zhigh, zw0, zw1 = z
     ylow, yhigh, yw0, yw1 = y
-    xlow, xhigh, xw0, xw1 = x
     ytiles, xtiles = tiles
     height = codes.shape[1]
+    width = codes.shape[2]
+    g = np.empty((4, width), dtype=np.uint16)
+    acc = np.empty(width, dtype=np.float32)
     lo = np.uint16(65535)
     hi = np.uint16(0)
     for r in range(begin, end):
         pz = r // height
         py = r % height
         row = codes[pz, py]
-        # The first LUT of each (z, y) tile row.
-        low_low = (zlow[pz] * ytiles + ylow[py]) * xtiles
-        low_high = (zlow[pz] * ytiles + yhigh[py]) * xtiles
-        high_low = (zhigh[pz] * ytiles + ylow[py]) * xtiles
-        high_high = (zhigh[pz] * ytiles + yhigh[py]) * xtiles
-        wy0 = yw0[py]
-        wy1 = yw1[py]
-        wz0 = zw0[pz]
-        wz1 = zw1[pz]
-        for px in range(row.shape[0]):
-            c = np.intp(row[px])
-            xl = xlow[px]
-            xh = xhigh[px]
-            wx0 = xw0[px]
-            wx1 = xw1[px]
-            total = _layer(np.float32(0.0), luts, low_low, low_high, c, xl, xh, wx0, wx1, wy0, wy1, wz0)
-            if wz1 != 0.0:
-                total = _layer(total, luts, high_low, high_high, c, xl, xh, wx0, wx1, wy0, wy1, wz1)
-            level = np.uint16(total)
-            row[px] = level
-            lo = min(lo, level)
-            hi = max(hi, level)
+        acc[:] = 0.0
+        for tz, wz in ((zlow[pz], zw0[pz]), (zhigh[pz], zw1[pz])):
+            if wz != 0.0:
+                low_row = (tz * ytiles + ylow[py]) * xtiles
+                high_row = (tz * ytiles + yhigh[py]) * xtiles
+                _add_layer(acc, g, luts, row, low_row, high_row, x, starts, yw0[py], yw1[py], wz)
+        lo, hi = _truncate(acc, row, lo, hi)
     return lo, hi
 
 
@@ -172,6 +199,7 @@ def blend(codes: np.ndarray, luts: np.ndarray, axes: list) -> tuple[int, int]:
         for a in axes
     )
     tiles = (axes[1].tiles, axes[2].tiles)
+    starts = Pairing(axes[2].low, axes[2].high, axes[2].tiles).starts
     rows = codes.shape[0] * codes.shape[1]
-    chunks = run_chunks(_blend, rows, codes, luts, tiles, z, y, x, grain=codes.shape[2])
+    chunks = run_chunks(_blend, rows, codes, luts, tiles, z, y, x, starts, grain=codes.shape[2])
     return min(int(lo) for lo, _ in chunks), max(int(hi) for _, hi in chunks)
