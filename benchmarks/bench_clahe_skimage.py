@@ -23,9 +23,18 @@ import numpy as np
 from skimage import exposure
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_equalize import SEED, Case, Check, Comparison, Contender, check_equal, make_image, time_case  # noqa: E402
+from bench_equalize import (
+    SEED,
+    Case,
+    Check,
+    Comparison,
+    Contender,
+    check_equal,
+    make_image,
+    time_case,
+)
 
-from histeq._clahe_skimage import skimage_clahe  # noqa: E402
+from histeq._clahe_skimage import skimage_clahe
 
 
 def make_volume(rng: np.random.Generator, side: int, dtype) -> np.ndarray:
