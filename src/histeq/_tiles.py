@@ -31,8 +31,9 @@ class AxisTiles:
         The pixel that feeds each padded position (reflected at the borders).
     low, high : ndarray of int64, shape (size,)
         The two tiles whose LUTs each pixel blends.
-    weight_low, weight_high : ndarray of float32, shape (size,)
-        Their weights.
+    weight_low, weight_high : ndarray of float, shape (size,)
+        Their weights, in the float type of the reproduced library's
+        arithmetic: float32 (OpenCV), float64 (scikit-image).
     """
 
     tiles: int
@@ -108,3 +109,40 @@ def whole_axis(size: int) -> AxisTiles:
         weight_low=np.ones(size, dtype=np.float32),
         weight_high=np.zeros(size, dtype=np.float32),
     )
+
+
+def skimage_tiling(shape: tuple[int, ...], kernel_size: tuple[int, ...]) -> list[AxisTiles]:
+    """The tiling of ``skimage.exposure.equalize_adapthist``, on any number of axes.
+
+    scikit-image pads each axis with numpy's ``'reflect'`` (mirror without
+    repeating the edge pixel): ``k // 2`` pixels before and
+    ``(k - size % k) % k + ceil(k / 2)`` after, for a kernel of ``k`` pixels.
+    Its ``ceil(size / k)`` histogram regions start at pixel 0 (region ``r``
+    holds pixels ``r * k .. (r + 1) * k - 1``), so only the padding after the
+    image feeds histograms: here ``start`` is 0 and ``feed`` mirrors the
+    positions past the end.
+
+    Pixel ``i`` lies at padded position ``p = i + k // 2``, in block
+    ``p // k``: it blends regions ``block - 1`` and ``block`` (clamped) with
+    float64 weights ``1 - o / k`` and ``o / k``, ``o = p % k``, as scikit-image
+    computes them.
+    """
+    axes = []
+    for size, k in zip(shape, kernel_size):
+        tiles = -(-size // k)
+        position = np.arange(size, dtype=np.int64) + k // 2
+        block = position // k
+        weight_high = (position % k) / k
+        axes.append(
+            AxisTiles(
+                tiles=tiles,
+                length=k,
+                start=0,
+                feed=reflect_101(np.arange(tiles * k), size),
+                low=np.clip(block - 1, 0, tiles - 1),
+                high=np.minimum(block, tiles - 1),
+                weight_low=1 - weight_high,
+                weight_high=weight_high,
+            )
+        )
+    return axes
