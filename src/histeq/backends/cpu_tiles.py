@@ -20,6 +20,9 @@ from numba import njit
 from ._threads import run_chunks
 
 _jit = njit(cache=True, nogil=True)
+#: Per-row helpers are inlined where they are called, so that constant
+#: arguments at a call site specialize (and vectorize) their loops.
+_inline = njit(cache=True, nogil=True, inline="always")
 
 #: Histograms of up to this many bins are counted in four interleaved copies.
 _SPREAD_MAX_BINS = 4096
@@ -171,8 +174,18 @@ def opencv_luts(hist, nbins, lo, limit, scale, top, pairing, curve=None):
     pairs[:, :, n] = 0xFFFF  # the spare bin of uncounted codes: UNCOUNTED
     flat = hist.reshape(rows * xt, n + 1)
     run_chunks(
-        _opencv_luts, rows * xt, flat, nbins, lo, limit, np.float32(scale), np.float32(top),
-        curve, pairing.dest, pairs, grain=4 * n,
+        _opencv_luts,
+        rows * xt,
+        flat,
+        nbins,
+        lo,
+        limit,
+        np.float32(scale),
+        np.float32(top),
+        curve,
+        pairing.dest,
+        pairs,
+        grain=4 * n,
     )
     return pairs.view(np.uint32)[..., 0]
 
@@ -200,13 +213,15 @@ class Pairing:
                 used[tile] += 1
 
 
-@_jit
-def _gather_pairs(codes, pz, py, flip, shift, lo, pairs, row, s, first, stop, g, t):
-    # g[t, i] = pairs[row, s, bin of codes[pz, py, first + i]]: a scalar loop
-    # of loads. Helpers index whole arrays: views would cost reference counts.
+@_inline
+def _gather_pairs(codes, pz, py, flip, shift, lo, pairs, row1, row2, s, first, stop, g, t):
+    # g[t, i] = pairs[row1, s, bin], g[t + 1, i] = pairs[row2, s, bin] for the
+    # bin of codes[pz, py, first + i]: a scalar loop of loads. Helpers index
+    # whole arrays: views would cost reference counts.
     for i in range(np.uint64(stop - first)):
-        code = codes[pz, py, np.uint64(first) + i]
-        g[t, i] = pairs[row, s, np.uint64(((code ^ flip) >> shift) - lo)]
+        b = np.uint64(((codes[pz, py, np.uint64(first) + i] ^ flip) >> shift) - lo)
+        g[t, i] = pairs[row1, s, b]
+        g[t + 1, i] = pairs[row2, s, b]
 
 
 #: A pair-table entry that marks uncounted codes (NaN): never a real pair,
@@ -220,7 +235,7 @@ def _level(pair, high):
     return np.float32(np.int32((pair >> np.uint32(16)) if high else (pair & np.uint32(0xFFFF))))
 
 
-@_jit
+@_inline
 def _blend_pairs(g, depth, xw0, xw1, ya1, ya, za1, za, top, shift, flip, fraction, out, pz, py, first, stop):
     # out[pz, py, first:stop] from the gathered pairs g[0], g[1] (the nearer
     # z tile layer's upper and lower tile rows) and, for depth 2, g[2], g[3]:
@@ -246,8 +261,10 @@ def _blend_pairs(g, depth, xw0, xw1, ya1, ya, za1, za, top, shift, flip, fractio
             out[pz, py, px] = (np.int32(min(np.rint(value), top)) << shift) ^ flip
 
 
-@_jit
-def _blend_specialized(g, depth, plain, fraction, xw0, xw1, ya1, ya, za1, za, top, shift, flip, out, pz, py, first, stop):
+@_inline
+def _blend_specialized(
+    g, depth, plain, fraction, xw0, xw1, ya1, ya, za1, za, top, shift, flip, out, pz, py, first, stop
+):
     # _blend_pairs with constant depth, output kind and (when plain) shift
     # and flip at each call site: the compiler specializes each loop.
     if fraction:
@@ -270,7 +287,8 @@ def _blend_specialized(g, depth, plain, fraction, xw0, xw1, ya1, ya, za1, za, to
 def _blend(codes, out, flip, shift, lo, top, fraction, pairs, z, y, x, zruns, yruns, xruns, begin, end):
     # Slices begin .. end of a volume (rows begin .. end of a 2-D image, one
     # slice), block by block: a block (z run, y run, x run) blends the same
-    # 2 (2-D) or 4 (3-D) pair tables everywhere, so they stay in the cache.
+    # 2 (2-D) or 4 (3-D) pair tables everywhere, so large tables stay in the
+    # cache.
     # Per row of a block, a scalar loop gathers the pairs, then _blend_pairs
     # blends them.
     zlow, zhigh, zw0, zw1 = z
@@ -284,6 +302,10 @@ def _blend(codes, out, flip, shift, lo, top, fraction, pairs, z, y, x, zruns, yr
     depth = 2 if np.max(zhigh) > 0 else 1
     plain = flip == 0 and shift == 0 and lo == 0
     g = np.zeros((4, np.max(xruns[1:] - xruns[:-1])), dtype=np.uint32)
+    # Small tables stay in the cache anyway: whole rows, which stream best;
+    # large ones: one x run at a time.
+    segments = xruns.shape[0] - 1
+    group = segments if pairs.shape[2] <= _SPREAD_MAX_BINS else 1
     for zr in range(zruns.shape[0] - 1):
         z_first = max(zruns[zr], z_begin)
         z_stop = min(zruns[zr + 1], z_end)
@@ -300,20 +322,54 @@ def _blend(codes, out, flip, shift, lo, top, fraction, pairs, z, y, x, zruns, yr
                 zhigh[z_first] * y_tiles + ylow[y_first],
                 zhigh[z_first] * y_tiles + yhigh[y_first],
             )
-            for s in range(xruns.shape[0] - 1):
-                first = xruns[s]
-                stop = xruns[s + 1]
+            for first_s in range(0, segments, group):
                 for pz in range(z_first, z_stop):
                     for py in range(y_first, y_stop):
-                        for t in range(2 * depth):
-                            if plain:  # constant arguments: the compiler specializes the loop
-                                _gather_pairs(codes, pz, py, 0, 0, 0, pairs, rows[t], s, first, stop, g, t)
-                            else:
-                                _gather_pairs(codes, pz, py, flip, shift, lo, pairs, rows[t], s, first, stop, g, t)
-                        _blend_specialized(
-                            g, depth, plain, fraction, xw0, xw1, yw0[py], yw1[py], zw0[pz], zw1[pz], top, shift,
-                            flip, out, pz, py, first, stop,
-                        )
+                        for s in range(first_s, first_s + group):
+                            first = xruns[s]
+                            stop = xruns[s + 1]
+                            for t in range(0, 2 * depth, 2):
+                                if plain:  # constant arguments: the compiler specializes the loop
+                                    _gather_pairs(
+                                        codes, pz, py, 0, 0, 0, pairs, rows[t], rows[t + 1], s, first, stop, g, t
+                                    )
+                                else:
+                                    _gather_pairs(
+                                        codes,
+                                        pz,
+                                        py,
+                                        flip,
+                                        shift,
+                                        lo,
+                                        pairs,
+                                        rows[t],
+                                        rows[t + 1],
+                                        s,
+                                        first,
+                                        stop,
+                                        g,
+                                        t,
+                                    )
+                            _blend_specialized(
+                                g,
+                                depth,
+                                plain,
+                                fraction,
+                                xw0,
+                                xw1,
+                                yw0[py],
+                                yw1[py],
+                                zw0[pz],
+                                zw1[pz],
+                                top,
+                                shift,
+                                flip,
+                                out,
+                                pz,
+                                py,
+                                first,
+                                stop,
+                            )
 
 
 def runs(low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -334,6 +390,21 @@ def blend(codes, out, flip, shift, lo, top, pairs, axes, pairing, fraction=False
     zruns, yruns = runs(axes[0].low, axes[0].high), runs(axes[1].low, axes[1].high)
     outer = codes.shape[0] if codes.shape[0] > 1 else codes.shape[1]
     run_chunks(
-        _blend, outer, codes, out, flip, shift, lo, np.float32(top), fraction, pairs, z, y, x,
-        zruns, yruns, pairing.starts, grain=codes.size // outer,
+        _blend,
+        outer,
+        codes,
+        out,
+        flip,
+        shift,
+        lo,
+        np.float32(top),
+        fraction,
+        pairs,
+        z,
+        y,
+        x,
+        zruns,
+        yruns,
+        pairing.starts,
+        grain=codes.size // outer,
     )
