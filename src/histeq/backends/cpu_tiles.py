@@ -28,39 +28,40 @@ _inline = njit(cache=True, nogil=True, inline="always")
 _SPREAD_MAX_BINS = 4096
 
 
-@_jit
-def _count_span(values, flip, shift, lo, sub, ways, first, stop, phase):
-    # Count values[first:stop] into sub (ways * bins): value i into copy
-    # (phase + i) % ways. Unsigned indices: no negative-index wraparound code.
-    bins = np.uint64(sub.shape[0] // ways)
+@_inline
+def _count_span(codes, pz, py, flip, shift, lo, sub, g, ways, first, stop):
+    # Count codes[pz, py, first:stop] into sub[g] (ways interleaved copies of
+    # the bins: pixel i into copy i % ways). Helpers index whole arrays (views
+    # would cost reference counts); unsigned indices need no wraparound code.
+    bins = np.uint64(sub.shape[1] // ways)
     mask = np.uint64(ways - 1)
     for i in range(np.uint64(first), np.uint64(stop)):
-        b = np.uint64(((values[i] ^ flip) >> shift) - lo)
-        sub[((np.uint64(phase) + i) & mask) * bins + b] += 1
+        b = np.uint64(((codes[pz, py, i] ^ flip) >> shift) - lo)
+        sub[g, (i & mask) * bins + b] += 1
 
 
-@_jit
-def _count_row(row, flip, shift, lo, start, feed, first, stop, sub, ways):
-    # Count padded positions first .. stop of one row into sub: positions
-    # before and after the row through feed, the others directly.
+@_inline
+def _count_row(codes, pz, py, flip, shift, lo, start, feed, first, stop, sub, g, ways):
+    # Count padded positions first .. stop of row (pz, py) into sub[g]:
+    # positions before and after the row through feed, the others directly.
     inside = max(first, start)
-    after = max(first, start + row.shape[0])
+    after = max(first, start + codes.shape[2])
     for p in range(first, min(stop, inside)):
-        _count_span(row, flip, shift, lo, sub, ways, feed[p], feed[p] + 1, 0)
-    _count_span(row, flip, shift, lo, sub, ways, inside - start, min(stop, after) - start, 0)
+        _count_span(codes, pz, py, flip, shift, lo, sub, g, ways, feed[p], feed[p] + 1)
+    _count_span(codes, pz, py, flip, shift, lo, sub, g, ways, inside - start, min(stop, after) - start)
     for p in range(after, stop):
-        _count_span(row, flip, shift, lo, sub, ways, feed[p], feed[p] + 1, 0)
+        _count_span(codes, pz, py, flip, shift, lo, sub, g, ways, feed[p], feed[p] + 1)
 
 
 @_jit
 def _count_tiles(codes, flip, shift, lo, z, y, x, hist, begin, end):
     # Histograms of tile rows begin .. end (a tile row: fixed z and y tile).
-    # z, y, x: (tiles, length, start, feed) per axis; hist (zt * yt, xt, bins).
+    # z, y, x: (tiles, length, start, feed) per axis; hist (zt * yt * xt, bins).
     # Rows are read through feed; only the x axis distinguishes the padding.
     _, zlen, _, zfeed = z
     yt, ylen, _, yfeed = y
     xt, xlen, xstart, xfeed = x
-    bins = hist.shape[2]
+    bins = hist.shape[1]
     ways = 4 if bins <= _SPREAD_MAX_BINS else 1
     plain = ways == 4 and flip == 0 and shift == 0 and lo == 0
     # Small histograms: all x tiles of a row at once (rows stream through),
@@ -72,22 +73,24 @@ def _count_tiles(codes, flip, shift, lo, z, y, x, hist, begin, end):
         tz = row_of_tiles // yt
         ty = row_of_tiles % yt
         for first_tx in range(0, xt, group):
-            sub = spread if ways == 4 else hist[row_of_tiles, first_tx : first_tx + 1]
-            sub[...] = 0
+            spread[...] = 0
             for pz in range(tz * zlen, (tz + 1) * zlen):
-                plane = codes[zfeed[pz]]
+                sz = zfeed[pz]
                 for py in range(ty * ylen, (ty + 1) * ylen):
-                    row = plane[yfeed[py]]
+                    sy = yfeed[py]
                     for g in range(group):
                         first = (first_tx + g) * xlen
                         if plain:  # constant arguments: the compiler specializes the loop
-                            _count_row(row, 0, 0, 0, xstart, xfeed, first, first + xlen, sub[g], 4)
+                            _count_row(codes, sz, sy, 0, 0, 0, xstart, xfeed, first, first + xlen, spread, g, 4)
+                        elif ways == 4:
+                            _count_row(codes, sz, sy, flip, shift, lo, xstart, xfeed, first, first + xlen, spread, g, 4)
                         else:
-                            _count_row(row, flip, shift, lo, xstart, xfeed, first, first + xlen, sub[g], ways)
+                            tile = row_of_tiles * xt + first_tx
+                            _count_row(codes, sz, sy, flip, shift, lo, xstart, xfeed, first, first + xlen, hist, tile, 1)
             if ways == 4:
                 for g in range(group):
                     for w in range(ways):
-                        hist[row_of_tiles, first_tx + g] += sub[g, w * bins : (w + 1) * bins]
+                        hist[row_of_tiles * xt + first_tx + g] += spread[g, w * bins : (w + 1) * bins]
 
 
 def count_tiles(codes, flip, shift, lo, axes, bins, dtype):
@@ -98,7 +101,8 @@ def count_tiles(codes, flip, shift, lo, axes, bins, dtype):
     """
     z, y, x = ((a.tiles, a.length, a.start, a.feed) for a in axes)
     hist = np.zeros((z[0] * y[0], x[0], bins + 1), dtype=dtype)
-    run_chunks(_count_tiles, z[0] * y[0], codes, flip, shift, lo, z, y, x, hist, grain=1 << 20)
+    flat = hist.reshape(-1, bins + 1)
+    run_chunks(_count_tiles, z[0] * y[0], codes, flip, shift, lo, z, y, x, flat, grain=1 << 20)
     return hist
 
 
@@ -128,7 +132,7 @@ def _opencv_luts(hist, nbins, lo, limit, scale, top, curve, dest, pairs, begin, 
             excess = 0
             for i in range(n):
                 if h[i] > limit:
-                    excess += h[i] - limit
+                    excess += np.int64(h[i]) - limit
             batch = excess // nbins
             residual = excess - batch * nbins
             if residual > 0:
@@ -139,7 +143,7 @@ def _opencv_luts(hist, nbins, lo, limit, scale, top, curve, dest, pairs, begin, 
         total = lo * batch + given
         next_bump = given * step - lo  # offset of the next residual bin
         for i in range(n):
-            count = h[i]
+            count = np.int64(h[i])  # histograms may count in uint16
             if limit > 0:
                 count = min(count, limit) + batch
                 if i == next_bump and given < residual:
@@ -286,11 +290,9 @@ def _blend_specialized(
 @_jit
 def _blend(codes, out, flip, shift, lo, top, fraction, pairs, z, y, x, zruns, yruns, xruns, begin, end):
     # Slices begin .. end of a volume (rows begin .. end of a 2-D image, one
-    # slice), block by block: a block (z run, y run, x run) blends the same
-    # 2 (2-D) or 4 (3-D) pair tables everywhere, so large tables stay in the
-    # cache.
-    # Per row of a block, a scalar loop gathers the pairs, then _blend_pairs
-    # blends them.
+    # slice), in blocks of equal (z, y) tile pairs, row by row (whole rows
+    # stream best, measured). Per x run of a row, a scalar loop gathers the
+    # pairs of the 2 (2-D) or 4 (3-D) tables, then _blend_pairs blends them.
     zlow, zhigh, zw0, zw1 = z
     ylow, yhigh, yw0, yw1 = y
     xw0 = x[2]
@@ -302,10 +304,6 @@ def _blend(codes, out, flip, shift, lo, top, fraction, pairs, z, y, x, zruns, yr
     depth = 2 if np.max(zhigh) > 0 else 1
     plain = flip == 0 and shift == 0 and lo == 0
     g = np.zeros((4, np.max(xruns[1:] - xruns[:-1])), dtype=np.uint32)
-    # Small tables stay in the cache anyway: whole rows, which stream best;
-    # large ones: one x run at a time.
-    segments = xruns.shape[0] - 1
-    group = segments if pairs.shape[2] <= _SPREAD_MAX_BINS else 1
     for zr in range(zruns.shape[0] - 1):
         z_first = max(zruns[zr], z_begin)
         z_stop = min(zruns[zr + 1], z_end)
@@ -322,54 +320,22 @@ def _blend(codes, out, flip, shift, lo, top, fraction, pairs, z, y, x, zruns, yr
                 zhigh[z_first] * y_tiles + ylow[y_first],
                 zhigh[z_first] * y_tiles + yhigh[y_first],
             )
-            for first_s in range(0, segments, group):
-                for pz in range(z_first, z_stop):
-                    for py in range(y_first, y_stop):
-                        for s in range(first_s, first_s + group):
-                            first = xruns[s]
-                            stop = xruns[s + 1]
-                            for t in range(0, 2 * depth, 2):
-                                if plain:  # constant arguments: the compiler specializes the loop
-                                    _gather_pairs(
-                                        codes, pz, py, 0, 0, 0, pairs, rows[t], rows[t + 1], s, first, stop, g, t
-                                    )
-                                else:
-                                    _gather_pairs(
-                                        codes,
-                                        pz,
-                                        py,
-                                        flip,
-                                        shift,
-                                        lo,
-                                        pairs,
-                                        rows[t],
-                                        rows[t + 1],
-                                        s,
-                                        first,
-                                        stop,
-                                        g,
-                                        t,
-                                    )
-                            _blend_specialized(
-                                g,
-                                depth,
-                                plain,
-                                fraction,
-                                xw0,
-                                xw1,
-                                yw0[py],
-                                yw1[py],
-                                zw0[pz],
-                                zw1[pz],
-                                top,
-                                shift,
-                                flip,
-                                out,
-                                pz,
-                                py,
-                                first,
-                                stop,
-                            )
+            for pz in range(z_first, z_stop):
+                for py in range(y_first, y_stop):
+                    for s in range(xruns.shape[0] - 1):
+                        first = xruns[s]
+                        stop = xruns[s + 1]
+                        for t in range(0, 2 * depth, 2):
+                            if plain:  # constant arguments: the compiler specializes the loop
+                                _gather_pairs(codes, pz, py, 0, 0, 0, pairs, rows[t], rows[t + 1], s, first, stop, g, t)
+                            else:
+                                _gather_pairs(
+                                    codes, pz, py, flip, shift, lo, pairs, rows[t], rows[t + 1], s, first, stop, g, t
+                                )
+                        _blend_specialized(
+                            g, depth, plain, fraction, xw0, xw1, yw0[py], yw1[py], zw0[pz], zw1[pz], top, shift,
+                            flip, out, pz, py, first, stop,
+                        )
 
 
 def runs(low: np.ndarray, high: np.ndarray) -> np.ndarray:
