@@ -129,9 +129,11 @@ def clahe(
     Memory (``"opencv"``): the output; per-tile histograms and LUTs
     (``tiles * bins`` 4-byte counts and about twice that in 2-byte LUT
     entries: 16 MB and 32 MB for 64 tiles of 65536 bins); a copy of a channel
-    whose rows are not contiguous; float images and wide integers also keep a
-    2-byte bin code per pixel (floats are binned as float32; float16 input is
-    converted to float32 first) and wide integers a 4-byte blend per pixel.
+    whose rows are not contiguous. Float images and wide integers also keep a
+    2-byte bin code per pixel (float16 input is converted to float32 first;
+    wide integers in a narrow range pass through one copy of their dtype),
+    and their output goes through a 4-byte blend per pixel (8 for wide
+    integers' final conversion) unless it is C-contiguous float32/float64.
     """
     image = as_image(image)
     method = check_method(method, METHODS, image.dtype)
@@ -233,9 +235,12 @@ def _codes(plane: np.ndarray, nbins: int | None) -> tuple[np.ndarray, int, int]:
         binning = EqualBins.between(low, high, nbins or MAX_CODED_BINS, values.dtype)
     else:
         binning = EqualBins.between(*_finite_extent(values), nbins or DEFAULT_FLOAT_BINS, values.dtype)
-    codes = binning.bin_of(values.reshape(-1))
-    codes[codes < 0] = binning.nbins  # NaN
-    return codes.astype(np.uint16), 0, binning.nbins
+    line = values.reshape(-1)
+    _, codes = binning.count_for_lut(line, None)  # large lines: uint16 codes from a kernel
+    if codes is None:  # small lines: numpy's arithmetic, as np.histogram
+        codes = binning.bin_of(line)
+        codes[codes < 0] = binning.nbins  # NaN
+    return codes.astype(np.uint16, copy=False), 0, binning.nbins
 
 
 def _finite_extent(values: np.ndarray) -> tuple:
