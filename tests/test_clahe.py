@@ -214,6 +214,35 @@ def test_distributions_are_monotone_and_shift_the_mean(distribution):
     assert shaped.mean() < uniform.mean()  # both skew towards dark levels at alpha 0.4
 
 
+# --- method="skimage" through the public function ----------------------------------
+
+
+def test_skimage_method_matches_scikit_image_per_channel():
+    from skimage import exposure
+
+    image = skimage_image("astronaut")[::2, ::2]
+    got = histeq.clahe(image, method="skimage", kernel_size=(20, 30), clip_limit=0.02, channel_axis=-1)
+    for c in range(3):
+        expected = exposure.equalize_adapthist(image[..., c], kernel_size=(20, 30), clip_limit=0.02)
+        assert np.array_equal(got[..., c], expected)
+    out = np.empty(image.shape, np.float64)
+    assert histeq.clahe(image, method="skimage", channel_axis=-1, out=out) is out
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"tile_grid": 4}, {"bit_shift": 2}, {"distribution": "rayleigh"}, {"alpha": 0.7}],
+)
+def test_skimage_method_refuses_opencv_parameters(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        histeq.clahe(np.zeros((16, 16), np.uint8), method="skimage", **kwargs)
+
+
+def test_skimage_method_refuses_dtypes_scikit_image_does_not_take():
+    with pytest.raises(TypeError, match="int16"):
+        histeq.clahe(np.zeros((16, 16), np.int16), method="skimage")
+
+
 # --- bad input -------------------------------------------------------------------
 
 

@@ -119,6 +119,9 @@ def test_clahe_grey_16_bit_and_rgb(tmp_path, grey):
     np.testing.assert_array_equal(
         read_image(tmp_path / "r.png"), histeq.clahe(rgb, tile_grid=3, channel_axis=-1)
     )
+    assert run("clahe", grey, "-o", tmp_path / "s.png", "--method", "skimage", "--kernel-size", "32").returncode == 0
+    expected = np.rint(histeq.clahe(image, method="skimage", kernel_size=32) * 255).astype(np.uint8)
+    np.testing.assert_array_equal(read_image(tmp_path / "s.png"), expected)
     done = run("clahe", grey, "-o", tmp_path / "bad.png", "--tile-grid", "0", "8")
     assert done.returncode == 1 and "tile_grid" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "bad.png").exists()

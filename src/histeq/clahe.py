@@ -147,7 +147,7 @@ def clahe(
     clip = check_clip_limit(clip_limit, DEFAULT_CLIP[method])
     nbins = check_nbins(nbins)
     if method == "skimage":
-        return _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution, axis, out)
+        return _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution, alpha, axis, out)
     if kernel_size is not None:
         raise ValueError("kernel_size is scikit-image's parameter (method='skimage'); use tile_grid")
     grid = check_tile_grid(tile_grid, spatial)
@@ -293,7 +293,7 @@ def _write(target, codes, flip, shift, lo, top, pairs, axes, pairing) -> None:
         target[...] = levels_from_fractions(buffer, target.dtype)
 
 
-def _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution, axis, out):
+def _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution, alpha, axis, out):
     """``method="skimage"``: scikit-image's algorithm, per channel."""
     from ._clahe_skimage import skimage_clahe
 
@@ -301,6 +301,7 @@ def _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution
         ("tile_grid", tile_grid, None),
         ("bit_shift", bit_shift, 0),
         ("distribution", distribution, "uniform"),
+        ("alpha", alpha, 0.4),
     ):
         if value != default:
             raise ValueError(f"{name} is not a parameter of method='skimage' (scikit-image has no such option)")
