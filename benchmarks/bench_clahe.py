@@ -69,7 +69,11 @@ def image_cases(height: int, width: int, repeat: int) -> None:
         engine = cv2.createCLAHE(2.0, (8, 8))
         agree = check(histeq.clahe(image, clip_limit=2.0), engine.apply(image))
         medians = interleaved(
-            {"histeq": lambda: histeq.clahe(image, clip_limit=2.0), "cv2": lambda: engine.apply(image)}, repeat
+            {
+                "histeq": lambda image=image: histeq.clahe(image, clip_limit=2.0),
+                "cv2": lambda image=image, engine=engine: engine.apply(image),
+            },
+            repeat,
         )
         report(f"{title}, {width}x{height}", medians, agree)
     image = make_image(rng, height, width, np.uint8)

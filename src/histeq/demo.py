@@ -9,8 +9,8 @@ import numpy as np
 
 from ._dtypes import levels_from_fractions
 from ._plans import METHODS
-from .demo_image import demo_image
 from .clahe import clahe
+from .demo_image import demo_image
 from .equalize import equalize
 from .io import write_image
 
