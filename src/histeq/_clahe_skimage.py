@@ -128,6 +128,8 @@ def _kernel_size(kernel_size: object, shape: tuple[int, ...]) -> tuple[int, ...]
         return tuple(max(size // 8, 1) for size in shape)
     if isinstance(kernel_size, numbers.Number):
         sizes = (kernel_size,) * len(shape)
+    elif isinstance(kernel_size, (str, bytes)):
+        raise TypeError(f"kernel_size must be an int or a sequence of ints; got {kernel_size!r}")
     else:
         try:
             sizes = tuple(kernel_size)  # type: ignore[arg-type]
