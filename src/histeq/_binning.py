@@ -334,18 +334,19 @@ def choose_binning(
     dtype: np.dtype,
     nbins: int | None,
     value_range: tuple | None,
+    name: str = "image",
 ) -> Binning:
     """The binning for pixel ``lines`` (all sharing one set of bins) of ``dtype``.
 
     Without ``value_range`` the bins span the occupied range of the counted
     pixels (for floats, the finite ones); when nothing is counted the range is
-    arbitrary. Raises ValueError for infinite values.
+    arbitrary. Raises ValueError for infinite values, naming the array ``name``.
     """
     if is_integer(dtype):
         return _integer_binning(lines, dtype, nbins, value_range)
     if dtype == np.float16:
-        return _half_binning(lines, nbins, value_range)
-    return _float_binning(lines, nbins, value_range)
+        return _half_binning(lines, nbins, value_range, name)
+    return _float_binning(lines, nbins, value_range, name)
 
 
 def _integer_binning(lines, dtype, nbins, value_range):
@@ -387,10 +388,10 @@ def _finite_range(x: np.ndarray, mask: np.ndarray | None) -> tuple[float, float,
     return _cpu().masked_float_range(x, mask)
 
 
-def _check_finite(infinite: int) -> None:
+def _check_finite(infinite: int, name: str) -> None:
     if infinite:
         raise ValueError(
-            f"image contains {infinite} infinite value(s); histogram equalization "
+            f"{name} contains {infinite} infinite value(s); histogram equalization "
             "needs finite values (NaN is allowed and ignored)"
         )
 
@@ -406,18 +407,18 @@ def _equal_bins(lows, highs, nbins, value_range, dtype) -> EqualBins:
     return EqualBins.between(dtype.type(min(lows)), dtype.type(max(highs)), nbins, dtype)
 
 
-def _float_binning(lines, nbins, value_range):
+def _float_binning(lines, nbins, value_range, name):
     lows, highs = [], []
     for x, m in lines:
         low, high, infinite = _finite_range(x, m)
-        _check_finite(infinite)
+        _check_finite(infinite, name)
         if low is not None:
             lows.append(low)
             highs.append(high)
     return _equal_bins(lows, highs, nbins, value_range, lines[0][0].dtype)
 
 
-def _half_binning(lines, nbins, value_range):
+def _half_binning(lines, nbins, value_range, name):
     # Extents from pattern histograms: the whole line for +-inf, the masked
     # pixels for the range.
     cpu = _cpu()
@@ -426,7 +427,7 @@ def _half_binning(lines, nbins, value_range):
     lows, highs = [], []
     for x, m in lines:
         everything = cpu.count_levels(x, None, None, np.uint16(0xFFFF))
-        _check_finite(int(everything[np.isinf(values)].sum()))
+        _check_finite(int(everything[np.isinf(values)].sum()), name)
         counted = everything if m is None else cpu.count_levels(x, m, None, np.uint16(0xFFFF))
         occupied = values[(counted > 0) & finite]
         if occupied.size:

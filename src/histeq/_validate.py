@@ -95,18 +95,21 @@ def check_channel_axis(channel_axis: object, ndim: int) -> int | None:
     return axis % ndim
 
 
-def check_mask(mask: object, shape: tuple[int, ...], channel_axis: int | None) -> np.ndarray | None:
-    """A boolean mask of the image's shape, or (with ``channel_axis``) of its
-    shape without the channel axis, which then applies to every channel.
+def check_mask(
+    mask: object, shape: tuple[int, ...], channel_axis: int | None, name: str = "mask", of: str = "image"
+) -> np.ndarray | None:
+    """A boolean mask of the shape of ``of`` (the image, or the reference),
+    or (with ``channel_axis``) of its shape without the channel axis, which then
+    applies to every channel. ``name``: the parameter, for error messages.
 
-    Returns the mask broadcast to the image's shape (a view, no copy).
+    Returns the mask broadcast to ``shape`` (a view, no copy).
     """
     if mask is None:
         return None
     array = np.asarray(mask)
     if array.dtype != np.bool_:
         raise TypeError(
-            f"mask must be a boolean array; got dtype {array.dtype} (use mask != 0 to convert)"
+            f"{name} must be a boolean array; got dtype {array.dtype} (use {name} != 0 to convert)"
         )
     if array.shape == shape:
         return array
@@ -115,10 +118,50 @@ def check_mask(mask: object, shape: tuple[int, ...], channel_axis: int | None) -
         if array.shape == spatial:
             return np.broadcast_to(np.expand_dims(array, channel_axis), shape)
         raise ValueError(
-            f"mask must have the image's shape {shape} or its shape without the "
+            f"{name} must have the {of}'s shape {shape} or its shape without the "
             f"channel axis {spatial}; got {array.shape}"
         )
-    raise ValueError(f"mask must have the image's shape {shape}; got {array.shape}")
+    raise ValueError(f"{name} must have the {of}'s shape {shape}; got {array.shape}")
+
+
+def check_reference_channels(shape: tuple[int, ...], channel_axis: object, channels: int) -> int | None:
+    """The reference's channel axis (``channel_axis``, already checked against
+    the image, counted in the reference's dimensions), which must hold the
+    image's number of ``channels``."""
+    if channel_axis is None:
+        return None
+    axis, ndim = operator.index(channel_axis), len(shape)  # type: ignore[arg-type]
+    if ndim < 2 or not -ndim <= axis < ndim:
+        raise ValueError(
+            f"reference has shape {shape}: no channel axis {axis} with the image's {channels} channels"
+        )
+    if shape[axis] != channels:
+        raise ValueError(
+            f"reference has {shape[axis]} channels along channel_axis {axis}; image has {channels}"
+        )
+    return axis % ndim
+
+
+def check_skimage_matching(
+    image: np.ndarray, reference: np.ndarray, mask: object, reference_mask: object
+) -> None:
+    """What ``skimage.exposure.match_histograms`` accepts: no masks, a reference
+    with the image's number of dimensions, and an integer reference for an
+    unsigned image (scikit-image counts both with ``np.bincount``)."""
+    for name, value in (("mask", mask), ("reference_mask", reference_mask)):
+        if value is not None:
+            raise ValueError(f"{name} is not available with method='skimage' (scikit-image has no masks); "
+                             "use method='histeq'")
+    if image.ndim != reference.ndim:
+        raise ValueError(
+            f"method='skimage' needs a reference with the image's {image.ndim} dimensions "
+            f"(as scikit-image); got reference of shape {reference.shape}"
+        )
+    if image.dtype.kind == "u" and not is_integer(reference.dtype):
+        raise TypeError(
+            f"method='skimage' with an unsigned image needs an integer reference (scikit-image "
+            f"counts it with np.bincount); got reference dtype {reference.dtype}"
+        )
 
 
 def check_value_range(value_range: object, dtype: np.dtype) -> tuple[float, float] | tuple[int, int] | None:

@@ -14,6 +14,7 @@ from ._dtypes import levels_from_fractions
 from ._plans import METHODS
 from .clahe import DISTRIBUTIONS
 from .clahe import METHODS as CLAHE_METHODS
+from .matching import METHODS as MATCH_METHODS
 
 #: Colour layouts (the last axis of a 3-D image) and how many leading samples are colour.
 _COLOUR_SAMPLES = {2: 1, 3: 3, 4: 3}  # grey+alpha, RGB, RGBA: alpha is kept as it is
@@ -72,6 +73,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     clahe.add_argument("--alpha", type=float, default=0.4, help="rayleigh/exponential parameter (default: 0.4)")
 
+    match = commands.add_parser(
+        "match",
+        help="match the histogram of one image file to a reference image",
+        description="Map an image file so that its histogram matches a reference image's, per colour "
+        "channel (alpha is kept; a colour image needs a colour reference, a grey one a grey reference). "
+        "The 'skimage' method's float values are written truncated into the input's dtype, as "
+        "scikit-image does with channel_axis.",
+    )
+    _add_file_arguments(match, "match")
+    match.add_argument("--reference", type=Path, required=True, help="the image whose histogram to match")
+    match.add_argument(
+        "--method", choices=MATCH_METHODS, default="histeq", help="the formula to use (default: histeq)"
+    )
+
     demo = commands.add_parser(
         "demo",
         help="equalize the built-in demo image with every method",
@@ -99,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             _equalize_file(args)
         elif args.command == "clahe":
             _clahe_file(args)
+        elif args.command == "match":
+            _match_file(args)
         else:
             _demo(args)
     except (OSError, ValueError, TypeError) as exc:
@@ -135,13 +152,41 @@ def _clahe_file(args: argparse.Namespace) -> None:
     _process_file(args, transform, None)
 
 
-def _process_file(args: argparse.Namespace, transform, mask_path: Path | None) -> None:
+def _match_file(args: argparse.Namespace) -> None:
+    from .io import read_image
+    from .matching import match_histograms
+
+    reference = read_image(args.reference)
+    colour = reference.ndim == 3 and reference.shape[2] in _COLOUR_SAMPLES
+    samples = reference[..., : _COLOUR_SAMPLES[reference.shape[2]]] if colour else reference[..., None]
+
+    def transform(target: np.ndarray, channel_axis: int | None, mask: None) -> np.ndarray:
+        wanted = 1 if channel_axis is None else target.shape[-1]
+        if samples.shape[-1] != wanted:
+            raise ValueError(
+                f"reference {str(args.reference)!r} has {samples.shape[-1]} colour sample(s) "
+                f"(shape {reference.shape}); the image has {wanted}"
+            )
+        ref = samples if channel_axis is not None else samples[..., 0]
+        matched = match_histograms(target, ref, channel_axis=channel_axis, method=args.method)
+        if matched.dtype == target.dtype or target.dtype.kind == "f":
+            return matched.astype(target.dtype, copy=False)
+        info = np.iinfo(target.dtype)  # "skimage": float levels, truncated as scikit-image writes them
+        return np.clip(matched, info.min, info.max).astype(target.dtype)
+
+    _process_file(args, transform, None, args.reference)
+
+
+def _process_file(
+    args: argparse.Namespace, transform, mask_path: Path | None, reference_path: Path | None = None
+) -> None:
     """Read ``args.input``, run ``transform(colour samples or grey image,
     channel_axis, mask)``, write the result in the input's dtype to
-    ``args.output`` (alpha kept), refusing to overwrite unless ``--force``."""
+    ``args.output`` (alpha kept), refusing to overwrite unless ``--force``
+    (or to write over the input, mask or reference file)."""
     from .io import read_image, write_image
 
-    for name, source in (("input", args.input), ("mask", mask_path)):
+    for name, source in (("input", args.input), ("mask", mask_path), ("reference", reference_path)):
         if source is not None and _same_file(args.output, source):
             raise ValueError(f"output {str(args.output)!r} is the {name} file; write to another file")
     if os.path.lexists(args.output) and not args.force:

@@ -542,3 +542,17 @@ def apply_interp(x, xp, fp, slopes, out) -> None:
     computes them."""
     run_chunks(_apply_interp, x.size, x, xp, fp, slopes, out)
 
+
+
+@_jit
+def _apply_sorted(x, values, table, out, start, stop):
+    line = x[start:stop]
+    target = out[start:stop]
+    for i in range(line.size):
+        target[i] = table[np.searchsorted(values, line[i])]
+
+
+def apply_sorted(x, values, table, out) -> None:
+    """``out[i] = table[k]`` where ``values[k] == x[i]``: ``values`` sorted,
+    of ``x``'s dtype, holding every value of ``x`` (a binary search per pixel)."""
+    run_chunks(_apply_sorted, x.size, x, values, table, out)

@@ -1,0 +1,261 @@
+"""``histeq.match_histograms``: give an image the histogram of a reference.
+
+The same three steps as equalization: count the image and the reference
+(existing binnings and kernels), plan in numpy (the image's cdf through the
+reference's inverse cdf, per image bin), apply the LUT or interpolation with
+the existing kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._binning import DEFAULT_FLOAT_BINS, Interp, LevelBins, choose_binning
+from ._dtypes import is_integer, levels_from_offsets, output_dtype
+from ._layout import LinePair, line_pairs, source_lines
+from ._validate import (
+    as_image,
+    check_channel_axis,
+    check_choice,
+    check_mask,
+    check_reference_channels,
+    check_skimage_matching,
+)
+
+#: The public method names.
+METHODS = ("histeq", "skimage")
+#: Equal bins of float images and float references in method "histeq" (float16: 256).
+FLOAT_BINS = 4096
+
+
+def match_histograms(
+    image: np.ndarray,
+    reference: np.ndarray,
+    *,
+    channel_axis: int | None = None,
+    mask: np.ndarray | None = None,
+    reference_mask: np.ndarray | None = None,
+    method: str = "histeq",
+) -> np.ndarray:
+    """Map an image so that its histogram matches that of a reference.
+
+    Each level ``v`` of the image goes to the reference value at the image's
+    cumulative fraction: ``F(v) = #(pixels <= v) / N`` looked up in the
+    reference's inverse cdf by linear interpolation between the points
+    ``(G_k, r_k)``, as scikit-image does: ``np.interp(F(v), G, r)``.
+
+    Parameters
+    ----------
+    image : ndarray, any shape, integer or float dtype
+        The image to map. Not modified.
+    reference : ndarray, integer or float dtype
+        The histogram to match. Any dtype and size (``method="skimage"``: the
+        image's number of dimensions, and an integer reference for an unsigned
+        image, as scikit-image requires). Not modified.
+    channel_axis : int, optional
+        Match each channel along this axis to the reference's channel along
+        the same axis (a negative axis counts from the end of each array); the
+        reference must have the image's number of channels.
+    mask : ndarray of bool, optional
+        Only image pixels where ``mask`` is True are counted; every pixel is
+        mapped. The image's shape, or without the channel axis.
+    reference_mask : ndarray of bool, optional
+        Only reference pixels where it is True are counted. The reference's
+        shape, or without the channel axis.
+    method : {"histeq", "skimage"}
+        - ``"histeq"`` (default): output in the image's dtype. Integer images:
+          one bin per level (8/16-bit, and wider ones spanning at most 65536
+          levels; else 65536 equal bins whose pixels share one value), the
+          mapped value rounded half to even to the nearest level and clipped
+          into the dtype. Float images: the image's cdf in 4096 equal bins,
+          piecewise linear through its bin edges ``e_k`` with ``F(e_k)`` the
+          fraction of pixels below ``e_k``; each pixel is mapped by
+          ``np.interp`` through the edges' mapped values, so values come
+          from the reference's range. Reference points ``(G_k, r_k)``: integer
+          references, their occupied levels and cumulative fractions (as
+          scikit-image); float references, 4096 equal bins' edges and the
+          fractions below them (``G_0 = 0``; a constant float reference
+          ``v`` spans ``np.histogram``'s bins ``v +- 0.5``).
+        - ``"skimage"``: ``skimage.exposure.match_histograms`` to the last
+          bit: float64 (float32 for float16/32 images) without
+          ``channel_axis``; with ``channel_axis`` the values truncated into
+          the image's dtype, as scikit-image writes them. No masks.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``image``. Dtype: the image's for ``"histeq"``; for
+        ``"skimage"`` as described above.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For unsupported dtypes, 0-d or empty arrays, an unknown method, a
+        reference without the image's channels, masks of the wrong shape or
+        dtype or that select no pixel (or only NaN), masks with
+        ``"skimage"``, and +-inf in the image or the reference.
+
+    Notes
+    -----
+    NaN: with ``"histeq"`` never counted and kept as NaN; ``"skimage"``
+    refuses it (scikit-image counts NaN as a value). Matching an image to
+    itself returns it for integer images (each level's fraction is a point of
+    the reference cdf); float images come back within rounding of one
+    ulp or so, as the cdf passes through bin edges.
+
+    Memory: the output, plus histograms and tables of at most 65536 entries
+    per channel; no float copy of integer images. For ``"skimage"``, images
+    that are not 8/16-bit integers (and reference likewise) are counted with
+    ``np.unique`` (a sorted copy of one channel; float16 images also a float32
+    copy), and each pixel is mapped by a binary search over the distinct
+    values.
+    """
+    image = as_image(image)
+    reference = as_image(reference, "reference")
+    method = check_choice("method", method, METHODS)
+    axis = check_channel_axis(channel_axis, image.ndim)
+    channels = None if axis is None else image.shape[axis]
+    ref_axis = check_reference_channels(reference.shape, channel_axis, channels)
+    if method == "skimage":
+        check_skimage_matching(image, reference, mask, reference_mask)
+        return _match_skimage(image, reference, axis, ref_axis)
+    mask = check_mask(mask, image.shape, axis)
+    reference_mask = check_mask(reference_mask, reference.shape, ref_axis, "reference_mask", "reference")
+    result = np.empty_like(image)
+    references = source_lines(reference, reference_mask, ref_axis)
+    for pair, (ref_line, ref_mask, _) in zip(line_pairs(image, mask, result, axis), references):
+        points = _reference_points(ref_line, ref_mask, reference.dtype)
+        _match_line(pair, image.dtype, *points)
+        pair.finish()
+    return result
+
+
+def _fractions(counts: np.ndarray, name: str, mask_name: str) -> np.ndarray:
+    # Cumulative fractions of counted pixels, float64; none counted is an error.
+    total = int(counts.sum())
+    if total == 0:
+        raise ValueError(f"{name} has no pixel to count: {mask_name} selects none, or every selected value is NaN")
+    return np.cumsum(counts) / total
+
+
+def _reference_points(line: np.ndarray, mask: np.ndarray | None, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """``(G, r)``: cumulative fractions and reference values (float64, both
+    non-decreasing), the reference's inverse cdf for ``np.interp``."""
+    binning = choose_binning([(line, mask)], dtype, None if is_integer(dtype) else _float_bins(dtype), None, "reference")
+    counts = binning.count(line, mask)
+    fractions = _fractions(counts, "reference", "reference_mask")
+    if isinstance(binning, LevelBins):
+        occupied = np.flatnonzero(counts)
+        return fractions[occupied], binning.centres()[occupied]
+    return np.concatenate(([0.0], fractions)), binning.edges().astype(np.float64)
+
+
+def _match_line(pair: LinePair, dtype: np.dtype, ref_fractions: np.ndarray, ref_values: np.ndarray) -> None:
+    # Count the image line, plan its mapping through the reference's inverse
+    # cdf, and apply it: a LUT of levels for integers, an Interp for floats.
+    line, mask = pair.source, pair.mask
+    if is_integer(dtype):
+        binning = choose_binning([(line, mask)], dtype, None, None)
+        counts, memo = binning.count_for_lut(line, mask)
+        mapped = _inverse(_fractions(counts, "image", "mask"), ref_fractions, ref_values, last=False)
+        binning.apply(_nearest_levels(mapped, dtype), line, pair.target, memo)
+    else:
+        binning = choose_binning([(line, mask)], dtype, _float_bins(dtype), None)
+        counts = binning.count(line, mask)
+        below = np.concatenate(([0.0], _fractions(counts, "image", "mask")))
+        # An edge that starts an occupied bin takes the largest reference
+        # value at its fraction, one that ends it the smallest (they differ
+        # where the reference's cdf is flat): no occupied bin is stretched
+        # over a gap of the reference.
+        starts = np.append(counts > 0, False)
+        ends = _inverse(below, ref_fractions, ref_values, last=False)
+        mapped = np.where(starts, _inverse(below, ref_fractions, ref_values, last=True), ends)
+        binning.apply(Interp.through(binning.edges(), mapped), line, pair.target)
+
+
+def _float_bins(dtype: np.dtype) -> int:
+    # float16 has too few values for narrow bins: the default 256 there.
+    return DEFAULT_FLOAT_BINS if dtype == np.float16 else FLOAT_BINS
+
+
+def _inverse(fractions: np.ndarray, ref_fractions: np.ndarray, ref_values: np.ndarray, last: bool) -> np.ndarray:
+    """The reference's inverse cdf at ``fractions`` (``np.interp``). Where the
+    reference's cdf is flat (a run of equal fractions), a fraction of the run
+    takes the run's first (smallest) value, or its ``last``; fractions between
+    runs interpolate from the last value of one run to the first of the next."""
+    firsts = np.diff(ref_fractions, prepend=-np.inf) > 0
+    keep = firsts | (np.diff(ref_fractions, append=np.inf) > 0)
+    # np.interp takes the rightmost of equal fractions: the run's last value.
+    through = np.interp(fractions, ref_fractions[keep], ref_values[keep])
+    if last:
+        return through
+    smallest = np.interp(fractions, ref_fractions[firsts], ref_values[firsts])
+    return np.where(np.isin(fractions, ref_fractions), smallest, through)
+
+
+def _nearest_levels(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    # float64 values -> the nearest level of an integer dtype (half to even),
+    # clipped into the dtype.
+    return levels_from_offsets(np.rint(values) - float(np.iinfo(dtype).min), dtype)
+
+
+# --- method "skimage" ---------------------------------------------------------
+
+
+def _match_skimage(image: np.ndarray, reference: np.ndarray, axis: int | None, ref_axis: int | None) -> np.ndarray:
+    # scikit-image writes per-channel results into an array of the image's
+    # dtype (truncating integers), then returns floats as float32/64.
+    channel_dtype = image.dtype if axis is not None else np.dtype(np.float64)
+    result_dtype = channel_dtype if is_integer(channel_dtype) else output_dtype(image.dtype, "skimage")
+    result = np.empty_like(image, dtype=result_dtype)
+    references = source_lines(reference, None, ref_axis)
+    for pair, (ref_line, _, _) in zip(line_pairs(image, None, result, axis), references):
+        _, ref_values, ref_counts = _skimage_counts(_numeric(ref_line, reference.dtype), "reference")
+        occupied = np.flatnonzero(ref_counts)
+        if image.dtype.kind == "u" and ref_values[occupied[0]] < 0:
+            raise ValueError("method='skimage' with an unsigned image needs a reference without "
+                             "negative values (scikit-image counts it with np.bincount)")
+        ref_points = (np.cumsum(ref_counts[occupied]) / ref_line.size, ref_values[occupied])
+        _match_skimage_line(pair, image.dtype, ref_points, channel_dtype, result_dtype)
+        pair.finish()
+    return result
+
+
+def _numeric(line: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    # The pixel values of a kernel line (float16 lines are bit patterns).
+    return line.view(np.float16).astype(np.float32) if dtype == np.float16 else line
+
+
+def _skimage_counts(values: np.ndarray, name: str) -> tuple[LevelBins | None, np.ndarray, np.ndarray]:
+    """``(binning, levels, counts)``: for 8/16-bit integers (and narrower
+    ranges of wider ones) every level of a :class:`LevelBins` (float64) and
+    its count, zeros included; else ``np.unique``'s distinct values (of the
+    line's dtype) and counts, and no binning."""
+    if is_integer(values.dtype):
+        binning = choose_binning([(values, None)], values.dtype, None, None)
+        if isinstance(binning, LevelBins):
+            return binning, binning.centres(), binning.count(values, None)
+    levels, counts = np.unique(values, return_counts=True)
+    if levels.dtype.kind == "f" and not (np.isfinite(levels[0]) and np.isfinite(levels[-1])):
+        raise ValueError(
+            f"{name} contains NaN or infinite values; method='skimage' refuses them "
+            "(scikit-image counts NaN as a value), method='histeq' ignores NaN"
+        )
+    return None, levels, counts
+
+
+def _match_skimage_line(
+    pair: LinePair, dtype: np.dtype, ref_points: tuple, channel_dtype: np.dtype, result_dtype: np.dtype
+) -> None:
+    # np.interp(cumsum(counts) / size, G, r) per level or distinct value, cast
+    # as scikit-image casts, applied through a LUT or a search of the values.
+    values = _numeric(pair.source, dtype)
+    binning, levels, counts = _skimage_counts(values, "image")
+    mapped = np.interp(np.cumsum(counts) / values.size, *ref_points)
+    table = mapped.astype(channel_dtype).astype(result_dtype)
+    if binning is not None:
+        binning.apply(table, values, pair.target)
+        return
+    from .backends.cpu import apply_sorted  # numba: imported on first use
+
+    apply_sorted(values, levels, table, pair.target)
