@@ -17,10 +17,11 @@ from importlib.metadata import PackageNotFoundError, version
 from .clahe import clahe
 from .equalize import equalize
 from .histogram import Histogram, histogram
+from .specification import exact_specification
 
 try:
     __version__ = version("histeq")
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["Histogram", "clahe", "equalize", "histogram", "__version__"]
+__all__ = ["Histogram", "clahe", "equalize", "exact_specification", "histogram", "__version__"]
