@@ -40,6 +40,17 @@ def test_equalize_grey_matches_the_library_and_opencv(tmp_path, grey):
     np.testing.assert_array_equal(result, cv2.equalizeHist(image))
 
 
+def test_new_methods_and_target(tmp_path, grey):
+    image = read_image(grey)
+    for method in ("matlab", "bbhe", "dsihe"):
+        assert run("equalize", grey, "-o", tmp_path / f"{method}.png", "--method", method).returncode == 0
+        np.testing.assert_array_equal(read_image(tmp_path / f"{method}.png"), histeq.equalize(image, method=method))
+    assert run("equalize", grey, "-o", tmp_path / "g.png", "--target", "gaussian").returncode == 0
+    np.testing.assert_array_equal(read_image(tmp_path / "g.png"), histeq.equalize(image, target="gaussian"))
+    done = run("equalize", grey, "-o", tmp_path / "x.png", "--target", "gaussian", "--method", "bbhe")
+    assert done.returncode == 1 and "target" in done.stderr
+
+
 def test_methods_mask_and_skimage_rounding(tmp_path, grey):
     image = read_image(grey)
     mask = np.zeros(image.shape, np.uint8)
@@ -139,7 +150,7 @@ def test_demo_writes_every_method_and_a_comparison(tmp_path):
     clahe = cv2.createCLAHE(demo.CLAHE_CLIP, (8, 8)).apply(demo_image())
     np.testing.assert_array_equal(read_image(tmp_path / "d" / "clahe.png"), clahe)
     with Image.open(tmp_path / "d" / "comparison.png") as figure:
-        panels = 6
+        panels = len(METHODS) + 2  # original, every method, clahe
         assert figure.format == "PNG"
         width = panels * SIZE + (panels - 1) * demo.GAP
         height = demo.LABEL_HEIGHT + SIZE + demo.GAP + demo.HISTOGRAM_HEIGHT

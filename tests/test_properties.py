@@ -13,8 +13,8 @@ import histeq
 INT_DTYPES = [np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.uint64, np.int64]
 FLOAT_DTYPES = [np.float16, np.float32, np.float64]
 METHODS_FOR = {
-    **{np.dtype(d): ("opencv", "textbook", "skimage") for d in INT_DTYPES + FLOAT_DTYPES},
-    np.dtype(np.uint8): ("opencv", "textbook", "skimage", "pillow"),
+    **{np.dtype(d): ("opencv", "textbook", "skimage", "matlab", "bbhe", "dsihe") for d in INT_DTYPES + FLOAT_DTYPES},
+    np.dtype(np.uint8): ("opencv", "textbook", "skimage", "pillow", "matlab", "bbhe", "dsihe"),
 }
 
 
@@ -185,7 +185,7 @@ def test_wide_uint32_uses_equal_bins_and_stays_monotone():
 @given(
     st.sampled_from(INT_DTYPES),
     hnp.array_shapes(min_dims=1, max_dims=4, max_side=6),
-    st.sampled_from(["opencv", "textbook", "skimage"]),
+    st.sampled_from(["opencv", "textbook", "skimage", "matlab", "bbhe", "dsihe"]),
     st.data(),
 )
 def test_random_integers_monotone_and_counts(dtype, shape, method, data):

@@ -2,7 +2,8 @@
 
 Global equalization with explicit, documented methods, each bit-exact with the
 library it names (OpenCV, textbook, scikit-image, Pillow), for every integer and
-float dtype, any number of dimensions, channels and masks.
+float dtype, any number of dimensions, channels and masks; CLAHE (OpenCV- and
+scikit-image-exact, 3-D), histogram matching and specification.
 
 >>> import numpy as np, histeq
 >>> image = np.array([[50, 52, 52], [51, 52, 53], [52, 53, 54]], dtype=np.uint8)
@@ -18,10 +19,19 @@ from .clahe import clahe
 from .equalize import equalize
 from .histogram import Histogram, histogram
 from .matching import match_histograms
+from .specification import exact_specification
 
 try:
     __version__ = version("histeq")
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["Histogram", "clahe", "equalize", "histogram", "match_histograms", "__version__"]
+__all__ = [
+    "Histogram",
+    "clahe",
+    "equalize",
+    "exact_specification",
+    "histogram",
+    "match_histograms",
+    "__version__",
+]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 #: Methods whose output keeps the input's dtype (float output in [0, 1]).
-_NATIVE_OUTPUT_METHODS = ("opencv", "textbook", "pillow")
+_NATIVE_OUTPUT_METHODS = ("opencv", "textbook", "pillow", "matlab", "bbhe", "dsihe")
 
 
 def is_integer(dtype: np.dtype) -> bool:
@@ -29,7 +29,8 @@ def kernel_view(line: np.ndarray) -> np.ndarray:
 def output_dtype(dtype: np.dtype, method: str) -> np.dtype:
     """The dtype :func:`histeq.equalize` returns for an input of ``dtype``.
 
-    - ``"opencv"``, ``"textbook"``, ``"pillow"``: the input dtype (integer
+    - ``"opencv"``, ``"textbook"``, ``"pillow"``, ``"matlab"``, ``"bbhe"``,
+      ``"dsihe"``: the input dtype (integer
       levels over the dtype's whole range; float values in [0, 1]).
     - ``"skimage"``: what scikit-image returns: float32 for float16/float32
       input, float64 otherwise.

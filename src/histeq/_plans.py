@@ -15,14 +15,41 @@ import numpy as np
 
 from ._binning import Binning, Interp, LevelBins, Mapping
 from ._dtypes import is_integer, levels_from_offsets, span
+from ._targets import output_levels, unit
 
 #: The public method names, in the order the docs list them.
-METHODS = ("opencv", "textbook", "skimage", "pillow")
+METHODS = ("opencv", "textbook", "skimage", "pillow", "matlab", "bbhe", "dsihe")
+#: MATLAB's default target: 64 equally populated levels.
+MATLAB_TARGET = np.ones(64)
 
 
-def plan(method: str, counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
-    """The mapping of ``method`` for int64 ``counts`` over ``binning``'s bins."""
+def plan(
+    method: str, counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
+) -> Mapping | None:
+    """The mapping of ``method`` for int64 ``counts`` over ``binning``'s bins;
+    ``target`` (float64 weights per output level) is the ``"matlab"`` method's
+    target histogram (default :data:`MATLAB_TARGET`)."""
+    if method == "matlab":
+        return specify(counts, MATLAB_TARGET if target is None else target, out_dtype)
     return _PLANS[method](counts, binning, out_dtype)
+
+
+def specify(counts: np.ndarray, weights: np.ndarray, out_dtype: np.dtype) -> Mapping | None:
+    """MATLAB's ``histeq(I, hgram)`` transform: bin ``k`` maps to the smallest
+    level ``j`` with ``T[j] >= cdf[k] - tol[k] - N * sqrt(eps)``, where ``T`` is
+    the cumulative target scaled to ``N`` counted pixels and ``tol[k] = h[k] / 2``
+    (0 for the first and the last bin). Level ``j`` of ``L`` is the output
+    position ``j / (L - 1)`` of the range. ``None`` when nothing is counted."""
+    total = int(counts.sum())
+    if total == 0:
+        return None
+    cdf = np.cumsum(counts).astype(np.float64)
+    tolerance = counts / 2.0
+    tolerance[[0, -1]] = 0.0
+    reached = np.cumsum(weights * total / weights.sum())
+    level = np.searchsorted(reached, cdf - tolerance - total * np.sqrt(np.finfo(np.float64).eps))
+    level = np.minimum(level, weights.size - 1)
+    return output_levels(level * (unit(out_dtype) / max(weights.size - 1, 1)), out_dtype)
 
 
 def _opencv(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
@@ -102,4 +129,45 @@ def _skimage(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mappi
     return Interp.through(binning.centres(), cdf)
 
 
-_PLANS = {"opencv": _opencv, "textbook": _textbook, "skimage": _skimage, "pillow": _pillow}
+def _bbhe(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
+    # Kim 1997: split at the mean bin, floor(sum(k * h[k]) / N).
+    total = int(counts.sum())
+    if total == 0:
+        return None
+    weighted = int(np.dot(np.arange(counts.size, dtype=np.int64), counts))
+    return _split_equalize(counts, weighted // total, out_dtype)
+
+
+def _dsihe(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
+    # Wang 1999: split at the median bin, the first with 2 * cdf >= N.
+    total = int(counts.sum())
+    if total == 0:
+        return None
+    return _split_equalize(counts, int(np.searchsorted(2 * np.cumsum(counts), total)), out_dtype)
+
+
+def _split_equalize(counts: np.ndarray, split: int, out_dtype: np.dtype) -> np.ndarray:
+    # Bins 0..split are equalized into [0, a], bins split+1.. into [b, U],
+    # each half by the textbook rule on its own cdf: a * cdf_low / N_low and
+    # b + (U - b) * cdf_high / N_high, then rounded. a and b are the output
+    # positions of bins split and split + 1 (bin k at k * U / (B - 1), rounded
+    # for integer output), U the output unit.
+    top = unit(out_dtype)
+    position = np.array([split, split + 1]) * (top / max(counts.size - 1, 1))
+    low_end, high_start = np.rint(position) if is_integer(out_dtype) else position
+    low = np.cumsum(counts[: split + 1])
+    high = np.cumsum(counts[split + 1 :])
+    positions = np.concatenate(
+        (low_end * (low / low[-1]), high_start + (top - high_start) * (high / max(int(high[-1:].sum()), 1)))
+    )
+    return output_levels(positions, out_dtype)
+
+
+_PLANS = {
+    "opencv": _opencv,
+    "textbook": _textbook,
+    "skimage": _skimage,
+    "pillow": _pillow,
+    "bbhe": _bbhe,
+    "dsihe": _dsihe,
+}

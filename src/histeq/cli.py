@@ -12,6 +12,7 @@ import numpy as np
 from . import __version__
 from ._dtypes import levels_from_fractions
 from ._plans import METHODS
+from ._validate import TARGET_DEFAULTS
 from .clahe import DISTRIBUTIONS
 from .clahe import METHODS as CLAHE_METHODS
 from .matching import METHODS as MATCH_METHODS
@@ -24,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="histeq",
         description="Histogram equalization with the exact formulas of OpenCV, the textbook, "
-        "scikit-image and Pillow.",
+        "scikit-image, Pillow and MATLAB, and brightness-preserving BBHE/DSIHE.",
     )
     parser.add_argument("--version", action="version", version=f"histeq {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -40,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     _add_file_arguments(equalize, "equalize")
     equalize.add_argument(
         "--method", choices=METHODS, default="opencv", help="the formula to use (default: opencv)"
+    )
+    equalize.add_argument(
+        "--target", choices=tuple(TARGET_DEFAULTS),
+        help="specify the histogram to this distribution (default parameters) with MATLAB's rule "
+        "(method opencv or matlab)",
     )
     equalize.add_argument("--nbins", type=int, help="number of bins (default: one per level; 256 for floats)")
     equalize.add_argument(
@@ -131,7 +137,9 @@ def _equalize_file(args: argparse.Namespace) -> None:
     from .equalize import equalize
 
     def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
-        return equalize(target, method=args.method, nbins=args.nbins, mask=mask, channel_axis=channel_axis)
+        return equalize(
+            target, method=args.method, nbins=args.nbins, mask=mask, channel_axis=channel_axis, target=args.target
+        )
 
     _process_file(args, transform, args.mask)
 

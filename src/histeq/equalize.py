@@ -8,7 +8,16 @@ from ._binning import BYTE_LEVELS, choose_binning
 from ._dtypes import is_integer, output_dtype
 from ._layout import contiguous_order, line_pairs
 from ._plans import METHODS, plan
-from ._validate import as_image, check_channel_axis, check_mask, check_method, check_nbins, check_out
+from ._targets import default_levels, target_weights
+from ._validate import (
+    as_image,
+    check_channel_axis,
+    check_mask,
+    check_method,
+    check_nbins,
+    check_out,
+    check_target,
+)
 
 
 def equalize(
@@ -19,8 +28,9 @@ def equalize(
     mask: np.ndarray | None = None,
     channel_axis: int | None = None,
     out: np.ndarray | None = None,
+    target: object = None,
 ) -> np.ndarray:
-    """Equalize the histogram of an image.
+    """Equalize the histogram of an image, or specify it to a ``target``.
 
     Each pixel is mapped through the normalized cumulative histogram of the
     image (of each channel, with ``channel_axis``). ``method`` picks the exact
@@ -31,7 +41,7 @@ def equalize(
     image : ndarray, any shape, integer or float dtype
         The image: 2-D, a 3-D volume, a batch, ... Not modified (unless it is
         also ``out``).
-    method : {"opencv", "textbook", "skimage", "pillow"}
+    method : {"opencv", "textbook", "skimage", "pillow", "matlab", "bbhe", "dsihe"}
         - ``"opencv"`` (default): ``round((cdf - cdf_min) * top / (N - cdf_min))``,
           half to even, in float32 for 8-bit images; bit-identical to
           ``cv2.equalizeHist`` for uint8. The lowest occupied level maps to the
@@ -45,6 +55,30 @@ def equalize(
           scikit-image builds a histogram of that many bins) histeq uses 65536
           equal bins instead.
         - ``"pillow"``: ``PIL.ImageOps.equalize`` (and torchvision), uint8 only.
+        - ``"matlab"``: MATLAB's ``histeq(I)``: specification to 64 equally
+          populated levels (or to ``target``) with MATLAB's rule: bin ``k``
+          maps to the smallest level ``j`` whose scaled target cdf ``T[j]``
+          reaches ``cdf[k] - h[k] / 2 - N * sqrt(eps)`` (``h[k] / 2`` is 0 for
+          the first and last bin); level ``j`` of ``L`` is
+          ``min + round(j * (max - min) / (L - 1))`` (``j / (L - 1)`` for
+          floats), so uint8 output has at most 64 values
+          ``round(255 * j / 63)``. Written from MATLAB's documented behaviour
+          and source-level description and tested for its documented
+          properties, not compared with MATLAB itself. Bins are histeq's
+          (uint8: the same 256 as MATLAB; uint16: one per level, where
+          MATLAB uses 256).
+        - ``"bbhe"`` (Kim 1997) and ``"dsihe"`` (Wang 1999): brightness
+          preserving. The histogram is split at bin ``s``: the mean bin
+          ``floor(sum(k * h[k]) / N)`` (bbhe) or the median bin, the first
+          with ``2 * cdf[s] >= N`` (dsihe). Bins ``0..s`` are equalized into
+          ``[0, a]``, bins ``s+1..`` into ``[b, top]``, each half with its own
+          textbook cdf: ``round(a * cdf_low / N_low)`` and
+          ``round(b + (top - b) * cdf_high / N_high)``, half to even. ``a``
+          and ``b`` are the output positions of bins ``s`` and ``s + 1`` with
+          bins spread over the output range (bin ``k`` at
+          ``round(k * top / (B - 1))``: the level itself for 8/16-bit
+          integers). A constant image has an empty upper half and comes
+          back unchanged (8/16-bit integers).
     nbins : int, optional
         Number of equal-width bins: default 256 for floats; integers default
         to one bin per level (see :func:`histeq.histogram`).
@@ -58,12 +92,23 @@ def equalize(
     out : ndarray, optional
         Where to write the result: same shape, the result's dtype. May be
         ``image`` itself for in-place equalization.
+    target : array_like or str or tuple, optional
+        Histogram specification (MATLAB's ``histeq(I, hgram)``) with the
+        ``"matlab"`` rule above; ``method`` must then be left at its default
+        or be ``"matlab"``. Either 1-D non-negative weights of any length
+        ``L >= 1`` (level ``j`` at ``j / (L - 1)`` of the output range), or a
+        distribution sampled at every level of 8/16-bit integers (65536
+        levels otherwise): ``"uniform"``, ``"gaussian"`` or
+        ``("gaussian", mean, std)`` (fractions of the range, default 0.5, 0.2),
+        ``"rayleigh"`` / ``("rayleigh", alpha)`` and ``"exponential"`` /
+        ``("exponential", alpha)`` (default alpha 0.4, MATLAB adapthisteq's
+        formulas over [0, 1]).
 
     Returns
     -------
     ndarray
-        Same shape as ``image``. Dtype: the input's for ``"opencv"``,
-        ``"textbook"`` and ``"pillow"`` (integers over the dtype's full range,
+        Same shape as ``image``. Dtype: the input's for every method but
+        ``"skimage"`` (integers over the dtype's full range,
         floats in [0, 1]); float for ``"skimage"``.
 
     Raises
@@ -71,7 +116,9 @@ def equalize(
     TypeError, ValueError
         For unsupported dtypes (bool, complex, object, ...), 0-d or empty
         images, an unknown method, ``"pillow"`` on non-uint8 images, bad
-        ``nbins``/``mask``/``channel_axis``/``out``, and images with +-inf.
+        ``nbins``/``mask``/``channel_axis``/``out``/``target`` (negative,
+        NaN or all-zero weights, wrong shape, unknown name), and images with
+        +-inf.
 
     Notes
     -----
@@ -79,8 +126,10 @@ def equalize(
 
     - A constant image (one occupied bin) and a mask that selects nothing
       return the image unchanged for ``"opencv"`` and ``"pillow"`` (as OpenCV
-      and Pillow do). ``"textbook"`` maps a constant image to the top value
-      (1.0 for floats) and returns it unchanged for an empty mask.
+      and Pillow do). An empty mask also leaves it unchanged for
+      ``"matlab"``/``target``, ``"bbhe"`` and ``"dsihe"``. ``"textbook"``
+      maps a constant image to the top value (1.0 for floats) and returns it
+      unchanged for an empty mask.
       ``"skimage"`` follows scikit-image (constant integers -> 1.0, constant
       floats -> 0.5) and raises ValueError for an empty mask.
     - Float images: NaN is not counted and stays NaN; +-inf raises ValueError.
@@ -97,10 +146,18 @@ def equalize(
     strided line (e.g. negative strides) and ``out`` arrays laid out
     differently from ``image`` use one channel-sized buffer at a time.
     """
-    if nbins is None and mask is None and channel_axis is None and _is_plain_bytes(image, method, out):
+    plain = target is None and nbins is None and mask is None and channel_axis is None
+    if plain and _is_plain_bytes(image, method, out):
         return _equalize_bytes(image, out)
     image = as_image(image)
     method = check_method(method, METHODS, image.dtype)
+    target = check_target(target)
+    if target is not None:
+        if method not in ("opencv", "matlab"):
+            raise ValueError(
+                f"target is specified with MATLAB's rule (method 'matlab'); method={method!r} takes no target"
+            )
+        method = "matlab"
     nbins = check_nbins(nbins)
     axis = check_channel_axis(channel_axis, image.ndim)
     mask = check_mask(mask, image.shape, axis)
@@ -110,20 +167,20 @@ def equalize(
         result = np.empty_like(image, dtype=result_dtype)
     if method == "skimage" and is_integer(image.dtype):
         nbins = None  # scikit-image counts integers one bin per level
+    weights = None if target is None else target_weights(target, default_levels(result_dtype))
     for pair in line_pairs(image, mask, result, axis):
         binning = choose_binning([(pair.source, pair.mask)], image.dtype, nbins, None)
         if method == "skimage":  # maps float values, not bins
             counts, memo = binning.count(pair.source, pair.mask), None
         else:
             counts, memo = binning.count_for_lut(pair.source, pair.mask)
-        mapping = plan(method, counts, binning, result_dtype)
+        mapping = plan(method, counts, binning, result_dtype, weights)
         if mapping is None:
             pair.target[...] = pair.source
         else:
             binning.apply(mapping, pair.source, pair.target, memo)
         pair.finish()
     return result
-
 
 
 def _is_plain_bytes(image: object, method: object, out: object) -> bool:
