@@ -18,32 +18,16 @@ memory histeq allocates beyond its input and output (numpy allocations, as
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 import tracemalloc
-from collections.abc import Callable
 
 import cv2
 import numpy as np
+from _timing import interleaved
 from bench_equalize import SEED, make_image
 from skimage import exposure
 
 import histeq
-
-
-def interleaved(contenders: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Median seconds per contender, timed in rotating order."""
-    names = list(contenders)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for name in names:  # warm up: compile, fill caches
-        contenders[name]()
-    for r in range(repeat):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            start = time.perf_counter()
-            contenders[name]()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def report(title: str, medians: dict[str, float], check: str) -> None:

@@ -17,18 +17,17 @@ that ``method="skimage"`` equals scikit-image bit for bit (exit status 1 if not)
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 from skimage.exposure import match_histograms as skimage_match
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_equalize import make_image  # noqa: E402
+from _timing import interleaved
+from bench_equalize import make_image
 
-import histeq  # noqa: E402
+import histeq
 
 
 def contenders(image: np.ndarray, reference: np.ndarray) -> dict:
@@ -37,20 +36,6 @@ def contenders(image: np.ndarray, reference: np.ndarray) -> dict:
         "histeq skimage": lambda: histeq.match_histograms(image, reference, method="skimage"),
         "scikit-image": lambda: skimage_match(image, reference),
     }
-
-
-def interleaved(calls: dict, repeat: int) -> dict[str, float]:
-    """Median seconds per contender, each repetition running all in a rotated order."""
-    times: dict[str, list[float]] = {name: [] for name in calls}
-    names = list(calls)
-    for call in calls.values():
-        call()
-    for r in range(repeat):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            start = time.perf_counter()
-            calls[name]()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main() -> int:

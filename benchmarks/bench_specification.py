@@ -21,11 +21,11 @@ Medians in milliseconds; ratios are what is stable on a shared machine.
 from __future__ import annotations
 
 import argparse
-import time
 import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
+from _timing import interleaved
 
 import histeq
 
@@ -35,19 +35,6 @@ def make_image(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     y, x = np.mgrid[0:height, 0:width]
     base = 100 + 40 * np.sin(x / 300) + 30 * np.cos(y / 200) + rng.normal(0, 8, (height, width))
     return np.clip(base, 0, 255).astype(np.uint8)
-
-
-def interleaved(contenders: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Median seconds per contender, every contender once per repetition."""
-    for run in contenders.values():
-        run()  # compile, warm caches
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeat):
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(values)) for name, values in times.items()}
 
 
 def report(title: str, medians: dict[str, float], reference: str) -> None:
