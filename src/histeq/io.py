@@ -1,4 +1,4 @@
-"""Reading and writing image files: PNG, JPEG, TIFF and the other formats Pillow reads.
+"""Reading and writing image files: PNG, JPEG, TIFF, NumPy ``.npy`` and the other formats Pillow reads.
 
 Pillow and tifffile are imported inside the functions, so ``import histeq``
 stays light.
@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -17,13 +20,28 @@ if TYPE_CHECKING:
     from PIL import Image
 
 #: Output suffixes (lower case) and the format each writes.
-WRITE_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}
+WRITE_FORMATS = {
+    ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".npy": "NPY",
+}
+
+#: The most pixels (colour samples not counted) ``read_image`` accepts by
+#: default: files that declare more are refused before they are decoded.
+MAX_PIXELS = 2**30
+
+#: How the names of temporary files being written begin (they are renamed when complete).
+TEMPORARY_PREFIX = ".histeq-"
 
 #: Quality of written JPEG files (Pillow's scale, 1..95).
 JPEG_QUALITY = 95
 
 #: The first bytes of classic and BigTIFF files, in both byte orders.
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+#: The first bytes of NumPy ``.npy`` files.
+_NPY_MAGIC = b"\x93NUMPY"
+
+#: Held while Pillow's own pixel limit is switched off for one ``Image.open``.
+_PILLOW_LIMIT_LOCK = threading.Lock()
 
 #: Formats whose Pillow mode "I" holds 16-bit grey samples (older Pillow opens
 #: 16-bit PNG, and current Pillow 16-bit PGM, as "I").
@@ -34,21 +52,30 @@ _KEPT_MODES = ("L", "LA", "RGB", "RGBA", "I", "F")
 
 
 class ImageReadError(OSError):
-    """An image file is missing, unreadable, corrupt or in an unsupported format."""
+    """An image file is missing, unreadable, corrupt, too large or in an unsupported format."""
 
 
-def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
     """Read an image file into a numpy array.
 
     TIFF files (recognised by their first bytes, whatever the suffix) are read
     with tifffile, falling back to Pillow for compressions tifffile cannot
-    decode without extra packages (such as LZW). Every other format is read
-    with Pillow; its EXIF orientation is applied so the pixels are upright.
+    decode without extra packages (such as LZW). NumPy ``.npy`` files (also
+    recognised by their first bytes) are loaded without pickles. Every other
+    format is read with Pillow; its EXIF orientation is applied so the pixels
+    are upright.
+
+    A file that declares more than ``max_pixels`` pixels is refused from its
+    header, before its pixels are decoded (a "decompression bomb"). This limit
+    replaces Pillow's own ``Image.MAX_IMAGE_PIXELS`` while the file is opened.
 
     Parameters
     ----------
     path : str or os.PathLike
         The file to read.
+    max_pixels : int or None, default MAX_PIXELS (2**30)
+        The most pixels (height x width x pages; colour samples not counted)
+        a file may declare; None: no limit.
 
     Returns
     -------
@@ -60,32 +87,41 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
           or RGBA when they have transparency; CMYK, YCbCr, ... become RGB;
         - 32-bit integer and float files: int32 / float32 ``(H, W)``;
         - TIFF: the first series as tifffile reads it (any dtype; a stack of
-          pages is ``(pages, H, W)``), with colour samples on the last axis.
+          pages is ``(pages, H, W)``), with colour samples on the last axis;
+        - ``.npy``: the array as saved (integer or float dtypes only).
 
         Multi-frame files other than TIFF give their first frame.
 
     Raises
     ------
     ImageReadError
-        When the file is missing, unreadable, corrupt or in a format neither
-        library reads. The message names the path and the reason.
+        When the file is missing, unreadable, corrupt, declares more than
+        ``max_pixels`` pixels or is in a format no reader here reads. The
+        message names the path and the reason.
     """
     path = Path(path)
     try:
         with open(path, "rb") as file:
-            is_tiff = file.read(4) in _TIFF_MAGIC
+            magic = file.read(len(_NPY_MAGIC))
     except OSError as exc:
         raise ImageReadError(f"cannot read image {str(path)!r}: {exc.strerror or exc}") from exc
-    if is_tiff:
+    if magic.startswith(_NPY_MAGIC):
         try:
-            return _read_tifffile(path)
-        except Exception as exc:  # any failure (a codec tifffile lacks, ...): try Pillow
+            return _read_npy(path, max_pixels)
+        except Exception as exc:  # a bad header, a truncated file, pickled objects, ...
+            raise ImageReadError(f"cannot read NumPy image {str(path)!r}: {exc}") from exc
+    if magic[:4] in _TIFF_MAGIC:
+        try:
+            return _read_tifffile(path, max_pixels)
+        except _TooLarge as exc:
+            raise ImageReadError(f"cannot read TIFF image {str(path)!r}: {exc}") from exc
+        except Exception as exc:  # any other failure (a codec tifffile lacks, ...): try Pillow
             try:
-                return _read_pillow(path)
+                return _read_pillow(path, max_pixels)
             except Exception:  # report tifffile's reason, the more specific one
                 raise ImageReadError(f"cannot read TIFF image {str(path)!r}: {exc}") from exc
     try:
-        return _read_pillow(path)
+        return _read_pillow(path, max_pixels)
     except Exception as exc:  # Pillow raises many kinds of exception for bad files
         raise ImageReadError(f"cannot read image {str(path)!r}: {_reason(exc)}") from exc
 
@@ -94,7 +130,7 @@ def write_image(path: str | os.PathLike[str], array: np.ndarray, *, overwrite: b
     """Write an image file, safely: the file appears complete or not at all.
 
     The format comes from the suffix: ``.png``, ``.tif``/``.tiff``,
-    ``.jpg``/``.jpeg`` (case-insensitive). What each accepts:
+    ``.jpg``/``.jpeg``, ``.npy`` (case-insensitive). What each accepts:
 
     ============  =============================================================
     PNG           uint8 ``(H, W)``, ``(H, W, 2)``, ``(H, W, 3)``, ``(H, W, 4)``;
@@ -103,6 +139,7 @@ def write_image(path: str | os.PathLike[str], array: np.ndarray, *, overwrite: b
     TIFF          any integer or float array tifffile writes: ``(H, W, 3)`` and
                   ``(H, W, 4)`` as RGB (the 4th sample as alpha), ``(H, W, 2)``
                   as grey with alpha, anything else as grey (pages)
+    NPY           any integer or float array (``np.save``)
     ============  =============================================================
 
     The data go to a temporary file ``.histeq-*`` in the destination folder,
@@ -140,7 +177,7 @@ def write_image(path: str | os.PathLike[str], array: np.ndarray, *, overwrite: b
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
     array = np.ascontiguousarray(array.astype(array.dtype.newbyteorder("="), copy=False))
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=".histeq-", suffix=path.suffix, delete=False) as tmp:
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=TEMPORARY_PREFIX, suffix=path.suffix, delete=False) as tmp:
         temporary = Path(tmp.name)
     try:
         _encode(temporary, array, file_format)
@@ -153,22 +190,57 @@ def write_image(path: str | os.PathLike[str], array: np.ndarray, *, overwrite: b
         temporary.unlink(missing_ok=True)
 
 
-def _read_tifffile(path: Path) -> np.ndarray:
+class _TooLarge(ValueError):
+    """A file declares more pixels than allowed."""
+
+
+def _check_pixels(shape: tuple[int, ...], samples: int, max_pixels: int | None) -> None:
+    """Raise _TooLarge if ``shape`` (with ``samples`` colour samples per pixel) exceeds ``max_pixels``."""
+    pixels = int(np.prod(shape, dtype=object)) // max(samples, 1)
+    if max_pixels is not None and pixels > max_pixels:
+        raise _TooLarge(
+            f"declares {pixels} pixels, more than the limit of {max_pixels} (max_pixels, --max-pixels)"
+        )
+
+
+def _read_npy(path: Path, max_pixels: int | None) -> np.ndarray:
+    with open(path, "rb") as file:
+        shape, dtype = _npy_header(file)
+        if dtype.kind not in "iuf":
+            raise ValueError(f"images must have an integer or float dtype; got {dtype}")
+        samples = shape[-1] if len(shape) == 3 and shape[-1] in (2, 3, 4) else 1
+        _check_pixels(shape, samples, max_pixels)
+        file.seek(0)
+        return _native(np.load(file, allow_pickle=False))
+
+
+def _npy_header(file: BinaryIO) -> tuple[tuple[int, ...], np.dtype]:
+    version = np.lib.format.read_magic(file)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(file)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(file)
+    return shape, dtype
+
+
+def _read_tifffile(path: Path, max_pixels: int | None) -> np.ndarray:
     import tifffile
 
     with tifffile.TiffFile(path) as tif:
         series = tif.series[0]
-        array = series.asarray()
         axes = series.axes
+        _check_pixels(series.shape, series.shape[axes.index("S")] if "S" in axes else 1, max_pixels)
+        array = series.asarray()
     if "S" in axes and axes[-1] != "S":  # planar colour: samples last
         array = np.moveaxis(array, axes.index("S"), -1)
     return _native(array)
 
 
-def _read_pillow(path: Path) -> np.ndarray:
-    from PIL import Image, ImageOps
+def _read_pillow(path: Path, max_pixels: int | None) -> np.ndarray:
+    from PIL import ImageOps
 
-    with Image.open(path) as image:
+    with _open_pillow(path) as image:
+        _check_pixels(image.size, 1, max_pixels)
         image.load()
         file_format, mode = image.format, image.mode
         if file_format != "TIFF":  # TIFF pixels are returned as stored, as tifffile does
@@ -179,6 +251,21 @@ def _read_pillow(path: Path) -> np.ndarray:
     if mode == "I" and file_format in _SIXTEEN_BIT_I_FORMATS:
         return array.astype(np.uint16)
     return array
+
+
+@contextmanager
+def _open_pillow(path: Path) -> Iterator[Image.Image]:
+    """``Image.open(path)`` with Pillow's own pixel limit off: ``max_pixels`` replaces it."""
+    from PIL import Image
+
+    with _PILLOW_LIMIT_LOCK:
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            image = Image.open(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
+    with image:
+        yield image
 
 
 def _conversion_mode(image: Image.Image) -> str:
@@ -223,7 +310,7 @@ def _check_writable(array: np.ndarray, file_format: str, path: Path) -> None:
         raise ValueError(f"{where}: images must have an integer or float dtype; got {array.dtype}")
     if array.ndim < 2 or array.size == 0:
         raise ValueError(f"{where}: not an image: shape {array.shape}")
-    if file_format == "TIFF":
+    if file_format in ("TIFF", "NPY"):
         return
     layout = "grey" if array.ndim == 2 else None
     if array.ndim == 3:
@@ -248,6 +335,10 @@ def _check_writable(array: np.ndarray, file_format: str, path: Path) -> None:
 def _encode(target: Path, array: np.ndarray, file_format: str) -> None:
     if file_format == "TIFF":
         _encode_tiff(target, array)
+        return
+    if file_format == "NPY":
+        with open(target, "wb") as file:  # a path without ".npy" would get one appended
+            np.save(file, array, allow_pickle=False)
         return
     from PIL import Image
 
