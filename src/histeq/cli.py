@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
@@ -13,8 +14,10 @@ from . import __version__
 from ._dtypes import levels_from_fractions
 from ._plans import METHODS
 from ._validate import TARGET_DEFAULTS
+from .batch import run_command, same_file
 from .clahe import DISTRIBUTIONS
 from .clahe import METHODS as CLAHE_METHODS
+from .io import MAX_PIXELS
 from .matching import METHODS as MATCH_METHODS
 
 #: Colour layouts (the last axis of a 3-D image) and how many leading samples are colour.
@@ -32,8 +35,8 @@ def _parser() -> argparse.ArgumentParser:
 
     equalize = commands.add_parser(
         "equalize",
-        help="equalize one image file",
-        description="Equalize an image file (PNG, TIFF, JPEG, ...) and write the result. "
+        help="equalize image files",
+        description="Equalize image files (PNG, TIFF, JPEG, NPY, ...) and write the results. "
         "Colour images are equalized per channel; an alpha channel is kept as it is. "
         "The 'skimage' method's float result in [0, 1] is written in the input's integer "
         "dtype as min + round(value * (max - min)) (round(value * 255) for 8-bit).",
@@ -54,8 +57,8 @@ def _parser() -> argparse.ArgumentParser:
 
     clahe = commands.add_parser(
         "clahe",
-        help="contrast-limited adaptive equalization (CLAHE) of one image file",
-        description="CLAHE of an image file, per colour channel (alpha is kept). "
+        help="contrast-limited adaptive equalization (CLAHE) of image files",
+        description="CLAHE of image files, per colour channel (alpha is kept). "
         "The default method is OpenCV's cv2.createCLAHE, bit for bit on 8/16-bit grey images.",
     )
     _add_file_arguments(clahe, "process")
@@ -81,8 +84,8 @@ def _parser() -> argparse.ArgumentParser:
 
     match = commands.add_parser(
         "match",
-        help="match the histogram of one image file to a reference image",
-        description="Map an image file so that its histogram matches a reference image's, per colour "
+        help="match the histograms of image files to a reference image",
+        description="Map image files so that their histogram matches a reference image's, per colour "
         "channel (alpha is kept; a colour image needs a colour reference, a grey one a grey reference). "
         "The 'skimage' method's float values are written truncated into the input's dtype, as "
         "scikit-image does with channel_axis.",
@@ -107,23 +110,44 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
-    parser.add_argument("input", type=Path, help=f"the image to {verb}")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="where to write the result")
-    parser.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    parser.add_argument(
+        "input", type=Path, nargs="+",
+        help=f"the images to {verb}: files, folders (every .png, .jpg, .jpeg, .tif, .tiff, .npy below "
+        "them) or quoted glob patterns ('scans/**/*.tif')",
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True,
+        help="one file in: the output file; else the output folder, which mirrors the input folders",
+    )
+    parser.add_argument(
+        "--force", action="store_true",
+        help="replace outputs that exist (else: an error for one file, skipped in a batch)",
+    )
+    parser.add_argument(
+        "--workers", type=_positive, default=1, help="files processed at once, in processes (default: 1)"
+    )
+    parser.add_argument(
+        "--max-pixels", type=_positive, default=MAX_PIXELS,
+        help=f"refuse images that declare more pixels, before decoding them (default: 2**30 = {MAX_PIXELS})",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON report on stdout (and nothing else there)")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1; got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 error, 2 usage)."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "equalize":
-            _equalize_file(args)
-        elif args.command == "clahe":
-            _clahe_file(args)
-        elif args.command == "match":
-            _match_file(args)
-        else:
+        if args.command == "demo":
             _demo(args)
+        else:
+            return run_command(args, functools.partial(process_file, args))
     except (OSError, ValueError, TypeError) as exc:
         print(f"histeq: error: {exc}", file=sys.stderr)
         return 1
@@ -133,7 +157,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _equalize_file(args: argparse.Namespace) -> None:
+def process_file(args: argparse.Namespace, source: Path, output: Path) -> None:
+    """Run the command ``args`` names on one file, ``source`` -> ``output``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``equalize``, ``clahe`` or ``match``.
+    source, output : Path
+        The image to read and the file to write.
+    """
+    commands = {"equalize": _equalize_file, "clahe": _clahe_file, "match": _match_file}
+    commands[args.command](args, source, output)
+
+
+def _equalize_file(args: argparse.Namespace, source: Path, output: Path) -> None:
     from .equalize import equalize
 
     def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
@@ -141,10 +179,10 @@ def _equalize_file(args: argparse.Namespace) -> None:
             target, method=args.method, nbins=args.nbins, mask=mask, channel_axis=channel_axis, target=args.target
         )
 
-    _process_file(args, transform, args.mask)
+    _process_file(args, source, output, transform, args.mask)
 
 
-def _clahe_file(args: argparse.Namespace) -> None:
+def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
     from .clahe import clahe
 
     def axes(values: list[int] | None) -> int | tuple[int, ...] | None:
@@ -157,16 +195,13 @@ def _clahe_file(args: argparse.Namespace) -> None:
             kernel_size=axes(args.kernel_size), nbins=args.nbins, channel_axis=channel_axis, **options,
         )
 
-    _process_file(args, transform, None)
+    _process_file(args, source, output, transform, None)
 
 
-def _match_file(args: argparse.Namespace) -> None:
-    from .io import read_image
+def _match_file(args: argparse.Namespace, source: Path, output: Path) -> None:
     from .matching import match_histograms
 
-    reference = read_image(args.reference)
-    colour = reference.ndim == 3 and reference.shape[2] in _COLOUR_SAMPLES
-    samples = reference[..., : _COLOUR_SAMPLES[reference.shape[2]]] if colour else reference[..., None]
+    reference, samples = _reference_samples(args.reference, args.max_pixels)
 
     def transform(target: np.ndarray, channel_axis: int | None, mask: None) -> np.ndarray:
         wanted = 1 if channel_axis is None else target.shape[-1]
@@ -182,28 +217,40 @@ def _match_file(args: argparse.Namespace) -> None:
         info = np.iinfo(target.dtype)  # "skimage": float levels, truncated as scikit-image writes them
         return np.clip(matched, info.min, info.max).astype(target.dtype)
 
-    _process_file(args, transform, None, args.reference)
+    _process_file(args, source, output, transform, None, args.reference)
+
+
+@functools.lru_cache(maxsize=1)  # read once per process, not once per file of a batch
+def _reference_samples(path: Path, max_pixels: int) -> tuple[np.ndarray, np.ndarray]:
+    """The reference image and its colour samples, ``(H, W, samples)`` (grey: one)."""
+    from .io import read_image
+
+    reference = read_image(path, max_pixels=max_pixels)
+    colour = reference.ndim == 3 and reference.shape[2] in _COLOUR_SAMPLES
+    samples = reference[..., : _COLOUR_SAMPLES[reference.shape[2]]] if colour else reference[..., None]
+    return reference, samples
 
 
 def _process_file(
-    args: argparse.Namespace, transform, mask_path: Path | None, reference_path: Path | None = None
+    args: argparse.Namespace, source: Path, output: Path, transform,
+    mask_path: Path | None, reference_path: Path | None = None,
 ) -> None:
-    """Read ``args.input``, run ``transform(colour samples or grey image,
+    """Read ``source``, run ``transform(colour samples or grey image,
     channel_axis, mask)``, write the result in the input's dtype to
-    ``args.output`` (alpha kept), refusing to overwrite unless ``--force``
+    ``output`` (alpha kept), refusing to overwrite unless ``--force``
     (or to write over the input, mask or reference file)."""
     from .io import read_image, write_image
 
-    for name, source in (("input", args.input), ("mask", mask_path), ("reference", reference_path)):
-        if source is not None and _same_file(args.output, source):
-            raise ValueError(f"output {str(args.output)!r} is the {name} file; write to another file")
-    if os.path.lexists(args.output) and not args.force:
-        raise FileExistsError(f"{str(args.output)!r} already exists; use --force to replace it")
-    image = read_image(args.input)
+    for name, given in (("input", source), ("mask", mask_path), ("reference", reference_path)):
+        if given is not None and same_file(output, given):
+            raise ValueError(f"output {str(output)!r} is the {name} file; write to another file")
+    if os.path.lexists(output) and not args.force:
+        raise FileExistsError(f"{str(output)!r} already exists; use --force to replace it")
+    image = read_image(source, max_pixels=args.max_pixels)
     colour = image.ndim == 3 and image.shape[2] in _COLOUR_SAMPLES
     mask = None
     if mask_path is not None:
-        mask = read_image(mask_path)
+        mask = read_image(mask_path, max_pixels=args.max_pixels)
         if mask.ndim != 2:
             raise ValueError(f"mask {str(mask_path)!r} must be a grey image; got shape {mask.shape}")
         mask = mask != 0
@@ -214,16 +261,7 @@ def _process_file(
     samples = _COLOUR_SAMPLES[image.shape[2]] if colour else None
     target = result[..., :samples] if colour else result
     target[...] = _to_dtype(transform(target, -1 if colour else None, mask), image.dtype)
-    write_image(args.output, result, overwrite=args.force)
-    print(f"{args.input} -> {args.output} ({args.command}, {args.method})")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    # The same path, or another name (a hard or symbolic link) for the same file.
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist
-        return a.resolve() == b.resolve()
+    write_image(output, result, overwrite=args.force)
 
 
 def _to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
