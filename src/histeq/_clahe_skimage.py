@@ -100,8 +100,7 @@ def skimage_clahe(
     clim = _clip_pixels(clip_limit, elements)
     codes = _bin_codes(array, bins).reshape((1,) * (3 - array.ndim) + array.shape)
     axes = [whole_axis(1)] * (3 - array.ndim) + skimage_tiling(array.shape, kernel)
-    count_dtype = np.int32 if elements < 2**31 else np.int64
-    hist = count_tiles(codes, 0, 0, 0, axes, bins, count_dtype)
+    hist = count_tiles(codes, 0, 0, 0, axes, bins)
     luts = skimage_luts(hist.reshape(-1, bins + 1), clim, elements)
     low, high = blend(codes, luts, axes)
     return _stretch(codes, low, high, output_dtype(array.dtype, "skimage")).reshape(array.shape)

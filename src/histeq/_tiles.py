@@ -24,11 +24,10 @@ class AxisTiles:
         Number of tiles along the axis.
     length : int
         Pixels per tile, padding included; tiles cover ``tiles * length``
-        padded positions.
-    start : int
-        The padded position of pixel 0 (padding before the image).
+        padded positions, the first ``size`` of them the axis itself (every
+        tiling pads at the end only).
     feed : ndarray of int64, shape (tiles * length,)
-        The pixel that feeds each padded position (reflected at the borders).
+        The pixel that feeds each padded position (reflected past the end).
     low, high : ndarray of int64, shape (size,)
         The two tiles whose LUTs each pixel blends.
     weight_low, weight_high : ndarray of float, shape (size,)
@@ -38,7 +37,6 @@ class AxisTiles:
 
     tiles: int
     length: int
-    start: int
     feed: np.ndarray
     low: np.ndarray
     high: np.ndarray
@@ -84,7 +82,6 @@ def opencv_tiling(shape: tuple[int, ...], grid: tuple[int, ...]) -> list[AxisTil
             AxisTiles(
                 tiles=tiles,
                 length=length,
-                start=0,
                 feed=feed,
                 low=np.maximum(low, 0),
                 high=np.minimum(low + 1, tiles - 1),
@@ -102,7 +99,6 @@ def whole_axis(size: int) -> AxisTiles:
     return AxisTiles(
         tiles=1,
         length=size,
-        start=0,
         feed=np.arange(size, dtype=np.int64),
         low=zeros,
         high=zeros,
@@ -119,8 +115,7 @@ def skimage_tiling(shape: tuple[int, ...], kernel_size: tuple[int, ...]) -> list
     ``(k - size % k) % k + ceil(k / 2)`` after, for a kernel of ``k`` pixels.
     Its ``ceil(size / k)`` histogram regions start at pixel 0 (region ``r``
     holds pixels ``r * k .. (r + 1) * k - 1``), so only the padding after the
-    image feeds histograms: here ``start`` is 0 and ``feed`` mirrors the
-    positions past the end.
+    image feeds histograms: ``feed`` mirrors the positions past the end.
 
     Pixel ``i`` lies at padded position ``p = i + k // 2``, in block
     ``p // k``: it blends regions ``block - 1`` and ``block`` (clamped) with
@@ -137,7 +132,6 @@ def skimage_tiling(shape: tuple[int, ...], kernel_size: tuple[int, ...]) -> list
             AxisTiles(
                 tiles=tiles,
                 length=k,
-                start=0,
                 feed=reflect_101(np.arange(tiles * k), size),
                 low=np.clip(block - 1, 0, tiles - 1),
                 high=np.minimum(block, tiles - 1),

@@ -194,7 +194,7 @@ def _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha) 
         minimum = int(np.iinfo(plane.dtype).min)
         lo, hi = (int(plane.min()) - minimum) >> shift, (int(plane.max()) - minimum) >> shift
     area = axes[0].length * axes[1].length * axes[2].length
-    hist = cpu_tiles.count_tiles(codes, flip, shift, lo, axes, hi - lo + 1, _count_dtype(area))
+    hist = cpu_tiles.count_tiles(codes, flip, shift, lo, axes, hi - lo + 1)
     limit = max(int(clip * area / bins), 1) if clip > 0 else 0
     top = bins - 1
     scale = np.float32(top) / np.float32(area)
@@ -202,14 +202,6 @@ def _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha) 
     curve = None if distribution == "uniform" else _distribution_curve(distribution, alpha, area, top)
     pairs = cpu_tiles.opencv_luts(hist, bins, lo, limit, scale, top, pairing, curve)
     _write(target, codes, flip, shift, lo, top, pairs, axes, pairing)
-
-
-def _count_dtype(area: int) -> type:
-    # Tile histograms: the narrowest counter that holds a whole tile (uint16
-    # halves the cache footprint of small 3-D tiles' large histograms).
-    if area < 2**16:
-        return np.uint16
-    return np.int32 if area < 2**31 else np.int64
 
 
 def _codes(plane: np.ndarray, nbins: int | None) -> tuple[np.ndarray, int, int]:

@@ -45,26 +45,23 @@ def _count_span(codes, pz, py, flip, shift, lo, sub, g, ways, first, stop):
 
 
 @_inline
-def _count_row(codes, pz, py, flip, shift, lo, start, feed, first, stop, sub, g, ways):
-    # Count padded positions first .. stop of row (pz, py) into sub[g]:
-    # positions before and after the row through feed, the others directly.
-    inside = max(first, start)
-    after = max(first, start + codes.shape[2])
-    for p in range(first, min(stop, inside)):
-        _count_span(codes, pz, py, flip, shift, lo, sub, g, ways, feed[p], feed[p] + 1)
-    _count_span(codes, pz, py, flip, shift, lo, sub, g, ways, inside - start, min(stop, after) - start)
-    for p in range(after, stop):
+def _count_row(codes, pz, py, flip, shift, lo, feed, first, stop, sub, g, ways):
+    # Count padded positions first .. stop of row (pz, py) into sub[g]: the
+    # positions inside the row directly, those past its end through feed.
+    inside = min(stop, codes.shape[2])
+    _count_span(codes, pz, py, flip, shift, lo, sub, g, ways, first, max(first, inside))
+    for p in range(max(first, inside), stop):
         _count_span(codes, pz, py, flip, shift, lo, sub, g, ways, feed[p], feed[p] + 1)
 
 
 @_jit
 def _count_tiles(codes, flip, shift, lo, z, y, x, hist, begin, end):
     # Histograms of tile rows begin .. end (a tile row: fixed z and y tile).
-    # z, y, x: (tiles, length, start, feed) per axis; hist (zt * yt * xt, bins).
+    # z, y, x: (tiles, length, feed) per axis; hist (zt * yt * xt, bins).
     # Rows are read through feed; only the x axis distinguishes the padding.
-    _, zlen, _, zfeed = z
-    yt, ylen, _, yfeed = y
-    xt, xlen, xstart, xfeed = x
+    _, zlen, zfeed = z
+    yt, ylen, yfeed = y
+    xt, xlen, xfeed = x
     bins = hist.shape[1]
     ways = 4 if bins <= _SPREAD_MAX_BINS else 1
     plain = ways == 4 and flip == 0 and shift == 0 and lo == 0
@@ -83,29 +80,40 @@ def _count_tiles(codes, flip, shift, lo, z, y, x, hist, begin, end):
                 for tx in range(xt):
                     first = tx * xlen
                     if plain:  # constant arguments: the compiler specializes the loop
-                        _count_row(codes, sz, sy, 0, 0, 0, xstart, xfeed, first, first + xlen, spread, tx, 4)
+                        _count_row(codes, sz, sy, 0, 0, 0, xfeed, first, first + xlen, spread, tx, 4)
                     elif ways == 4:
-                        _count_row(codes, sz, sy, flip, shift, lo, xstart, xfeed, first, first + xlen, spread, tx, 4)
+                        _count_row(codes, sz, sy, flip, shift, lo, xfeed, first, first + xlen, spread, tx, 4)
                     else:
                         tile = row_of_tiles * xt + tx
-                        _count_row(codes, sz, sy, flip, shift, lo, xstart, xfeed, first, first + xlen, hist, tile, 1)
+                        _count_row(codes, sz, sy, flip, shift, lo, xfeed, first, first + xlen, hist, tile, 1)
         if ways == 4:
             for tx in range(xt):
                 for w in range(ways):
                     hist[row_of_tiles * xt + tx] += spread[tx, w * bins : (w + 1) * bins]
 
 
-def count_tiles(codes, flip, shift, lo, axes, bins, dtype):
-    """Histograms of every tile: int array ``(z tiles * y tiles, x tiles,
-    bins + 1)`` (the last bin holds uncounted codes).
+def count_tiles(codes, flip, shift, lo, axes, bins):
+    """Histograms of every tile: ``(z tiles * y tiles, x tiles, bins + 1)``
+    (the last bin holds uncounted codes), in the narrowest counter that holds
+    a whole tile (:func:`count_dtype`).
 
     ``axes``: the three :class:`histeq._tiles.AxisTiles` of ``codes``' axes.
     """
-    z, y, x = ((a.tiles, a.length, a.start, a.feed) for a in axes)
-    hist = np.zeros((z[0] * y[0], x[0], bins + 1), dtype=dtype)
+    z, y, x = ((a.tiles, a.length, a.feed) for a in axes)
+    area = z[1] * y[1] * x[1]
+    hist = np.zeros((z[0] * y[0], x[0], bins + 1), dtype=count_dtype(area))
     flat = hist.reshape(-1, bins + 1)
     run_chunks(_count_tiles, z[0] * y[0], codes, flip, shift, lo, z, y, x, flat, grain=1 << 20)
     return hist
+
+
+def count_dtype(area: int) -> np.dtype:
+    """Counters for tiles of ``area`` pixels: uint16 below 2**16 (half the
+    cache footprint of large histograms of small tiles), int32 below 2**31,
+    else int64."""
+    if area < 2**16:
+        return np.dtype(np.uint16)
+    return np.dtype(np.int32 if area < 2**31 else np.int64)
 
 
 @_jit
