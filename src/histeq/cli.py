@@ -226,9 +226,25 @@ def _reference_samples(path: Path, max_pixels: int) -> tuple[np.ndarray, np.ndar
     from .io import read_image
 
     reference = read_image(path, max_pixels=max_pixels)
-    colour = reference.ndim == 3 and reference.shape[2] in _COLOUR_SAMPLES
-    samples = reference[..., : _COLOUR_SAMPLES[reference.shape[2]]] if colour else reference[..., None]
-    return reference, samples
+    samples = _colour_samples(reference)
+    return reference, reference[..., :samples] if samples else reference[..., None]
+
+
+def _colour_samples(image: np.ndarray) -> int | None:
+    """How many leading samples of the last axis are colour (alpha follows),
+    or None for a grey image."""
+    return _COLOUR_SAMPLES[image.shape[2]] if image.ndim == 3 and image.shape[2] in _COLOUR_SAMPLES else None
+
+
+@functools.lru_cache(maxsize=1)  # read once per process, not once per file of a batch
+def _read_mask(path: Path, max_pixels: int) -> np.ndarray:
+    """The mask file as booleans (non-zero: counted); a grey image."""
+    from .io import read_image
+
+    mask = read_image(path, max_pixels=max_pixels)
+    if mask.ndim != 2:
+        raise ValueError(f"mask {str(path)!r} must be a grey image; got shape {mask.shape}")
+    return mask != 0
 
 
 def _process_file(
@@ -247,20 +263,16 @@ def _process_file(
     if os.path.lexists(output) and not args.force:
         raise FileExistsError(f"{str(output)!r} already exists; use --force to replace it")
     image = read_image(source, max_pixels=args.max_pixels)
-    colour = image.ndim == 3 and image.shape[2] in _COLOUR_SAMPLES
+    samples = _colour_samples(image)
     mask = None
     if mask_path is not None:
-        mask = read_image(mask_path, max_pixels=args.max_pixels)
-        if mask.ndim != 2:
-            raise ValueError(f"mask {str(mask_path)!r} must be a grey image; got shape {mask.shape}")
-        mask = mask != 0
-        spatial = image.shape[:2] if colour else image.shape
+        mask = _read_mask(mask_path, args.max_pixels)
+        spatial = image.shape[:2] if samples else image.shape
         if mask.shape != spatial:
             raise ValueError(f"mask {str(mask_path)!r} is {mask.shape}; the image is {spatial}")
     result = image.copy()
-    samples = _COLOUR_SAMPLES[image.shape[2]] if colour else None
-    target = result[..., :samples] if colour else result
-    target[...] = _to_dtype(transform(target, -1 if colour else None, mask), image.dtype)
+    target = result[..., :samples] if samples else result
+    target[...] = _to_dtype(transform(target, -1 if samples else None, mask), image.dtype)
     write_image(output, result, overwrite=args.force)
 
 
