@@ -228,13 +228,14 @@ def test_single_file_keeps_its_output_file_and_npy_round_trips(tmp_path):
     assert done.returncode == 1 and "objects.npy" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_progress_line_counts_and_reports_failures():
+def test_progress_bar_counts_and_reports_failures():
     stream = io.StringIO()
     progress = Progress(4, enabled=True, stream=stream)
     job = Job(Path("a.png"), Path("out/a.png"))
     progress.update(Outcome(job, "done"))
     progress.update(Outcome(job, "failed", "'a.png': broken"))
-    assert "2/4 (1 done, 0 skipped, 1 failed)" in progress.line() and "ETA" in progress.line()
+    assert progress.tally() == "1 done, 0 skipped, 1 failed"
+    assert "2/4" in str(progress.bar) and "1 failed" in str(progress.bar) and "<" in str(progress.bar)  # ETA
     assert "histeq: error: 'a.png': broken\n" in stream.getvalue()
     quiet = io.StringIO()
     silent = Progress(4, enabled=False, stream=quiet)

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import histeq
-from histeq import demo
+from histeq import plot
 from histeq._plans import METHODS
 from histeq.demo_image import SIZE, demo_image
 from histeq.io import read_image, write_image
@@ -147,14 +147,12 @@ def test_demo_writes_every_method_and_a_comparison(tmp_path):
     assert names == sorted(["original.png", "comparison.png", "clahe.png"] + [f"{m}.png" for m in METHODS])
     np.testing.assert_array_equal(read_image(tmp_path / "d" / "original.png"), demo_image())
     np.testing.assert_array_equal(read_image(tmp_path / "d" / "opencv.png"), cv2.equalizeHist(demo_image()))
-    clahe = cv2.createCLAHE(demo.CLAHE_CLIP, (8, 8)).apply(demo_image())
+    clahe = cv2.createCLAHE(plot.FIGURE_CLAHE_CLIP, (8, 8)).apply(demo_image())
     np.testing.assert_array_equal(read_image(tmp_path / "d" / "clahe.png"), clahe)
     with Image.open(tmp_path / "d" / "comparison.png") as figure:
         panels = len(METHODS) + 2  # original, every method, clahe
         assert figure.format == "PNG"
-        width = panels * SIZE + (panels - 1) * demo.GAP
-        height = demo.LABEL_HEIGHT + SIZE + demo.GAP + demo.HISTOGRAM_HEIGHT
-        assert figure.size == (width, height)
+        assert figure.size == (panels * plot.PANEL_SIZE[0], plot.PANEL_SIZE[1])
     again = run("demo", "-o", tmp_path / "d")
     assert again.returncode == 1 and "--force" in again.stderr
     assert run("demo", "-o", tmp_path / "d", "--force").returncode == 0

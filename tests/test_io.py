@@ -71,8 +71,8 @@ def test_refuses_to_overwrite_and_leaves_no_temporary_files(tmp_path):
 def test_failed_encoding_removes_the_temporary_file(tmp_path, monkeypatch):
     import histeq.io
 
-    def broken(target, array, file_format):
-        target.write_bytes(b"half an image")
+    def broken(file, array, file_format, metadata):
+        file.write(b"half an image")
         raise OSError("disk full")
 
     monkeypatch.setattr(histeq.io, "_encode", broken)

@@ -125,8 +125,9 @@ def run_command(args: argparse.Namespace, work: Work) -> int:
         print(json.dumps(_json_report(args, outcomes, seconds), indent=2))
     elif batch:
         print(_summary(args.command, outcomes, seconds))
-    elif outcomes[0].status == "done":
-        print(f"{args.input[0]} -> {args.output} ({args.command}, {args.method})")
+    elif outcomes[0].status == "done":  # on stderr when the image goes to standard output
+        stream = sys.stderr if str(args.output) == "-" else sys.stdout
+        print(f"{args.input[0]} -> {args.output} ({args.command}, {args.method})", file=stream)
     return 1 if any(outcome.status == "failed" for outcome in outcomes) else 0
 
 
@@ -188,63 +189,42 @@ def same_file(a: Path, b: Path) -> bool:
 
 
 class Progress:
-    """A progress line on stderr (counts, rate, ETA), redrawn in place; silent when not enabled.
+    """A tqdm progress bar on stderr (counts, rate, ETA), drawn only when enabled.
 
     Failures are written as lines of their own above it, enabled or not.
-    (histeq draws this line itself: it needs no progress-bar package.)
 
     Parameters
     ----------
     total : int
         How many files the batch has.
     enabled : bool
-        Draw the line (histeq enables it when stderr is a terminal).
+        Draw the bar (histeq enables it when stderr is a terminal).
     stream : file, optional
         Where to write; ``sys.stderr`` by default.
     """
 
     def __init__(self, total: int, *, enabled: bool, stream: TextIO | None = None) -> None:
-        self.total = total
-        self.enabled = enabled
+        from tqdm import tqdm
+
         self.stream = stream if stream is not None else sys.stderr
         self.counts: Counter[str] = Counter()
-        self.started = time.monotonic()
-        self._draw()
+        self.bar = tqdm(total=total, disable=not enabled, file=self.stream, unit="file", dynamic_ncols=True)
 
     def update(self, outcome: Outcome) -> None:
         """Count one outcome, report a failure on a line of its own and redraw."""
         self.counts[outcome.status] += 1
         if outcome.status == "failed":
-            self._clear()
-            print(f"histeq: error: {outcome.error}", file=self.stream)
-        self._draw()
+            self.bar.write(f"histeq: error: {outcome.error}", file=self.stream)
+        self.bar.set_postfix_str(self.tally(), refresh=False)
+        self.bar.update()
 
     def close(self) -> None:
-        """End the progress line."""
-        if self.enabled:
-            print(file=self.stream, flush=True)
+        """End the progress bar."""
+        self.bar.close()
 
-    def line(self) -> str:
-        """The progress line as it is now."""
-        finished = sum(self.counts.values())
-        width = 24
-        filled = width * finished // max(self.total, 1)
-        elapsed = time.monotonic() - self.started
-        eta = elapsed / finished * (self.total - finished) if finished else None
-        counts = ", ".join(f"{self.counts[status]} {status}" for status in STATUSES)
-        return (
-            f"[{'#' * filled}{'.' * (width - filled)}] {finished}/{self.total} ({counts}) "
-            f"{_clock(elapsed)} elapsed, ETA {'?' if eta is None else _clock(eta)}"
-        )
-
-    def _draw(self) -> None:
-        if self.enabled:
-            self.stream.write("\r" + self.line())
-            self.stream.flush()
-
-    def _clear(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\033[K")
+    def tally(self) -> str:
+        """How many files were done, skipped and failed so far."""
+        return ", ".join(f"{self.counts[status]} {status}" for status in STATUSES)
 
 
 def _attempt(work: Work, job: Job) -> str | None:
@@ -287,11 +267,6 @@ def _json_report(args: argparse.Namespace, outcomes: list[Outcome], seconds: flo
         "totals": {**_totals(outcomes), "files": len(outcomes)},
         "seconds": round(seconds, 3),
     }
-
-
-def _clock(seconds: float) -> str:
-    minutes, seconds = divmod(round(seconds), 60)
-    return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
 
 
 def _is_pattern(path: Path) -> bool:

@@ -1,4 +1,4 @@
-"""The ``histeq`` command: equalize image files (globally or with CLAHE), or run the demo."""
+"""The ``histeq`` command: equalize, CLAHE or match image files, compare methods in a figure, or run the demo."""
 
 from __future__ import annotations
 
@@ -7,18 +7,26 @@ import functools
 import os
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from . import __version__
 from ._dtypes import levels_from_fractions
+from ._metadata import ImageMetadata
 from ._plans import METHODS
 from ._validate import TARGET_DEFAULTS
-from .batch import run_command, same_file
+from .batch import is_batch, run_command, same_file
 from .clahe import DISTRIBUTIONS
 from .clahe import METHODS as CLAHE_METHODS
-from .io import MAX_PIXELS
+from .io import MAX_PIXELS, WRITE_FORMATS
 from .matching import METHODS as MATCH_METHODS
+from .plot import COMPARE_METHODS, FIGURE_CLAHE_CLIP, plot_path
+
+#: The file name that stands for standard input (as INPUT) or output (as -o).
+STREAM = Path("-")
+#: The formats ``--format`` offers for standard output.
+_STREAM_FORMATS = sorted({name.lower() for name in WRITE_FORMATS.values()})
 
 #: Colour layouts (the last axis of a 3-D image) and how many leading samples are colour.
 _COLOUR_SAMPLES = {2: 1, 3: 3, 4: 3}  # grey+alpha, RGB, RGBA: alpha is kept as it is
@@ -96,6 +104,30 @@ def _parser() -> argparse.ArgumentParser:
         "--method", choices=MATCH_METHODS, default="histeq", help="the formula to use (default: histeq)"
     )
 
+    compare = commands.add_parser(
+        "compare",
+        help="draw an image and its equalized versions side by side, with histograms and cdfs",
+        description="Equalize one image with several methods and draw the original and each result "
+        "side by side, each over its histogram and cdf (per colour channel), as a figure (matplotlib).",
+    )
+    compare.add_argument("input", type=Path, help="the image (a file, or - for standard input)")
+    compare.add_argument(
+        "-o", "--output", type=Path, required=True, help="the figure file to write: .png, .pdf or .svg"
+    )
+    compare.add_argument(
+        "--methods", nargs="+", choices=COMPARE_METHODS, default=list(COMPARE_METHODS), metavar="METHOD",
+        help=f"what to show: any of {', '.join(COMPARE_METHODS)} (default: all)",
+    )
+    compare.add_argument(
+        "--clip-limit", type=float, default=FIGURE_CLAHE_CLIP,
+        help=f"the clahe panel's clip limit, OpenCV's meaning (default: {FIGURE_CLAHE_CLIP})",
+    )
+    compare.add_argument("--force", action="store_true", help="replace the figure if it exists")
+    compare.add_argument(
+        "--max-pixels", type=_positive, default=MAX_PIXELS,
+        help=f"refuse images that declare more pixels, before decoding them (default: 2**30 = {MAX_PIXELS})",
+    )
+
     demo = commands.add_parser(
         "demo",
         help="equalize the built-in demo image with every method",
@@ -113,11 +145,21 @@ def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument(
         "input", type=Path, nargs="+",
         help=f"the images to {verb}: files, folders (every .png, .jpg, .jpeg, .tif, .tiff, .npy below "
-        "them) or quoted glob patterns ('scans/**/*.tif')",
+        "them), quoted glob patterns ('scans/**/*.tif'), or - for one image on standard input",
     )
     parser.add_argument(
         "-o", "--output", type=Path, required=True,
-        help="one file in: the output file; else the output folder, which mirrors the input folders",
+        help="one file in: the output file (- for standard output); else the output folder, which "
+        "mirrors the input folders",
+    )
+    parser.add_argument(
+        "--format", choices=_STREAM_FORMATS,
+        help="the format written to standard output (-o -); default: the input's",
+    )
+    parser.add_argument(
+        "--plot", action="store_true",
+        help="also save a figure of the input and the output with their histograms and cdfs "
+        "beside each output, as NAME.plot.png",
     )
     parser.add_argument(
         "--force", action="store_true",
@@ -146,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             _demo(args)
+        elif args.command == "compare":
+            _compare(args)
         else:
+            _check_streams(args)
             return run_command(args, functools.partial(process_file, args))
     except (OSError, ValueError, TypeError) as exc:
         print(f"histeq: error: {exc}", file=sys.stderr)
@@ -155,6 +200,21 @@ def main(argv: list[str] | None = None) -> int:
         print("histeq: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _check_streams(args: argparse.Namespace) -> None:
+    """Refuse what standard input and output cannot do."""
+    if STREAM in args.input and len(args.input) > 1:
+        raise ValueError("- (standard input) reads one image; it cannot be part of a batch")
+    if args.output == STREAM:
+        if is_batch(args.input):
+            raise ValueError("-o - (standard output) writes one image; a batch needs an output folder")
+        if args.json:
+            raise ValueError("--json and -o - both write to standard output; use one of them")
+        if args.plot:
+            raise ValueError("--plot saves the figure beside the output file; -o - has none")
+    elif args.format is not None:
+        raise ValueError("--format is for -o - (standard output); the output file's suffix gives its format")
 
 
 def process_file(args: argparse.Namespace, source: Path, output: Path) -> None:
@@ -252,17 +312,20 @@ def _process_file(
     mask_path: Path | None, reference_path: Path | None = None,
 ) -> None:
     """Read ``source``, run ``transform(colour samples or grey image,
-    channel_axis, mask)``, write the result in the input's dtype to
-    ``output`` (alpha kept), refusing to overwrite unless ``--force``
-    (or to write over the input, mask or reference file)."""
-    from .io import read_image, write_image
+    channel_axis, mask)``, write the result in the input's dtype with the
+    input's metadata to ``output`` (alpha kept), refusing to overwrite unless
+    ``--force`` (or to write over the input, mask or reference file); with
+    ``--plot``, the figure of input and result beside it."""
+    from .io import read_image_with_metadata
 
     for name, given in (("input", source), ("mask", mask_path), ("reference", reference_path)):
-        if given is not None and same_file(output, given):
+        if given is not None and STREAM not in (given, output) and same_file(output, given):
             raise ValueError(f"output {str(output)!r} is the {name} file; write to another file")
-    if os.path.lexists(output) and not args.force:
-        raise FileExistsError(f"{str(output)!r} already exists; use --force to replace it")
-    image = read_image(source, max_pixels=args.max_pixels)
+    planned = [output] + ([plot_path(output)] if args.plot else [])
+    for path in planned:
+        if output != STREAM and os.path.lexists(path) and not args.force:
+            raise FileExistsError(f"{str(path)!r} already exists; use --force to replace it")
+    image, metadata = read_image_with_metadata(_readable(source), max_pixels=args.max_pixels)
     samples = _colour_samples(image)
     mask = None
     if mask_path is not None:
@@ -273,7 +336,47 @@ def _process_file(
     result = image.copy()
     target = result[..., :samples] if samples else result
     target[...] = _to_dtype(transform(target, -1 if samples else None, mask), image.dtype)
-    write_image(output, result, overwrite=args.force)
+    _write_output(args, source, output, result, metadata)
+    if args.plot:
+        from .plot import save_comparison
+
+        panels = [("input", _shown_samples(image)), (_label(args), _shown_samples(result))]
+        save_comparison(plot_path(output), panels, colour=samples == 3, overwrite=args.force)
+
+
+def _readable(source: Path) -> Path | BinaryIO:
+    """The file to read, or standard input for ``-``."""
+    return sys.stdin.buffer if source == STREAM else source
+
+
+def _write_output(
+    args: argparse.Namespace, source: Path, output: Path, result: np.ndarray, metadata: ImageMetadata
+) -> None:
+    """Write ``result`` to the output file, or whole to standard output for ``-o -``."""
+    from .io import encode_image, write_image
+
+    if output != STREAM:
+        write_image(output, result, metadata=metadata, overwrite=args.force)
+        return
+    if args.format is not None:
+        file_format = args.format.upper()
+    elif metadata.format in WRITE_FORMATS.values():
+        file_format = metadata.format
+    else:
+        raise ValueError(f"cannot write a {metadata.format} image to standard output; choose a --format")
+    data = encode_image(result, file_format, metadata)  # whole before the first byte goes out
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def _shown_samples(image: np.ndarray) -> np.ndarray:
+    """What a figure shows of an image: its colour samples, or its grey plane (no alpha)."""
+    samples = _colour_samples(image)
+    return image if samples is None else (image[..., 0] if samples == 1 else image[..., :samples])
+
+
+def _label(args: argparse.Namespace) -> str:
+    return f"{args.command} ({args.method})"
 
 
 def _to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -282,6 +385,20 @@ def _to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if values.dtype == dtype or dtype.kind == "f":
         return values
     return levels_from_fractions(values, dtype)
+
+
+def _compare(args: argparse.Namespace) -> None:
+    from .io import read_image
+    from .plot import compared_panels, save_comparison
+
+    if args.input != STREAM and same_file(args.output, args.input):
+        raise ValueError(f"output {str(args.output)!r} is the input file; write to another file")
+    image = read_image(_readable(args.input), max_pixels=args.max_pixels)
+    shown = _shown_samples(image)
+    colour = shown.ndim == 3 and shown.shape[-1] == 3 and _colour_samples(image) == 3
+    panels = compared_panels(shown, args.methods, colour=colour, clip_limit=args.clip_limit)
+    save_comparison(args.output, panels, colour=colour, overwrite=args.force)
+    print(f"{args.input} -> {args.output} (compare: {', '.join(args.methods)})")
 
 
 def _demo(args: argparse.Namespace) -> None:

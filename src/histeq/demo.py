@@ -8,18 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from ._dtypes import levels_from_fractions
-from ._plans import METHODS
-from .clahe import clahe
 from .demo_image import demo_image
-from .equalize import equalize
 from .io import write_image
-
-#: Height of the histogram strip under each panel, and the margins, in pixels.
-HISTOGRAM_HEIGHT = 100
-LABEL_HEIGHT = 20
-GAP = 8
-#: The demo's CLAHE clip limit (OpenCV's meaning).
-CLAHE_CLIP = 2.0
+from .plot import compared_panels, save_comparison
 
 
 def run_demo(folder: Path, *, overwrite: bool = False) -> list[tuple[str, np.ndarray, Path]]:
@@ -27,8 +18,10 @@ def run_demo(folder: Path, *, overwrite: bool = False) -> list[tuple[str, np.nda
     the results.
 
     Writes ``original.png``, one ``<method>.png`` per method, ``clahe.png``
-    (OpenCV's CLAHE, clip limit :data:`CLAHE_CLIP`, 8x8 tiles) and
-    ``comparison.png`` (all panels with their histograms) into ``folder``,
+    (OpenCV's CLAHE, clip limit :data:`histeq.plot.FIGURE_CLAHE_CLIP`, 8x8
+    tiles) and
+    ``comparison.png`` (all panels over their histograms and cdfs, as
+    ``histeq compare`` draws them) into ``folder``,
     which is created if needed. Existing files are replaced only with
     ``overwrite``; otherwise nothing is written and ``FileExistsError`` names
     the first existing file.
@@ -38,9 +31,7 @@ def run_demo(folder: Path, *, overwrite: bool = False) -> list[tuple[str, np.nda
     list of (name, image, path)
         The original and each method's uint8 result, in panel order.
     """
-    original = demo_image()
-    panels = [("original", original)] + [(m, as_uint8(equalize(original, method=m))) for m in METHODS]
-    panels.append(("clahe", clahe(original, clip_limit=CLAHE_CLIP)))
+    panels = [(name, as_uint8(image)) for name, image in compared_panels(demo_image())]
     names = [f"{name}.png" for name, _ in panels] + ["comparison.png"]
     if not overwrite:
         for name in names:
@@ -51,7 +42,7 @@ def run_demo(folder: Path, *, overwrite: bool = False) -> list[tuple[str, np.nda
     for (name, image), file_name in zip(panels, names):
         write_image(folder / file_name, image, overwrite=overwrite)
         written.append((name, image, folder / file_name))
-    write_image(folder / "comparison.png", comparison(panels), overwrite=overwrite)
+    save_comparison(folder / "comparison.png", panels, overwrite=overwrite)
     return written
 
 
@@ -60,32 +51,6 @@ def as_uint8(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint8:
         return image
     return levels_from_fractions(image, np.dtype(np.uint8))
-
-
-def comparison(panels: list[tuple[str, np.ndarray]]) -> np.ndarray:
-    """One uint8 picture: each ``(label, (H, W) uint8 image)`` panel with its
-    label above and its histogram below, left to right.
-
-    Returns an array of shape ``(LABEL_HEIGHT + H + GAP + HISTOGRAM_HEIGHT,
-    n * W + (n - 1) * GAP)``.
-    """
-    from PIL import Image, ImageDraw
-
-    height, width = panels[0][1].shape
-    total_height = LABEL_HEIGHT + height + GAP + HISTOGRAM_HEIGHT
-    canvas = Image.new("L", (len(panels) * width + (len(panels) - 1) * GAP, total_height), 255)
-    draw = ImageDraw.Draw(canvas)
-    for k, (label, image) in enumerate(panels):
-        left = k * (width + GAP)
-        draw.text((left + 4, 4), label, fill=0)
-        canvas.paste(Image.fromarray(image), (left, LABEL_HEIGHT))
-        counts = np.bincount(image.ravel(), minlength=256)
-        bars = counts / counts.max() * (HISTOGRAM_HEIGHT - 1)
-        base = total_height - 1
-        for level, bar in enumerate(bars):
-            x = left + level * width // 256
-            draw.line([(x, base), (x, base - int(round(bar)))], fill=0)
-    return np.asarray(canvas)
 
 
 def summary(panels: list[tuple[str, np.ndarray, Path]]) -> str:
