@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from .backends._threads import get_num_threads, set_num_threads
 from .io import TEMPORARY_PREFIX
 
 #: The suffixes (lower case) of the files taken from an input folder.
@@ -325,7 +326,13 @@ def _run_in_processes(
 ) -> dict[int, Outcome]:
     outcomes = {}
     # "spawn": fresh workers, no copies of this process's threads or locks.
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    # Each worker's kernels share the CPUs with the other workers' instead of
+    # each taking all of them.
+    threads = max(1, get_num_threads() // workers)
+    executor = ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+        initializer=set_num_threads, initargs=(threads,),
+    )
     try:
         futures = {executor.submit(_attempt, work, jobs[index]): index for index in pending}
         for future in as_completed(futures):

@@ -333,9 +333,12 @@ def _process_file(
         spatial = image.shape[:2] if samples else image.shape
         if mask.shape != spatial:
             raise ValueError(f"mask {str(mask_path)!r} is {mask.shape}; the image is {spatial}")
-    result = image.copy()
-    target = result[..., :samples] if samples else result
-    target[...] = _to_dtype(transform(target, -1 if samples else None, mask), image.dtype)
+    if samples in (None, image.shape[-1]):  # grey, or colour without alpha: no copy to fill
+        result = _to_dtype(transform(image, -1 if samples else None, mask), image.dtype)
+    else:  # alpha is kept as it is
+        result = image.copy()
+        target = result[..., :samples]
+        target[...] = _to_dtype(transform(target, -1, mask), image.dtype)
     _write_output(args, source, output, result, metadata)
     if args.plot:
         from .plot import save_comparison

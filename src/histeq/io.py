@@ -72,12 +72,14 @@ class ImageReadError(OSError):
 
 
 def read_image(source: Source, *, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
-    """Read an image file into a numpy array.
+    """Read an image file into a writable numpy array.
 
-    The same as ``read_image_with_metadata(source, max_pixels=max_pixels)[0]``;
-    see :func:`read_image_with_metadata` for what is read and how.
+    The pixels of ``read_image_with_metadata(source, max_pixels=max_pixels)``,
+    copied if that array is read-only; see :func:`read_image_with_metadata`
+    for what is read and how.
     """
-    return read_image_with_metadata(source, max_pixels=max_pixels)[0]
+    image = read_image_with_metadata(source, max_pixels=max_pixels)[0]
+    return image if image.flags.writeable else image.copy()
 
 
 def read_image_with_metadata(
@@ -124,7 +126,9 @@ def read_image_with_metadata(
         - ``.npy``: the array as saved (integer or float dtypes only).
 
         Multi-frame files other than TIFF give their first frame. The array
-        may be a read-only view when the orientation turned it.
+        is read-only where it wraps the decoder's buffer (Pillow formats) or
+        views it turned (orientation), which saves a copy of the image:
+        ``np.array(image)`` (or :func:`read_image`) gives a writable one.
     metadata : ImageMetadata
         The format, and the ICC profile, resolution and EXIF (PNG, JPEG) the
         file carries.
@@ -412,10 +416,10 @@ def _read_pillow(file: BinaryIO, max_pixels: int | None) -> tuple[np.ndarray, Im
         image.load()
         metadata = pillow_metadata(image)
         file_format, mode = image.format, image.mode
-        image = ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)  # no copy when already upright
         if not (mode in _KEPT_MODES or mode.startswith("I;16")):
             image = image.convert(_conversion_mode(image))
-        array = _native(np.array(image))
+        array = _native(np.asarray(image))  # read-only: wraps Pillow's pixel bytes
     if mode == "I" and file_format in _SIXTEEN_BIT_I_FORMATS:
         return array.astype(np.uint16), metadata
     return array, metadata
