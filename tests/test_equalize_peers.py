@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image, ImageOps
-from skimage import exposure
+from skimage import data, exposure
 
 import histeq
 
@@ -98,6 +98,28 @@ def test_opencv_uint8_fast_path_matches_general_path_in_every_layout(image):
     np.testing.assert_array_equal(inplace, expected)
     view = image[..., ::2]
     np.testing.assert_array_equal(histeq.equalize(view), histeq.equalize(np.ascontiguousarray(view)))
+
+
+@given(uint8_images(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=30)))
+def test_opencv_rgb_fast_path_matches_opencv_per_channel(grey):
+    # Interleaved RGB (channels last, C-contiguous) takes the short path; a
+    # channel may be constant (returned unchanged), as OpenCV does.
+    image = np.stack([grey, grey[::-1], np.full_like(grey, 9)], axis=-1)
+    expected = np.stack([cv2.equalizeHist(image[..., c].reshape(1, -1)).reshape(grey.shape) for c in range(3)], -1)
+    np.testing.assert_array_equal(histeq.equalize(image, channel_axis=-1), expected)
+    np.testing.assert_array_equal(histeq.equalize(image, channel_axis=image.ndim - 1), expected)
+    out = np.full(image.shape, 7, np.uint8)
+    assert histeq.equalize(image, channel_axis=-1, out=out) is out
+    np.testing.assert_array_equal(out, expected)
+    general = histeq.equalize(np.asfortranarray(image), channel_axis=-1)  # not the short path
+    np.testing.assert_array_equal(general, expected)
+
+
+def test_opencv_rgb_photo_matches_opencv_split_and_merge():
+    # A real photograph, large enough for several threads' chunks.
+    photo = np.ascontiguousarray(np.tile(data.astronaut() // 2 + 20, (3, 2, 1)))
+    expected = cv2.merge([cv2.equalizeHist(channel) for channel in cv2.split(photo)])
+    np.testing.assert_array_equal(histeq.equalize(photo, channel_axis=-1), expected)
 
 
 @given(

@@ -146,9 +146,9 @@ def equalize(
     strided line (e.g. negative strides) and ``out`` arrays laid out
     differently from ``image`` use one channel-sized buffer at a time.
     """
-    plain = target is None and nbins is None and mask is None and channel_axis is None
-    if plain and _is_plain_bytes(image, method, out):
-        return _equalize_bytes(image, out)
+    plain = target is None and nbins is None and mask is None
+    if plain and _is_plain_bytes(image, method, out, channel_axis):
+        return _equalize_bytes(image, out, rgb=channel_axis is not None)
     image = as_image(image)
     method = check_method(method, METHODS, image.dtype)
     target = check_target(target)
@@ -183,14 +183,20 @@ def equalize(
     return result
 
 
-def _is_plain_bytes(image: object, method: object, out: object) -> bool:
-    # The common case, served by _equalize_bytes: a non-empty contiguous uint8
-    # array, method "opencv", and no ``out`` or one laid out as the image.
+def _is_plain_bytes(image: object, method: object, out: object, channel_axis: object) -> bool:
+    # The common cases, served by _equalize_bytes: a non-empty contiguous uint8
+    # array, method "opencv", no ``out`` or one laid out as the image, and no
+    # channel axis, or RGB triples on the last axis of a C-contiguous array.
     if not (type(image) is np.ndarray and image.dtype == np.uint8 and image.ndim and image.size):
         return False
     if not (type(method) is str and method == "opencv"):
         return False
     order = contiguous_order(image)
+    if channel_axis is not None:
+        rgb = type(channel_axis) is int and channel_axis in (-1, image.ndim - 1) and image.ndim >= 2
+        if not (rgb and image.shape[-1] == 3 and image.flags.c_contiguous):
+            return False
+        order = "C"
     if out is None or order is None:
         return order is not None
     return (
@@ -202,18 +208,27 @@ def _is_plain_bytes(image: object, method: object, out: object) -> bool:
     )
 
 
-def _equalize_bytes(image: np.ndarray, out: np.ndarray | None) -> np.ndarray:
-    # ``equalize`` of a contiguous uint8 image with method "opencv": the one
-    # line of pixels in memory order is counted, planned and mapped directly,
-    # without the general path's layers (each costly when its code is out of
-    # the caches, as when other work ran since the last call).
+def _equalize_bytes(image: np.ndarray, out: np.ndarray | None, *, rgb: bool) -> np.ndarray:
+    # ``equalize`` of a contiguous uint8 image with method "opencv" (with
+    # ``rgb``: each of the interleaved channels of a C-contiguous RGB image):
+    # the one line of pixels in memory order is counted, planned and mapped
+    # directly, without the general path's layers (each costly when its code
+    # is out of the caches, as when other work ran since the last call).
     result = np.empty_like(image) if out is None else out
-    order = contiguous_order(image)
+    order = "C" if rgb else contiguous_order(image)
     source = image.reshape(-1, order=order)
+    target = result.reshape(-1, order=order)
+    if rgb:
+        from .backends.cpu import apply_rgb, count_rgb
+
+        luts = [plan("opencv", counts, BYTE_LEVELS, image.dtype) for counts in count_rgb(source)]
+        identity = np.arange(256, dtype=np.uint8)  # a constant channel is returned unchanged
+        apply_rgb(source, np.stack([identity if lut is None else lut for lut in luts]), target)
+        return result
     counts = BYTE_LEVELS.count(source, None)
     lut = plan("opencv", counts, BYTE_LEVELS, image.dtype)
     if lut is None:
         result[...] = image
     else:
-        BYTE_LEVELS.apply(lut, source, result.reshape(-1, order=order))
+        BYTE_LEVELS.apply(lut, source, target)
     return result

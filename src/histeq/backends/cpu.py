@@ -322,6 +322,45 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
     return counts
 
 
+@_jit
+def _count_rgb(x, h, start, stop):
+    # Pixels start..stop of a line of RGB triples; neighbouring pixels go to
+    # alternate copies (alike neighbours would wait on each other's counter).
+    line = x[3 * start : 3 * stop]
+    for i in range(stop - start):
+        way = i & 1
+        h[way, line[3 * i]] += 1
+        h[way, 256 + line[3 * i + 1]] += 1
+        h[way, 512 + line[3 * i + 2]] += 1
+
+
+def count_rgb(x: np.ndarray) -> np.ndarray:
+    """Per-channel histograms of a contiguous line of interleaved RGB bytes.
+
+    Returns int64 counts of shape ``(3, 256)``; ``x.size`` is a multiple of 3.
+    """
+    tables = run_chunks(
+        _count_rgb, x.size // 3, x, grain=3, accumulator=lambda: np.zeros((2, 3 * 256), np.int64)
+    )
+    return sum(table.sum(axis=0) for table in tables).reshape(3, 256)
+
+
+@_jit
+def _apply_rgb(x, luts, out, start, stop):
+    line = x[3 * start : 3 * stop]
+    target = out[3 * start : 3 * stop]
+    for i in range(stop - start):
+        target[3 * i] = luts[line[3 * i]]
+        target[3 * i + 1] = luts[256 + line[3 * i + 1]]
+        target[3 * i + 2] = luts[512 + line[3 * i + 2]]
+
+
+def apply_rgb(x: np.ndarray, luts: np.ndarray, out: np.ndarray) -> None:
+    """``out = luts[channel][x]`` for contiguous lines of interleaved RGB bytes;
+    ``luts`` is uint8 of shape ``(3, 256)``."""
+    run_chunks(_apply_rgb, x.size // 3, x, luts.reshape(-1), out, grain=3)
+
+
 # --- plans ------------------------------------------------------------------
 # The 8-bit OpenCV plan runs on every uint8 call: compiled, it costs one call
 # instead of a dozen numpy ones (each slow when its code is out of the caches).
