@@ -12,8 +12,13 @@ import tifffile
 from PIL import Image
 
 import histeq
-from histeq._metadata import ImageMetadata
-from histeq.io import encode_image, read_image, read_image_with_metadata, write_image
+from histeq.io import (
+    ImageMetadata,
+    encode_image,
+    read_image,
+    read_image_with_metadata,
+    write_image,
+)
 
 RNG = np.random.default_rng(17)
 PROFILE = b"\x00\x00\x01\x00not a real ICC profile" * 8

@@ -11,8 +11,8 @@ import pytest
 import tifffile
 from PIL import Image, ImageOps
 
-from histeq._metadata import ImageMetadata
 from histeq.io import (
+    ImageMetadata,
     ImageReadError,
     encode_image,
     read_image,

@@ -321,9 +321,9 @@ def _process_file(
     for name, given in (("input", source), ("mask", mask_path), ("reference", reference_path)):
         if given is not None and STREAM not in (given, output) and same_file(output, given):
             raise ValueError(f"output {str(output)!r} is the {name} file; write to another file")
-    planned = [output] + ([plot_path(output)] if args.plot else [])
-    for path in planned:
-        if output != STREAM and os.path.lexists(path) and not args.force:
+    written = [] if output == STREAM else [output] + ([plot_path(output)] if args.plot else [])
+    for path in written:
+        if os.path.lexists(path) and not args.force:
             raise FileExistsError(f"{str(path)!r} already exists; use --force to replace it")
     image, metadata = read_image_with_metadata(_readable(source), max_pixels=args.max_pixels)
     samples = _colour_samples(image)
@@ -339,11 +339,11 @@ def _process_file(
         result = image.copy()
         target = result[..., :samples]
         target[...] = _to_dtype(transform(target, -1, mask), image.dtype)
-    _write_output(args, source, output, result, metadata)
+    _write_output(args, output, result, metadata)
     if args.plot:
         from .plot import save_comparison
 
-        panels = [("input", _shown_samples(image)), (_label(args), _shown_samples(result))]
+        panels = [("input", _shown_samples(image)), (f"{args.command} ({args.method})", _shown_samples(result))]
         save_comparison(plot_path(output), panels, colour=samples == 3, overwrite=args.force)
 
 
@@ -352,9 +352,7 @@ def _readable(source: Path) -> Path | BinaryIO:
     return sys.stdin.buffer if source == STREAM else source
 
 
-def _write_output(
-    args: argparse.Namespace, source: Path, output: Path, result: np.ndarray, metadata: ImageMetadata
-) -> None:
+def _write_output(args: argparse.Namespace, output: Path, result: np.ndarray, metadata: ImageMetadata) -> None:
     """Write ``result`` to the output file, or whole to standard output for ``-o -``."""
     from .io import encode_image, write_image
 
@@ -378,10 +376,6 @@ def _shown_samples(image: np.ndarray) -> np.ndarray:
     return image if samples is None else (image[..., 0] if samples == 1 else image[..., :samples])
 
 
-def _label(args: argparse.Namespace) -> str:
-    return f"{args.command} ({args.method})"
-
-
 def _to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     # Float results of the "skimage" method in [0, 1] back to the input's
     # integer levels over the dtype's whole range (min + round(x * span)).
@@ -398,7 +392,7 @@ def _compare(args: argparse.Namespace) -> None:
         raise ValueError(f"output {str(args.output)!r} is the input file; write to another file")
     image = read_image(_readable(args.input), max_pixels=args.max_pixels)
     shown = _shown_samples(image)
-    colour = shown.ndim == 3 and shown.shape[-1] == 3 and _colour_samples(image) == 3
+    colour = _colour_samples(image) == 3
     panels = compared_panels(shown, args.methods, colour=colour, clip_limit=args.clip_limit)
     save_comparison(args.output, panels, colour=colour, overwrite=args.force)
     print(f"{args.input} -> {args.output} (compare: {', '.join(args.methods)})")

@@ -1,7 +1,7 @@
 """Reading and writing image files: PNG, JPEG, TIFF, NumPy ``.npy`` and the other formats Pillow reads.
 
 Pixels come back upright and in their own bit depth; the colour profile,
-resolution and EXIF come back as :class:`~histeq._metadata.ImageMetadata`
+resolution and EXIF come back as :class:`ImageMetadata` (``histeq.io.ImageMetadata``)
 and go back into the files written. Pillow, tifffile and pypng are imported
 inside the functions, so ``import histeq`` stays light.
 """
@@ -125,10 +125,10 @@ def read_image_with_metadata(
           pages is ``(pages, H, W)``), with colour samples on the last axis;
         - ``.npy``: the array as saved (integer or float dtypes only).
 
-        Multi-frame files other than TIFF give their first frame. The array
-        is read-only where it wraps the decoder's buffer (Pillow formats) or
-        views it turned (orientation), which saves a copy of the image:
-        ``np.array(image)`` (or :func:`read_image`) gives a writable one.
+        Multi-frame files other than TIFF give their first frame. Images
+        Pillow decodes come back read-only: the array wraps Pillow's decoded
+        bytes instead of copying them; ``np.array(image)`` (or
+        :func:`read_image`) gives a writable copy.
     metadata : ImageMetadata
         The format, and the ICC profile, resolution and EXIF (PNG, JPEG) the
         file carries.
