@@ -28,6 +28,17 @@ STREAM = Path("-")
 #: The formats ``--format`` offers for standard output.
 _STREAM_FORMATS = sorted({name.lower() for name in WRITE_FORMATS.values()})
 
+#: The examples ``histeq --help`` ends with.
+_EXAMPLES = """examples:
+  histeq demo                                        every method on a built-in image
+  histeq equalize photo.jpg -o photo-eq.jpg --plot   one file, and a figure beside it
+  histeq clahe scans/ -o scans-clahe/ --workers 2    a folder tree, mirrored
+  histeq match shots/ --reference ref.png -o out/    match to a reference
+  histeq compare photo.jpg -o figure.png             every method side by side
+  cat a.png | histeq equalize - -o - > b.png         standard input and output
+
+'histeq COMMAND --help' describes each command."""
+
 #: Colour layouts (the last axis of a 3-D image) and how many leading samples are colour.
 _COLOUR_SAMPLES = {2: 1, 3: 3, 4: 3}  # grey+alpha, RGB, RGBA: alpha is kept as it is
 
@@ -37,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="histeq",
         description="Histogram equalization with the exact formulas of OpenCV, the textbook, "
         "scikit-image, Pillow and MATLAB, and brightness-preserving BBHE/DSIHE.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"histeq {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -50,16 +63,17 @@ def _parser() -> argparse.ArgumentParser:
         "dtype as min + round(value * (max - min)) (round(value * 255) for 8-bit).",
     )
     _add_file_arguments(equalize, "equalize")
-    equalize.add_argument(
+    equalize_options = equalize.add_argument_group("equalization")
+    equalize_options.add_argument(
         "--method", choices=METHODS, default="opencv", help="the formula to use (default: opencv)"
     )
-    equalize.add_argument(
+    equalize_options.add_argument(
         "--target", choices=tuple(TARGET_DEFAULTS),
         help="specify the histogram to this distribution (default parameters) with MATLAB's rule "
         "(method opencv or matlab)",
     )
-    equalize.add_argument("--nbins", type=int, help="number of bins (default: one per level; 256 for floats)")
-    equalize.add_argument(
+    equalize_options.add_argument("--nbins", type=int, help="number of bins (default: one per level; 256 for floats)")
+    equalize_options.add_argument(
         "--mask", type=Path, help="a grey image of the same size: only pixels where it is non-zero are counted"
     )
 
@@ -70,25 +84,26 @@ def _parser() -> argparse.ArgumentParser:
         "The default method is OpenCV's cv2.createCLAHE, bit for bit on 8/16-bit grey images.",
     )
     _add_file_arguments(clahe, "process")
-    clahe.add_argument(
+    clahe_options = clahe.add_argument_group("CLAHE")
+    clahe_options.add_argument(
         "--method", choices=CLAHE_METHODS, default="opencv", help="the algorithm to use (default: opencv)"
     )
-    clahe.add_argument(
+    clahe_options.add_argument(
         "--clip-limit", type=float,
         help="opencv: a multiple of the mean bin height (default 40; 2 to 4 is typical); "
         "skimage: a fraction of the window (default 0.01); 0: no clipping",
     )
-    clahe.add_argument(
+    clahe_options.add_argument(
         "--tile-grid", type=int, nargs="+", metavar="N",
         help="opencv: tiles per axis, rows then columns (default: 8 8); one number for all axes",
     )
-    clahe.add_argument("--kernel-size", type=int, nargs="+", metavar="N", help="skimage: the tile size in pixels")
-    clahe.add_argument("--nbins", type=int, help="bins for float images (and skimage's nbins)")
-    clahe.add_argument(
+    clahe_options.add_argument("--kernel-size", type=int, nargs="+", metavar="N", help="skimage: the tile size in pixels")
+    clahe_options.add_argument("--nbins", type=int, help="bins for float images (and skimage's nbins)")
+    clahe_options.add_argument(
         "--distribution", choices=DISTRIBUTIONS, default="uniform",
         help="opencv: target histogram shape per tile, as MATLAB's adapthisteq (default: uniform)",
     )
-    clahe.add_argument("--alpha", type=float, default=0.4, help="rayleigh/exponential parameter (default: 0.4)")
+    clahe_options.add_argument("--alpha", type=float, default=0.4, help="rayleigh/exponential parameter (default: 0.4)")
 
     match = commands.add_parser(
         "match",
@@ -99,8 +114,9 @@ def _parser() -> argparse.ArgumentParser:
         "scikit-image does with channel_axis.",
     )
     _add_file_arguments(match, "match")
-    match.add_argument("--reference", type=Path, required=True, help="the image whose histogram to match")
-    match.add_argument(
+    match_options = match.add_argument_group("matching")
+    match_options.add_argument("--reference", type=Path, required=True, help="the image whose histogram to match")
+    match_options.add_argument(
         "--method", choices=MATCH_METHODS, default="histeq", help="the formula to use (default: histeq)"
     )
 
@@ -142,37 +158,39 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
-    parser.add_argument(
+    files = parser.add_argument_group("files")
+    files.add_argument(
         "input", type=Path, nargs="+",
         help=f"the images to {verb}: files, folders (every .png, .jpg, .jpeg, .tif, .tiff, .npy below "
         "them), quoted glob patterns ('scans/**/*.tif'), or - for one image on standard input",
     )
-    parser.add_argument(
+    files.add_argument(
         "-o", "--output", type=Path, required=True,
         help="one file in: the output file (- for standard output); else the output folder, which "
         "mirrors the input folders",
     )
-    parser.add_argument(
+    files.add_argument(
         "--format", choices=_STREAM_FORMATS,
         help="the format written to standard output (-o -); default: the input's",
     )
-    parser.add_argument(
+    files.add_argument(
         "--plot", action="store_true",
         help="also save a figure of the input and the output with their histograms and cdfs "
         "beside each output, as NAME.plot.png",
     )
-    parser.add_argument(
+    files.add_argument(
         "--force", action="store_true",
         help="replace outputs that exist (else: an error for one file, skipped in a batch)",
     )
-    parser.add_argument(
+    batch = parser.add_argument_group("batches")
+    batch.add_argument(
         "--workers", type=_positive, default=1, help="files processed at once, in processes (default: 1)"
     )
-    parser.add_argument(
+    files.add_argument(
         "--max-pixels", type=_positive, default=MAX_PIXELS,
         help=f"refuse images that declare more pixels, before decoding them (default: 2**30 = {MAX_PIXELS})",
     )
-    parser.add_argument("--json", action="store_true", help="print a JSON report on stdout (and nothing else there)")
+    batch.add_argument("--json", action="store_true", help="print a JSON report on stdout (and nothing else there)")
 
 
 def _positive(text: str) -> int:
