@@ -13,18 +13,14 @@ array([[  0, 159, 159],
        [159, 223, 255]], dtype=uint8)
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .clahe import clahe
 from .equalize import equalize
 from .histogram import Histogram, histogram
 from .matching import match_histograms
 from .specification import exact_specification
 
-try:
-    __version__ = version("histeq")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0+unknown"
+#: The package's version (pyproject.toml reads it from here).
+__version__ = "0.1.0"
 
 __all__ = [
     "Histogram",
