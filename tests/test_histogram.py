@@ -106,13 +106,14 @@ def test_channel_axis_counts_each_channel_with_shared_edges():
 
 
 @pytest.mark.slow
-def test_counts_beyond_32_bits():
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_counts_beyond_32_bits(dtype):
     # 2**32 + 5 pixels through a zero-stride view (no 4 GB allocation), on one
     # thread, so that one thread's counters pass 2**31 and 2**32.
     from histeq.backends import _threads
 
     n = 2**32 + 5
-    line = np.broadcast_to(np.uint8(200), (n,))
+    line = np.broadcast_to(dtype(200), (n,))
     threads = _threads.get_num_threads()
     _threads.set_num_threads(1)
     try:
@@ -149,13 +150,15 @@ def test_uint8_fast_paths_match_bincount(kind):
         np.testing.assert_array_equal(counts, np.bincount(line, minlength=256))
 
 
-def test_pair_table_left_dirty_is_cleared():
-    # A pair table taken but never folded (an interrupt in between) must not
-    # leak counts into the next histogram.
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_code_table_left_dirty_is_cleared(dtype):
+    # A code table (uint8: pixel pairs; uint16: pixels) taken but never read
+    # out (an interrupt in between) must not leak counts into the next histogram.
     from histeq.backends import cpu
 
     rng = np.random.default_rng(5)
-    image = np.clip(rng.normal(100, 10, (512, 512)), 0, 255).astype(np.uint8)
+    image = np.clip(rng.normal(100, 10, (512, 512)), 0, 255).astype(dtype)
     histeq.histogram(image)
-    cpu._pair_tables.take()[:] = 3
-    np.testing.assert_array_equal(histeq.histogram(image).counts, np.bincount(image.ravel(), minlength=256))
+    cpu._code_tables.take()[:] = 3
+    expected = np.bincount(image.ravel(), minlength=2 ** (8 * image.itemsize))
+    np.testing.assert_array_equal(histeq.histogram(image).counts, expected)

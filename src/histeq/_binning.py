@@ -102,8 +102,11 @@ class LevelBins:
 
     def count(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         cpu = _cpu()
-        if self.direct and mask is None and _contiguous_bytes(x):
-            return cpu.count_bytes(x)
+        if self.direct and mask is None:
+            if _contiguous_bytes(x):
+                return cpu.count_bytes(x)
+            if x.dtype == np.uint16:
+                return cpu.count_words(x)
         return cpu.count_levels(x, mask, self._lo, self.hi)
 
     def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, object]:
@@ -111,12 +114,14 @@ class LevelBins:
 
     def apply(self, lut: np.ndarray, x: np.ndarray, out: np.ndarray, memo: object = None) -> None:
         """``out[i] = lut[x[i] - lo]``, clamping values outside ``lo .. hi``
-        (integer plans always give a LUT)."""
+        (integer plans always give a LUT, one entry per bin)."""
         cpu = _cpu()
-        if self.direct and lut.itemsize == 1 and _contiguous_bytes(x) and _contiguous_bytes(out):
+        if not self.direct:
+            cpu.apply_levels(x, self.lo, self.hi, lut, out)
+        elif lut.itemsize == 1 and _contiguous_bytes(x) and _contiguous_bytes(out):
             cpu.apply_bytes(x, lut, out)
-        else:
-            cpu.apply_levels(x, self._lo, self.hi, lut, out)
+        else:  # every value of x is a bin
+            cpu.apply_direct(x, lut, out)
 
 
 #: The bins of uint8 images: one per level, each value its own bin.

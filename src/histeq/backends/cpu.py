@@ -202,9 +202,9 @@ def _count_bytes(words, h, start, stop):
 
 
 @_jit
-def _count_pairs(pairs, table, start, stop):
-    # Pairs start..stop into ``table``, a 65536-bin pair histogram.
-    line = pairs[start:stop]
+def _count_codes(codes, table, start, stop):
+    # uint16 codes start..stop into ``table``, a 65536-bin histogram.
+    line = codes[start:stop]
     for i in range(line.size):
         table[line[i]] += 1
 
@@ -225,12 +225,23 @@ def _fold_pairs(table):
     return counts
 
 
-class _PairTable(threading.local):
-    """This thread's 65536-bin uint32 pair histogram, zeroed between uses.
+@_jit
+def _drain_codes(table):
+    # The counts of a code histogram as int64, zeroing it on the way.
+    counts = np.empty(table.size, np.int64)
+    for code in range(table.size):
+        counts[code] = table[code]
+        table[code] = 0
+    return counts
 
-    The fold that reads the counts out zeroes the table, so no call pays a
-    256 KB fill; a table taken but never folded (an exception or interrupt in
-    between) is zeroed when next taken.
+
+class _CodeTable(threading.local):
+    """This thread's 65536-bin uint32 histogram of uint16 codes (byte pairs or
+    16-bit pixels), zeroed between uses.
+
+    The fold (pairs) or drain (16-bit pixels) that reads the counts out zeroes
+    the table, so no call pays a 256 KB fill; a table taken but never read out
+    (an exception or interrupt in between) is zeroed when next taken.
     """
 
     def __init__(self) -> None:
@@ -245,6 +256,11 @@ class _PairTable(threading.local):
 
     def fold(self, table: np.ndarray) -> np.ndarray:
         counts = _fold_pairs(table)
+        self.clean = True
+        return counts
+
+    def drain(self, table: np.ndarray) -> np.ndarray:
+        counts = _drain_codes(table)
         self.clean = True
         return counts
 
@@ -271,12 +287,12 @@ def _distinct_pairs(pairs, blocks, length):
 #: most of the 32768).
 _PAIRS_SAMPLE_RUNS, _PAIRS_SAMPLE_RUN = 8, 4096
 _PAIRS_MAX_DISTINCT = 12288
-#: Pair counters are uint32 per thread: lines up to this size use them.
-_PAIRS_MAX_PIXELS = 1 << 32
+#: Code tables count in uint32 per thread: lines below this size use them.
+_CODES_MAX_PIXELS = 1 << 32
 
 
 _thread_buffers = threading.local()
-_pair_tables = _PairTable()
+_code_tables = _CodeTable()
 
 
 def _thread_buffer(name: str, dtype) -> np.ndarray:
@@ -300,12 +316,12 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
     """
     pairs = x.size // 2
     sample = _PAIRS_SAMPLE_RUNS * _PAIRS_SAMPLE_RUN
-    if sample <= pairs and x.size < _PAIRS_MAX_PIXELS and x.ctypes.data % 2 == 0:
+    if sample <= pairs and x.size < _CODES_MAX_PIXELS and x.ctypes.data % 2 == 0:
         codes = x[: 2 * pairs].view(np.uint16)
         if _distinct_pairs(codes, _PAIRS_SAMPLE_RUNS, _PAIRS_SAMPLE_RUN) <= _PAIRS_MAX_DISTINCT:
-            tables = _pair_tables
+            tables = _code_tables
             counts = sum(
-                run_chunks(_count_pairs, pairs, codes, grain=2, accumulator=tables.take, finish=tables.fold)
+                run_chunks(_count_codes, pairs, codes, grain=2, accumulator=tables.take, finish=tables.fold)
             )
             if x.size % 2:
                 counts[x[-1]] += 1
@@ -320,6 +336,19 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
         if rest.size:
             counts += count_levels(rest, None, None, np.uint8(255))
     return counts
+
+
+def count_words(x: np.ndarray) -> np.ndarray:
+    """Histogram of a uint16 line (any stride). Returns int64 counts of length 65536.
+
+    Counted in one 65536-bin uint32 table per thread, which stays allocated
+    and is zeroed as it is read out: a quarter of the cache footprint of int64
+    counters, and no fill per call.
+    """
+    if x.size >= _CODES_MAX_PIXELS:
+        return count_levels(x, None, None, np.uint16(0xFFFF))
+    tables = _code_tables
+    return sum(run_chunks(_count_codes, x.size, x, accumulator=tables.take, finish=tables.drain))
 
 
 @_jit
@@ -470,6 +499,20 @@ def apply_levels(x, lo, hi, lut, out) -> None:
     """``out[i] = lut[x[i] - lo]``; values below ``lo`` or above ``hi`` take
     the LUT's first or last entry."""
     run_chunks(_apply_levels, x.size, x, lo, hi, lut, out)
+
+
+@_jit
+def _apply_direct(x, lut, out, start, stop):
+    line = x[start:stop]
+    target = out[start:stop]
+    for i in range(line.size):
+        target[i] = lut[line[i]]
+
+
+def apply_direct(x, lut, out) -> None:
+    """``out[i] = lut[x[i]]`` for an unsigned ``x`` and a LUT with an entry for
+    every value of its dtype (no range checks)."""
+    run_chunks(_apply_direct, x.size, x, lut, out)
 
 
 @_jit
