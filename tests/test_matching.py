@@ -8,8 +8,9 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from skimage.exposure import match_histograms as sk_match
 
 import histeq
@@ -156,6 +157,33 @@ def test_histeq_method_rounds_what_skimage_computes(name):
     if axis is not None:  # scikit-image truncates with channel_axis: round per channel
         expected = np.stack([np.rint(sk_match(image[..., c], reference[..., c])) for c in range(3)], -1)
     np.testing.assert_array_equal(histeq.match_histograms(image, reference, channel_axis=axis), expected)
+
+
+@given(
+    hnp.arrays(np.int64, st.integers(1, 300), elements=st.sampled_from([0, 0, 0, 1, 2, 7, 1000, 2**40])),
+    hnp.arrays(np.int64, st.integers(1, 300), elements=st.sampled_from([0, 0, 1, 3, 5000, 2**31])),
+    st.integers(0, 2**32 - 1),
+)
+def test_compiled_plan_is_np_interp(counts, ref_counts, seed):
+    # The plan of integer references in one compiled call, against numpy:
+    # np.interp(cdf / N, G, r) at the reference's occupied bins, and for
+    # uint8/uint16 rounded half to even and clipped into the dtype.
+    from histeq.backends.cpu import interp_cdf
+    from histeq.matching import _nearest_levels
+
+    assume(counts.any() and ref_counts.any())
+    rng = np.random.default_rng(seed)
+    ref_values = np.cumsum(rng.exponential(rng.uniform(0.1, 500), ref_counts.size)) - rng.uniform(-100, 1000)
+    occupied = np.flatnonzero(ref_counts)
+    expected = np.interp(np.cumsum(counts) / counts.sum(), np.cumsum(ref_counts)[occupied] / ref_counts.sum(),
+                         ref_values[occupied])
+    mapped = np.empty(counts.size)
+    interp_cdf(counts, ref_counts, ref_values, mapped)
+    np.testing.assert_array_equal(mapped, expected)
+    for dtype in (np.uint8, np.uint16):
+        levels = np.empty(counts.size, dtype)
+        interp_cdf(counts, ref_counts, ref_values, levels, float(np.iinfo(dtype).max))
+        np.testing.assert_array_equal(levels, _nearest_levels(expected, np.dtype(dtype)))
 
 
 def test_masks_count_only_selected_pixels():

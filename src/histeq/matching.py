@@ -1,8 +1,9 @@
 """``histeq.match_histograms``: give an image the histogram of a reference.
 
 The same three steps as equalization: count the image and the reference
-(existing binnings and kernels), plan in numpy (the image's cdf through the
-reference's inverse cdf, per image bin), apply the LUT or interpolation with
+(existing binnings and kernels), plan (the image's cdf through the
+reference's inverse cdf, per image bin: one compiled ``np.interp`` for
+integer references, numpy otherwise), apply the LUT or interpolation with
 the existing kernels.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._binning import DEFAULT_FLOAT_BINS, Interp, LevelBins, choose_binning
+from ._binning import DEFAULT_FLOAT_BINS, Binning, Interp, LevelBins, choose_binning
 from ._dtypes import is_integer, levels_from_offsets, output_dtype
 from ._layout import LinePair, line_pairs, source_lines
 from ._validate import (
@@ -124,52 +125,71 @@ def match_histograms(
     result = np.empty_like(image)
     references = source_lines(reference, reference_mask, ref_axis)
     for pair, (ref_line, ref_mask, _) in zip(line_pairs(image, mask, result, axis), references):
-        points = _reference_points(ref_line, ref_mask, reference.dtype)
-        _match_line(pair, image.dtype, *points)
+        _match_line(pair, image.dtype, *_count_reference(ref_line, ref_mask, reference.dtype))
         pair.finish()
     return result
 
 
-def _fractions(counts: np.ndarray, name: str, mask_name: str) -> np.ndarray:
-    # Cumulative fractions of counted pixels, float64; none counted is an error.
-    total = int(counts.sum())
-    if total == 0:
+def _check_counted(counts: np.ndarray, name: str, mask_name: str) -> None:
+    # None counted is an error.
+    if not counts.any():
         raise ValueError(f"{name} has no pixel to count: {mask_name} selects none, or every selected value is NaN")
-    return np.cumsum(counts) / total
 
 
-def _reference_points(line: np.ndarray, mask: np.ndarray | None, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """``(G, r)``: cumulative fractions and reference values (float64, both
-    non-decreasing), the reference's inverse cdf for ``np.interp``."""
+def _fractions(counts: np.ndarray) -> np.ndarray:
+    # Cumulative fractions of the counted pixels, float64.
+    return np.cumsum(counts) / counts.sum()
+
+
+def _count_reference(line: np.ndarray, mask: np.ndarray | None, dtype: np.dtype) -> tuple[Binning, np.ndarray]:
+    """The reference line's binning and int64 counts (at least one pixel)."""
     binning = choose_binning([(line, mask)], dtype, None if is_integer(dtype) else _float_bins(dtype), None, "reference")
     counts = binning.count(line, mask)
-    fractions = _fractions(counts, "reference", "reference_mask")
+    _check_counted(counts, "reference", "reference_mask")
+    return binning, counts
+
+
+def _reference_points(binning: Binning, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(G, r)``: cumulative fractions and reference values (float64, both
+    non-decreasing), the reference's inverse cdf for ``np.interp``: level
+    bins, their occupied levels; equal bins, their edges and the fractions
+    below them."""
+    fractions = _fractions(counts)
     if isinstance(binning, LevelBins):
         occupied = np.flatnonzero(counts)
         return fractions[occupied], binning.centres()[occupied]
     return np.concatenate(([0.0], fractions)), binning.edges().astype(np.float64)
 
 
-def _match_line(pair: LinePair, dtype: np.dtype, ref_fractions: np.ndarray, ref_values: np.ndarray) -> None:
+def _match_line(pair: LinePair, dtype: np.dtype, ref_binning: Binning, ref_counts: np.ndarray) -> None:
     # Count the image line, plan its mapping through the reference's inverse
     # cdf, and apply it: a LUT of levels for integers, an Interp for floats.
+    from .backends.cpu import interp_cdf  # numba: imported on first use
+
     line, mask = pair.source, pair.mask
     if is_integer(dtype):
         binning = choose_binning([(line, mask)], dtype, None, None)
         counts, memo = binning.count_for_lut(line, mask)
-        mapped = _inverse(_fractions(counts, "image", "mask"), ref_fractions, ref_values, last=False)
+        _check_counted(counts, "image", "mask")
+        if isinstance(ref_binning, LevelBins):  # strictly increasing fractions: np.interp in one call
+            mapped = np.empty(counts.size)
+            interp_cdf(counts, ref_counts, ref_binning.centres(), mapped)
+        else:
+            mapped = _inverse(_fractions(counts), *_reference_points(ref_binning, ref_counts), last=False)
         binning.apply(_nearest_levels(mapped, dtype), line, pair.target, memo)
     else:
         binning = choose_binning([(line, mask)], dtype, _float_bins(dtype), None)
         counts = binning.count(line, mask)
-        below = np.concatenate(([0.0], _fractions(counts, "image", "mask")))
+        _check_counted(counts, "image", "mask")
+        below = np.concatenate(([0.0], _fractions(counts)))
+        ref_points = _reference_points(ref_binning, ref_counts)
         # An edge that starts an occupied bin takes the largest reference
         # value at its fraction, one that ends it the smallest (they differ
         # where the reference's cdf is flat): no occupied bin is stretched
         # over a gap of the reference.
         starts = np.append(counts > 0, False)
-        ends = _inverse(below, ref_fractions, ref_values, last=False)
-        mapped = np.where(starts, _inverse(below, ref_fractions, ref_values, last=True), ends)
+        ends = _inverse(below, *ref_points, last=False)
+        mapped = np.where(starts, _inverse(below, *ref_points, last=True), ends)
         binning.apply(Interp.through(binning.edges(), mapped), line, pair.target)
 
 
@@ -215,8 +235,7 @@ def _match_skimage(image: np.ndarray, reference: np.ndarray, axis: int | None, r
         if image.dtype.kind == "u" and ref_values[occupied[0]] < 0:
             raise ValueError("method='skimage' with an unsigned image needs a reference without "
                              "negative values (scikit-image counts it with np.bincount)")
-        ref_points = (np.cumsum(ref_counts[occupied]) / ref_line.size, ref_values[occupied])
-        _match_skimage_line(pair, image.dtype, ref_points, channel_dtype, result_dtype)
+        _match_skimage_line(pair, image.dtype, ref_counts, ref_values.astype(np.float64), channel_dtype, result_dtype)
         pair.finish()
     return result
 
@@ -245,17 +264,25 @@ def _skimage_counts(values: np.ndarray, name: str) -> tuple[LevelBins | None, np
 
 
 def _match_skimage_line(
-    pair: LinePair, dtype: np.dtype, ref_points: tuple, channel_dtype: np.dtype, result_dtype: np.dtype
+    pair: LinePair,
+    dtype: np.dtype,
+    ref_counts: np.ndarray,
+    ref_values: np.ndarray,
+    channel_dtype: np.dtype,
+    result_dtype: np.dtype,
 ) -> None:
-    # np.interp(cumsum(counts) / size, G, r) per level or distinct value, cast
-    # as scikit-image casts, applied through a LUT or a search of the values.
+    # np.interp(cumsum(counts) / size, G, r) per level or distinct value, G
+    # and r the reference's cumulative fractions and values (float64) at its
+    # occupied bins; cast as scikit-image casts, applied through a LUT or a
+    # search of the values.
+    from .backends.cpu import apply_sorted, interp_cdf  # numba: imported on first use
+
     values = _numeric(pair.source, dtype)
     binning, levels, counts = _skimage_counts(values, "image")
-    mapped = np.interp(np.cumsum(counts) / values.size, *ref_points)
+    mapped = np.empty(counts.size)
+    interp_cdf(counts, ref_counts, ref_values, mapped)
     table = mapped.astype(channel_dtype).astype(result_dtype)
     if binning is not None:
         binning.apply(table, values, pair.target)
-        return
-    from .backends.cpu import apply_sorted  # numba: imported on first use
-
-    apply_sorted(values, levels, table, pair.target)
+    else:
+        apply_sorted(values, levels, table, pair.target)
