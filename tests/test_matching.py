@@ -160,6 +160,44 @@ def test_histeq_method_rounds_what_skimage_computes(name):
 
 
 @given(
+    st.sampled_from((np.uint8, np.uint16)),
+    st.sampled_from((np.uint8, np.uint16)),
+    hnp.array_shapes(min_dims=1, max_dims=3, max_side=30),
+    st.integers(0, 2**32 - 1),
+)
+def test_plain_path_matches_general_path_in_every_layout(dtype, ref_dtype, shape, seed):
+    # Contiguous 8/16-bit arrays without masks or channels take a shorter
+    # path; it must agree with the general one (a mask that selects every
+    # pixel) and with scikit-image, in C and Fortran order.
+    rng = np.random.default_rng(seed)
+    image, reference = random_image(rng, shape, dtype), random_image(rng, shape[::-1], ref_dtype)
+    expected = histeq.match_histograms(image, reference, mask=np.ones(shape, bool))
+    expected_skimage = sk_match(image, reference)
+    for im in (image, np.asfortranarray(image)):
+        for ref in (reference, np.asfortranarray(reference)):
+            result = histeq.match_histograms(im, ref)
+            np.testing.assert_array_equal(result, expected)
+            assert result.flags.f_contiguous == im.flags.f_contiguous
+            np.testing.assert_array_equal(histeq.match_histograms(im, ref, method="skimage"), expected_skimage)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_plain_path_on_large_lines(dtype):
+    # Lines large enough to be split over threads, counted in pairs (uint8),
+    # at odd addresses and lengths.
+    rng = np.random.default_rng(3)
+    base = np.add.outer(np.arange(700), np.arange(701)) // 3 + rng.integers(0, 9, (700, 701))
+    image = (base * (1 if dtype == np.uint8 else 97) % np.iinfo(dtype).max).astype(dtype)
+    reference = np.ascontiguousarray(image[::-1, ::-1] // 2)
+    for line in (image, image.ravel()[1:], image.ravel()[3:-2]):
+        expected = histeq.match_histograms(line, reference, mask=np.ones(line.shape, bool))
+        np.testing.assert_array_equal(histeq.match_histograms(line, reference), expected)
+        np.testing.assert_array_equal(histeq.match_histograms(line, reference.ravel()), expected)
+    np.testing.assert_array_equal(histeq.match_histograms(image, reference, method="skimage"),
+                                  sk_match(image, reference))
+
+
+@given(
     hnp.arrays(np.int64, st.integers(1, 300), elements=st.sampled_from([0, 0, 0, 1, 2, 7, 1000, 2**40])),
     hnp.arrays(np.int64, st.integers(1, 300), elements=st.sampled_from([0, 0, 1, 3, 5000, 2**31])),
     st.integers(0, 2**32 - 1),

@@ -124,8 +124,9 @@ class LevelBins:
             cpu.apply_direct(x, lut, out)
 
 
-#: The bins of uint8 images: one per level, each value its own bin.
+#: The bins of uint8 and uint16 images: one per level, each value its own bin.
 BYTE_LEVELS = LevelBins(np.uint8(0), np.uint8(255), direct=True)
+WORD_LEVELS = LevelBins(np.uint16(0), np.uint16(0xFFFF), direct=True)
 
 
 def _contiguous_bytes(line: np.ndarray) -> bool:

@@ -4,16 +4,25 @@ The same three steps as equalization: count the image and the reference
 (existing binnings and kernels), plan (the image's cdf through the
 reference's inverse cdf, per image bin: one compiled ``np.interp`` for
 integer references, numpy otherwise), apply the LUT or interpolation with
-the existing kernels.
+the existing kernels. Contiguous uint8/uint16 arrays without masks or
+channels take a short path through the same kernels.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._binning import DEFAULT_FLOAT_BINS, Binning, Interp, LevelBins, choose_binning
+from ._binning import (
+    BYTE_LEVELS,
+    DEFAULT_FLOAT_BINS,
+    WORD_LEVELS,
+    Binning,
+    Interp,
+    LevelBins,
+    choose_binning,
+)
 from ._dtypes import is_integer, levels_from_offsets, output_dtype
-from ._layout import LinePair, line_pairs, source_lines
+from ._layout import LinePair, contiguous_order, line_pairs, source_lines
 from ._validate import (
     as_image,
     check_channel_axis,
@@ -27,6 +36,9 @@ from ._validate import (
 METHODS = ("histeq", "skimage")
 #: Equal bins of float images and float references in method "histeq" (float16: 256).
 FLOAT_BINS = 4096
+#: The level bins of the fast path's dtypes, and the values of those levels.
+_PLAIN_LEVELS = {np.dtype(np.uint8): BYTE_LEVELS, np.dtype(np.uint16): WORD_LEVELS}
+_LEVEL_VALUES = np.arange(1 << 16, dtype=np.float64)
 
 
 def match_histograms(
@@ -111,6 +123,8 @@ def match_histograms(
     copy), and each pixel is mapped by a binary search over the distinct
     values.
     """
+    if channel_axis is None and mask is None and reference_mask is None and _is_plain(image, reference, method):
+        return _match_plain(image, reference, method)
     image = as_image(image)
     reference = as_image(reference, "reference")
     method = check_choice("method", method, METHODS)
@@ -127,6 +141,44 @@ def match_histograms(
     for pair, (ref_line, ref_mask, _) in zip(line_pairs(image, mask, result, axis), references):
         _match_line(pair, image.dtype, *_count_reference(ref_line, ref_mask, reference.dtype))
         pair.finish()
+    return result
+
+
+def _is_plain(image: object, reference: object, method: object) -> bool:
+    # The common case, served by _match_plain: non-empty contiguous uint8 or
+    # uint16 arrays (of the same number of dimensions for "skimage").
+    arrays = (image, reference)
+    if not all(type(a) is np.ndarray and a.dtype in _PLAIN_LEVELS and a.ndim and a.size for a in arrays):
+        return False
+    if not (type(method) is str and (method == "histeq" or (method == "skimage" and image.ndim == reference.ndim))):
+        return False
+    return contiguous_order(image) is not None and contiguous_order(reference) is not None
+
+
+def _match_plain(image: np.ndarray, reference: np.ndarray, method: str) -> np.ndarray:
+    # ``match_histograms`` of contiguous 8/16-bit unsigned arrays without
+    # masks or channels: each array's one line of pixels in memory order is
+    # counted, the plan is one compiled call (which also rounds for
+    # "histeq") and a LUT maps the image, without the general path's layers
+    # (each costly when its code is out of the caches, as when other work ran
+    # since the last call).
+    from .backends.cpu import interp_cdf  # numba: imported on first use
+
+    order = contiguous_order(image)
+    source = image.reshape(-1, order=order)
+    binning = _PLAIN_LEVELS[image.dtype]
+    counts = binning.count(source, None)
+    ref_line = reference.reshape(-1, order=contiguous_order(reference))
+    ref_counts = _PLAIN_LEVELS[reference.dtype].count(ref_line, None)
+    ref_values = _LEVEL_VALUES[: ref_counts.size]
+    if method == "histeq":  # levels 0 .. top: rounded and clipped as _nearest_levels does
+        table = np.empty(counts.size, image.dtype)
+        interp_cdf(counts, ref_counts, ref_values, table, float(counts.size - 1))
+    else:  # scikit-image's float64 values
+        table = np.empty(counts.size)
+        interp_cdf(counts, ref_counts, ref_values, table)
+    result = np.empty_like(image, dtype=table.dtype)
+    binning.apply(table, source, result.reshape(-1, order=order))
     return result
 
 
