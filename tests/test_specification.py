@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -206,6 +206,87 @@ def test_volumes_and_layouts():
     assert np.ptp(np.bincount(result.ravel(), minlength=256)) <= 1
 
 
+def level_values(dtype, levels):
+    # The output value of each of ``levels`` target levels (each pixel of an
+    # arange gets its own level).
+    return histeq.exact_specification(np.arange(levels).astype(dtype), target=np.ones(levels))
+
+
+def level_histogram(values, dtype, weights):
+    return [(values == level).sum() for level in level_values(dtype, len(weights))]
+
+
+def int_images(data, dtype, shape):
+    info = np.iinfo(dtype)
+    return data.draw(hnp.arrays(dtype, shape, elements=st.integers(int(info.min), int(info.max))))
+
+
+@given(
+    st.sampled_from(INT_DTYPES),
+    hnp.array_shapes(min_dims=2, max_dims=4, max_side=6),
+    st.lists(st.integers(0, 5), min_size=1, max_size=20).filter(any),
+    st.data(),
+)
+def test_channels_are_specified_independently(dtype, shape, weights, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    image = int_images(data, dtype, shape)
+    before = image.copy()
+    result = histeq.exact_specification(image, target=weights, channel_axis=axis)
+    np.testing.assert_array_equal(image, before)
+    assert result.dtype == dtype and result.shape == image.shape and result.flags.c_contiguous
+    for c in range(shape[axis]):
+        channel = np.take(image, c, axis=axis)
+        got = np.take(result, c, axis=axis)
+        np.testing.assert_array_equal(got, histeq.exact_specification(channel, target=weights))
+        np.testing.assert_array_equal(level_histogram(got, dtype, weights), level_counts(np.array(weights, float), channel.size))
+
+
+@given(
+    st.sampled_from(INT_DTYPES),
+    hnp.array_shapes(min_dims=1, max_dims=3, max_side=7),
+    st.lists(st.integers(0, 5), min_size=1, max_size=20).filter(any),
+    st.data(),
+)
+def test_mask_specifies_only_the_selected_pixels(dtype, shape, weights, data):
+    from histeq.specification import strict_order
+
+    image = int_images(data, dtype, shape)
+    mask = data.draw(hnp.arrays(np.bool_, shape))
+    assume(mask.any())
+    before = image.copy()
+    result = histeq.exact_specification(image, target=weights, mask=mask)
+    np.testing.assert_array_equal(image, before)
+    assert result.dtype == dtype and result.shape == image.shape
+    np.testing.assert_array_equal(result[~mask], image[~mask])  # untouched
+    counts = level_counts(np.array(weights, float), int(mask.sum()))
+    np.testing.assert_array_equal(level_histogram(result[mask], dtype, weights), counts)
+    assert_monotone(image[mask], result[mask])
+    # The selected pixels in the whole image's strict order (neighbourhoods
+    # of every pixel, masked or not) get the levels by rank.
+    full = strict_order(image, 6, np.arange(1, image.size))  # every rank exact
+    expected = image.copy().reshape(-1)
+    expected[full[mask.reshape(-1)[full]]] = np.repeat(level_values(dtype, len(weights)), counts)
+    np.testing.assert_array_equal(result.reshape(-1), expected)
+
+
+def test_masks_with_channels():
+    rgb = np.stack([smooth(seed=s) for s in range(3)], axis=-1)
+    spatial = np.random.default_rng(4).random(rgb.shape[:2]) < 0.4
+    per_channel = np.stack([spatial, ~spatial, np.ones_like(spatial)], axis=-1)
+    for mask in (spatial, per_channel):
+        result = histeq.exact_specification(rgb, channel_axis=-1, mask=mask, target="gaussian")
+        full = np.broadcast_to(mask[..., None], rgb.shape) if mask.ndim == 2 else mask
+        for c in range(3):
+            np.testing.assert_array_equal(
+                result[..., c], histeq.exact_specification(rgb[..., c], mask=full[..., c], target="gaussian")
+            )
+    # A mask that selects everything is no mask.
+    np.testing.assert_array_equal(
+        histeq.exact_specification(rgb, channel_axis=2, mask=np.ones(rgb.shape[:2], bool)),
+        histeq.exact_specification(rgb, channel_axis=2),
+    )
+
+
 # ---- errors ---------------------------------------------------------------------
 
 
@@ -244,6 +325,18 @@ def test_target_needs_the_matlab_rule():
         (np.ones((2, 2, 2, 2), np.uint8), {}, ValueError, "3-D"),
         (np.ones((3, 3), np.uint8), {"filters": 0}, ValueError, "filters"),
         (np.ones((3, 3), np.uint8), {"filters": 2.0}, TypeError, "filters"),
+        (np.ones((3, 3), np.uint8), {"mask": np.ones((3, 4), bool)}, ValueError, "mask must have the image's shape"),
+        (np.ones((3, 3), np.uint8), {"mask": np.ones((3, 3), np.uint8)}, TypeError, "mask must be a boolean"),
+        (np.ones((3, 3), np.uint8), {"mask": np.zeros((3, 3), bool)}, ValueError, "mask selects no pixel"),
+        (np.ones((3, 3, 2), np.uint8), {"channel_axis": 2, "mask": np.eye(3, 2, dtype=bool)}, ValueError,
+         "mask must have the image's shape"),
+        (np.ones((3, 3, 2), np.uint8), {"channel_axis": -1, "mask": np.dstack([np.ones((3, 3), bool),
+                                                                            np.zeros((3, 3), bool)])},
+         ValueError, "mask selects no pixel of channel 1"),
+        (np.ones(5, np.uint8), {"channel_axis": 0}, ValueError, "channel_axis"),
+        (np.ones((3, 3), np.uint8), {"channel_axis": 2}, ValueError, "channel_axis"),
+        (np.ones((3, 3), np.uint8), {"channel_axis": True}, TypeError, "channel_axis"),
+        (np.ones((2, 2, 2, 2, 3), np.uint8), {"channel_axis": -1}, ValueError, "3-D besides channel_axis"),
     ],
 )
 def test_exact_specification_errors(image, kwargs, error, match):

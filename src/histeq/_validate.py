@@ -124,6 +124,19 @@ def check_mask(
     raise ValueError(f"{name} must have the {of}'s shape {shape}; got {array.shape}")
 
 
+def check_mask_selects(mask: np.ndarray, channel_axis: int | None, name: str = "mask") -> None:
+    """A mask from :func:`check_mask` selects at least one pixel of every
+    channel (of the image, without ``channel_axis``)."""
+    if channel_axis is None:
+        if not mask.any():
+            raise ValueError(f"{name} selects no pixel; at least one is needed")
+        return
+    spatial = tuple(axis for axis in range(mask.ndim) if axis != channel_axis)
+    empty = np.flatnonzero(~mask.any(axis=spatial))
+    if empty.size:
+        raise ValueError(f"{name} selects no pixel of channel {int(empty[0])}; every channel needs at least one")
+
+
 def check_reference_channels(shape: tuple[int, ...], channel_axis: object, channels: int) -> int | None:
     """The reference's channel axis (``channel_axis``, already checked against
     the image, counted in the reference's dimensions), which must hold the

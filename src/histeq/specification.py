@@ -15,6 +15,7 @@ import itertools
 import numpy as np
 
 from ._dtypes import is_integer
+from ._layout import channel_planes
 from ._targets import (
     default_levels,
     level_counts,
@@ -23,7 +24,14 @@ from ._targets import (
     target_weights,
     unit,
 )
-from ._validate import as_image, check_filters, check_target
+from ._validate import (
+    as_image,
+    check_channel_axis,
+    check_filters,
+    check_mask,
+    check_mask_selects,
+    check_target,
+)
 
 #: Box sums are kept below this, so that int64 integral images give them exactly.
 _SUM_LIMIT = 1 << 62
@@ -33,19 +41,28 @@ _KEY_BITS = 64
 Terms = list[tuple[tuple[int, ...], int]]
 
 
-def exact_specification(image: np.ndarray, *, target: object = None, filters: int = 6) -> np.ndarray:
+def exact_specification(
+    image: np.ndarray,
+    *,
+    target: object = None,
+    filters: int = 6,
+    channel_axis: int | None = None,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
     """Give ``image`` exactly the ``target`` histogram, ordering pixels strictly.
 
     Parameters
     ----------
-    image : ndarray, 1-D, 2-D or 3-D, any integer dtype
+    image : ndarray, any integer dtype
+        1-D, 2-D or 3-D, plus the channel axis if ``channel_axis`` is given.
         Not modified.
     target : array_like or str or tuple, optional
         The output histogram: 1-D non-negative weights of any length ``L``
         (level ``j`` at ``min + round(j * (max - min) / (L - 1))``), or a
         distribution name as in :func:`histeq.equalize`, sampled at every
         level of 8/16-bit dtypes (65536 levels spread over wider ones).
-        Default: flat over those levels. Level ``j`` receives
+        Default: flat over those levels. Of ``N`` specified pixels (each
+        channel's, or its masked ones), level ``j`` receives
         ``floor(N * W[j] / W[-1]) - floor(N * W[j-1] / W[-1])`` pixels, ``W``
         the cumulative weights (integer arithmetic for whole-number weights):
         weights that are counts summing to ``N`` are met exactly, and a flat
@@ -56,19 +73,34 @@ def exact_specification(image: np.ndarray, *, target: object = None, filters: in
         the pixel, the cross (the pixel and its 2 * ndim face neighbours),
         then boxes of side 3, 5, 7, ... (6: up to 9x9). Neighbourhoods past
         the border are mirrored (``numpy.pad`` mode ``"symmetric"``).
+    channel_axis : int, optional
+        Specify each channel along this axis on its own, exactly as if it
+        were a separate image: every channel gets the whole ``target``.
+        Neighbourhoods stay within a channel. Colour is never guessed from
+        the shape.
+    mask : ndarray of bool, optional
+        Only pixels where ``mask`` is True are ordered and given new levels,
+        so that their histogram is exactly the target (scaled to their
+        number); every other pixel keeps its value. The neighbourhood sums
+        that order them are taken over the whole image (each channel), masked
+        or not. The image's shape or, with ``channel_axis``, its shape without
+        the channel axis (the same mask for every channel).
 
     Returns
     -------
     ndarray
-        Same shape and dtype as ``image``, C-ordered; its histogram over the
-        target levels is exactly the target counts. Monotone: a higher input
-        value never gets a lower output.
+        Same shape and dtype as ``image``, C-ordered; the histogram of each
+        channel (of its masked pixels) over the target levels is exactly the
+        target counts. Monotone: a higher input value never gets a lower
+        output.
 
     Raises
     ------
     TypeError, ValueError
-        For float, bool or other non-integer images, 0-d, empty or more than
-        3-D images, bad ``target`` or ``filters``.
+        For float, bool or other non-integer images, 0-d or empty images,
+        more than 3 dimensions besides the channel axis, bad ``target``,
+        ``filters``, ``channel_axis`` or ``mask`` (wrong dtype or shape, or
+        selecting no pixel of a channel).
 
     Notes
     -----
@@ -83,28 +115,59 @@ def exact_specification(image: np.ndarray, *, target: object = None, filters: in
     output), in a ``np.lexsort`` of those pixels. Sums come from an int64
     integral image (modular arithmetic is exact for sums below 2**62; for
     images spanning more than about 2**55 levels the neighbourhood values are
-    shifted right to stay below). Memory: the key, the integral image and
-    one sum (or the argsort's indices): 3 int64 arrays of the image's size.
+    shifted right to stay below). Channels are specified one at a time.
+    Memory: at most 3 int64 arrays of one channel's size (its key, its
+    integral image and one sum, or the argsort's indices; with a mask the
+    keys of the masked pixels are taken out of the channel's), plus the
+    output.
     """
     image = as_image(image)
     if not is_integer(image.dtype):
         raise TypeError(f"exact_specification needs an integer image; got dtype {image.dtype}")
-    if image.ndim > 3:
-        raise ValueError(f"image must be 1-D, 2-D or 3-D; got {image.ndim}-d")
+    axis = check_channel_axis(channel_axis, image.ndim)
+    spatial = image.ndim - (axis is not None)
+    if spatial > 3:
+        extra = "" if axis is None else " besides channel_axis"
+        raise ValueError(f"image must be 1-D, 2-D or 3-D{extra}; got {spatial} dimensions{extra}")
     filters = check_filters(filters)
     target = check_target(target)
+    mask = check_mask(mask, image.shape, axis)
+    if mask is not None:
+        check_mask_selects(mask, axis)
     weights = target_weights(("uniform", ()) if target is None else target, default_levels(image.dtype))
-    counts = level_counts(weights, image.size)
-    order = strict_order(image, filters, np.cumsum(counts)[:-1])
-    levels = output_levels(level_fractions(counts.size) * unit(image.dtype), image.dtype)
-    result = np.empty(image.shape, image.dtype)
-    result.reshape(-1)[order] = np.repeat(levels, counts)
+    levels = output_levels(level_fractions(weights.size) * unit(image.dtype), image.dtype)
+    masks = itertools.repeat(None) if mask is None else channel_planes(mask, axis)
+    result = np.empty(image.shape, image.dtype) if mask is None else image.copy(order="C")
+    for plane, plane_mask, out in zip(channel_planes(image, axis), masks, channel_planes(result, axis)):
+        _specify(plane, plane_mask, weights, levels, filters, out)
     return result
 
 
-def strict_order(image: np.ndarray, filters: int, boundaries: np.ndarray) -> np.ndarray:
-    """Flat C indices of ``image`` in the strict order, exact wherever a rank
-    in ``boundaries`` (ranks where the output level changes) separates pixels."""
+def _specify(
+    plane: np.ndarray,
+    mask: np.ndarray | None,
+    weights: np.ndarray,
+    levels: np.ndarray,
+    filters: int,
+    out: np.ndarray,
+) -> None:
+    # One channel: its (masked) pixels in the strict order get the levels by rank.
+    counts = level_counts(weights, plane.size if mask is None else int(np.count_nonzero(mask)))
+    order = strict_order(plane, filters, np.cumsum(counts)[:-1], mask)
+    ranked = np.empty(order.size, plane.dtype)
+    ranked[order] = np.repeat(levels, counts)
+    if mask is None:
+        out[...] = ranked.reshape(plane.shape)
+    else:
+        out[mask] = ranked
+
+
+def strict_order(
+    image: np.ndarray, filters: int, boundaries: np.ndarray, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """The pixels of ``image`` (those where ``mask``, in C order) in the
+    strict order: their indices among them, exact wherever a rank in
+    ``boundaries`` (ranks where the output level changes) separates pixels."""
     low = int(image.min())
     key = image.astype(np.uint64, order="C").reshape(-1)
     key -= np.uint64(low % 2**64)  # value - low, exact modulo 2**64
@@ -122,11 +185,16 @@ def strict_order(image: np.ndarray, filters: int, boundaries: np.ndarray) -> np.
         key |= residue.reshape(-1).view(np.uint64)
         used, packed = used + bits, index + 1
         del residue
+    if mask is not None:
+        key = key[mask.reshape(-1)]
     order = np.argsort(key)
+    runs = _straddling_ties(key, order, boundaries)
+    del key
+    positions = None if mask is None or not runs else np.flatnonzero(mask)
     rest = [_terms(index, image.ndim) for index in range(packed, filters)]
-    for start, stop in _straddling_ties(key, order, boundaries):
+    for start, stop in runs:
         members = order[start:stop]
-        coords = np.unravel_index(members, image.shape)
+        coords = np.unravel_index(members if positions is None else positions[members], image.shape)
         later = [_residue(integral, terms, radius, image.shape, coords) for terms in rest]
         order[start:stop] = members[np.lexsort([members, *reversed(later)])]
     return order
