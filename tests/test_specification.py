@@ -164,6 +164,21 @@ def test_order_is_the_papers(filters, dtype):
     np.testing.assert_array_equal(result.ravel(), expected.ravel()[ranks])
 
 
+@pytest.mark.parametrize(
+    ("dtype", "offset"),
+    [(np.uint8, 50), (np.uint16, 65535 - 250), (np.int32, -(2**31)), (np.int64, 2**62 + 12345),
+     (np.int64, -(2**63)), (np.uint64, 2**64 - 250)],
+)
+def test_order_depends_on_offsets_from_the_minimum_only(dtype, offset):
+    # Narrow ranges of any values are summed in an int32 integral image that
+    # wraps modulo 2**32; the order must still be the paper's.
+    base = np.random.default_rng(9).integers(0, 200, (11, 13))  # at most 256 pixels: uint8 levels
+    image = np.add(base.astype(dtype), dtype(offset))  # no overflow: offset + 199 fits
+    flat = np.ones(image.size)  # every pixel its own level: the result shows the whole order
+    ranks = np.argsort(histeq.exact_specification(image, target=flat), axis=None, kind="stable")
+    np.testing.assert_array_equal(ranks, lexsort_reference(base, 6))
+
+
 @given(
     st.sampled_from(INT_DTYPES),
     hnp.array_shapes(min_dims=1, max_dims=3, max_side=7),

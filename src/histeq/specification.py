@@ -35,6 +35,8 @@ from ._validate import (
 
 #: Box sums are kept below this, so that int64 integral images give them exactly.
 _SUM_LIMIT = 1 << 62
+#: Box sums below this are exact in int32 integral images (half the memory).
+_SMALL_SUM_LIMIT = 1 << 30
 #: Sort keys are uint64.
 _KEY_BITS = 64
 
@@ -112,14 +114,16 @@ def exact_specification(
     allow are packed into one uint64 key, sorted with one ``np.argsort``.
     The remaining differences and the position break only the ties that
     straddle a boundary between output levels (all others do not change the
-    output), in a ``np.lexsort`` of those pixels. Sums come from an int64
-    integral image (modular arithmetic is exact for sums below 2**62; for
-    images spanning more than about 2**55 levels the neighbourhood values are
+    output), in a ``np.lexsort`` of those pixels. Sums come from an
+    integral image, wrapping modulo its width: int32 while every
+    neighbourhood sum stays below 2**30 (8/16-bit images, and narrow ranges
+    of wider ones), else int64 (exact for sums below 2**62; for images
+    spanning more than about 2**55 levels the neighbourhood values are
     shifted right to stay below). Channels are specified one at a time.
-    Memory: at most 3 int64 arrays of one channel's size (its key, its
-    integral image and one sum, or the argsort's indices; with a mask the
-    keys of the masked pixels are taken out of the channel's), plus the
-    output.
+    Memory, per channel: its uint64 key, its integral image and one sum (or
+    the argsort's indices; with a mask, the whole channel's key and the
+    masked pixels' key): 2.5 int64 arrays of the channel's size with an
+    int32 integral image, 3 with an int64 one; plus the output.
     """
     image = as_image(image)
     if not is_integer(image.dtype):
@@ -173,8 +177,9 @@ def strict_order(
     key -= np.uint64(low % 2**64)  # value - low, exact modulo 2**64
     span = int(key.max())
     radius = 0 if filters == 1 else max(filters - 2, 1)
-    shift = max((span * (2 * radius + 1) ** image.ndim).bit_length() - _SUM_LIMIT.bit_length() + 1, 0)
-    integral = _integral(image, radius, low, shift)
+    largest = span * (2 * radius + 1) ** image.ndim  # the largest box sum
+    shift = max(largest.bit_length() - _SUM_LIMIT.bit_length() + 1, 0)
+    integral = _integral(image, radius, low, shift, np.int32 if largest < _SMALL_SUM_LIMIT else np.int64)
     used, packed = max(span.bit_length(), 1), 1
     for index in range(1, filters):
         bits = (_ring_size(index, image.ndim) * (span >> shift)).bit_length()
@@ -182,7 +187,7 @@ def strict_order(
             break
         residue = _residue(integral, _terms(index, image.ndim), radius, image.shape)
         key <<= np.uint64(bits)
-        key |= residue.reshape(-1).view(np.uint64)
+        np.bitwise_or(key, residue.reshape(-1), out=key, dtype=np.uint64, casting="unsafe")  # residue >= 0
         used, packed = used + bits, index + 1
         del residue
     if mask is not None:
@@ -200,15 +205,17 @@ def strict_order(
     return order
 
 
-def _integral(image: np.ndarray, radius: int, low: int, shift: int) -> np.ndarray:
-    # int64 sums of (value - low) >> shift over the mirrored image's boxes
-    # [0, i) per axis: one leading zero per axis, wrapping modulo 2**64.
+def _integral(image: np.ndarray, radius: int, low: int, shift: int, dtype: type) -> np.ndarray:
+    # Sums of (value - low) >> shift over the mirrored image's boxes [0, i)
+    # per axis (int32 or int64 ``dtype``): one leading zero per axis,
+    # wrapping modulo 2**bits, which box sums below 2**(bits - 2) survive.
     padded = np.pad(image, radius, mode="symmetric")
-    integral = np.zeros(tuple(n + 1 for n in padded.shape), np.int64)
+    integral = np.zeros(tuple(n + 1 for n in padded.shape), dtype)
     inner = integral[(slice(1, None),) * image.ndim]
-    inner[...] = padded
-    inner -= np.int64((low + 2**63) % 2**64 - 2**63)  # value - low, modulo 2**64
-    if shift:
+    inner[...] = padded  # modulo 2**bits
+    half = 1 << (8 * integral.itemsize - 1)
+    inner -= dtype((low + half) % (2 * half) - half)  # value - low, modulo 2**bits
+    if shift:  # int64 only
         inner.view(np.uint64)[...] >>= np.uint64(shift)
     for axis in range(image.ndim):
         np.cumsum(inner, axis=axis, out=inner)
@@ -239,9 +246,10 @@ def _terms(index: int, ndim: int) -> Terms:
 def _residue(
     integral: np.ndarray, terms: Terms, radius: int, shape: tuple[int, ...], coords: tuple | None = None
 ) -> np.ndarray:
-    """int64 ``sum(coefficient * box sum)`` at every pixel (``coords=None``,
-    shape ``shape``) or at the pixels ``coords``, without full-size temporaries."""
-    total = np.zeros(shape if coords is None else coords[0].shape, np.int64)
+    """``sum(coefficient * box sum)`` in the integral image's dtype at every
+    pixel (``coords=None``, shape ``shape``) or at the pixels ``coords``,
+    without full-size temporaries."""
+    total = np.zeros(shape if coords is None else coords[0].shape, integral.dtype)
     for radii, coefficient in terms:
         for corner in itertools.product((1, 0), repeat=len(shape)):
             sign = -1 if (len(shape) - sum(corner)) % 2 else 1
