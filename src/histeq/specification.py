@@ -116,8 +116,8 @@ def exact_specification(
     straddle a boundary between output levels (all others do not change the
     output), in a ``np.lexsort`` of those pixels. Sums come from an
     integral image, wrapping modulo its width: int32 while every
-    neighbourhood sum stays below 2**30 (8/16-bit images, and narrow ranges
-    of wider ones), else int64 (exact for sums below 2**62; for images
+    neighbourhood sum stays below 2**30 (8-bit images; 16-bit ones but 3-D
+    with 15 or 16 filters; narrow ranges of wider ones), else int64 (exact for sums below 2**62; for images
     spanning more than about 2**55 levels the neighbourhood values are
     shifted right to stay below). Channels are specified one at a time.
     Memory, per channel: its uint64 key, its integral image and one sum (or
