@@ -179,21 +179,33 @@ def test_order_depends_on_offsets_from_the_minimum_only(dtype, offset):
     np.testing.assert_array_equal(ranks, lexsort_reference(base, 6))
 
 
-@given(
-    st.sampled_from(INT_DTYPES),
-    hnp.array_shapes(min_dims=1, max_dims=3, max_side=7),
-    st.lists(st.integers(0, 5), min_size=1, max_size=30).filter(any),
-    st.data(),
-)
-def test_exact_histogram_monotone_deterministic(dtype, shape, weights, data):
+def level_values(dtype, levels):
+    # The output value of each of ``levels`` target levels (each pixel of an
+    # arange gets its own level).
+    return histeq.exact_specification(np.arange(levels).astype(dtype), target=np.ones(levels))
+
+
+def level_histogram(values, dtype, weights):
+    return [(values == level).sum() for level in level_values(dtype, len(weights))]
+
+
+def int_images(data, dtype, shape):
     info = np.iinfo(dtype)
-    image = data.draw(hnp.arrays(dtype, shape, elements=st.integers(int(info.min), int(info.max))))
+    return data.draw(hnp.arrays(dtype, shape, elements=st.integers(int(info.min), int(info.max))))
+
+
+#: Target weights: small whole numbers, at least one positive.
+WEIGHTS = st.lists(st.integers(0, 5), min_size=1, max_size=30).filter(any)
+
+
+@given(st.sampled_from(INT_DTYPES), hnp.array_shapes(min_dims=1, max_dims=3, max_side=7), WEIGHTS, st.data())
+def test_exact_histogram_monotone_deterministic(dtype, shape, weights, data):
+    image = int_images(data, dtype, shape)
     before = image.copy()
     result = histeq.exact_specification(image, target=weights)
     np.testing.assert_array_equal(image, before)
     assert result.dtype == dtype and result.shape == image.shape
-    levels = histeq.exact_specification(np.arange(len(weights)).astype(dtype), target=np.ones(len(weights)))
-    counts = [(result == level).sum() for level in levels]
+    counts = level_histogram(result, dtype, weights)
     np.testing.assert_array_equal(counts, level_counts(np.array(weights, float), image.size))
     assert_monotone(image, result)
     np.testing.assert_array_equal(histeq.exact_specification(image, target=weights), result)
@@ -221,27 +233,7 @@ def test_volumes_and_layouts():
     assert np.ptp(np.bincount(result.ravel(), minlength=256)) <= 1
 
 
-def level_values(dtype, levels):
-    # The output value of each of ``levels`` target levels (each pixel of an
-    # arange gets its own level).
-    return histeq.exact_specification(np.arange(levels).astype(dtype), target=np.ones(levels))
-
-
-def level_histogram(values, dtype, weights):
-    return [(values == level).sum() for level in level_values(dtype, len(weights))]
-
-
-def int_images(data, dtype, shape):
-    info = np.iinfo(dtype)
-    return data.draw(hnp.arrays(dtype, shape, elements=st.integers(int(info.min), int(info.max))))
-
-
-@given(
-    st.sampled_from(INT_DTYPES),
-    hnp.array_shapes(min_dims=2, max_dims=4, max_side=6),
-    st.lists(st.integers(0, 5), min_size=1, max_size=20).filter(any),
-    st.data(),
-)
+@given(st.sampled_from(INT_DTYPES), hnp.array_shapes(min_dims=2, max_dims=4, max_side=6), WEIGHTS, st.data())
 def test_channels_are_specified_independently(dtype, shape, weights, data):
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     image = int_images(data, dtype, shape)
@@ -256,12 +248,7 @@ def test_channels_are_specified_independently(dtype, shape, weights, data):
         np.testing.assert_array_equal(level_histogram(got, dtype, weights), level_counts(np.array(weights, float), channel.size))
 
 
-@given(
-    st.sampled_from(INT_DTYPES),
-    hnp.array_shapes(min_dims=1, max_dims=3, max_side=7),
-    st.lists(st.integers(0, 5), min_size=1, max_size=20).filter(any),
-    st.data(),
-)
+@given(st.sampled_from(INT_DTYPES), hnp.array_shapes(min_dims=1, max_dims=3, max_side=7), WEIGHTS, st.data())
 def test_mask_specifies_only_the_selected_pixels(dtype, shape, weights, data):
     from histeq.specification import strict_order
 
