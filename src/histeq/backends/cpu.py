@@ -209,21 +209,28 @@ def _count_bytes(words, h, start, stop):
 
 
 @_jit
-def _count_codes(codes, table, start, stop):
-    # uint16 codes start..stop into ``table``, a 65536-bin histogram.
-    line = codes[start:stop]
+def _index_table(x, out, table, start, stop):
+    # Each value of x[start:stop] indexes ``table`` (an entry for every value
+    # of x's dtype): counted there (``out`` None: a histogram) or mapped into
+    # ``out`` (a LUT). Prefetches ahead, once per _PREFETCH_STEP pixels.
+    line = x[start:stop]
+    if out is not None:
+        target = out[start:stop]
     ahead = _PREFETCH_BYTES // line.itemsize
 
-    def count(i):
-        table[line[i]] += 1
+    def visit(i):
+        if out is None:
+            table[line[i]] += 1
+        else:
+            target[i] = table[line[i]]
 
     full = line.size // _PREFETCH_STEP * _PREFETCH_STEP
     for first in range(0, full, _PREFETCH_STEP):
         prefetch(line, min(first + ahead, line.size - 1))
         for i in range(first, first + _PREFETCH_STEP):
-            count(i)
+            visit(i)
     for i in range(full, line.size):
-        count(i)
+        visit(i)
 
 
 @_jit
@@ -338,7 +345,7 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
         if _distinct_pairs(codes, _PAIRS_SAMPLE_RUNS, _PAIRS_SAMPLE_RUN) <= _PAIRS_MAX_DISTINCT:
             tables = _code_tables
             counts = sum(
-                run_chunks(_count_codes, pairs, codes, grain=2, accumulator=tables.take, finish=tables.fold)
+                run_chunks(_index_table, pairs, codes, None, grain=2, accumulator=tables.take, finish=tables.fold)
             )
             if x.size % 2:
                 counts[x[-1]] += 1
@@ -365,7 +372,7 @@ def count_words(x: np.ndarray) -> np.ndarray:
     if x.size >= _CODES_MAX_PIXELS:
         return count_levels(x, None, None, np.uint16(0xFFFF))
     tables = _code_tables
-    return sum(run_chunks(_count_codes, x.size, x, accumulator=tables.take, finish=tables.drain))
+    return sum(run_chunks(_index_table, x.size, x, None, accumulator=tables.take, finish=tables.drain))
 
 
 @_jit
@@ -571,28 +578,10 @@ def apply_levels(x, lo, hi, lut, out) -> None:
     run_chunks(_apply_levels, x.size, x, lo, hi, lut, out)
 
 
-@_jit
-def _apply_direct(x, lut, out, start, stop):
-    line = x[start:stop]
-    target = out[start:stop]
-    ahead = _PREFETCH_BYTES // line.itemsize
-
-    def apply(i):
-        target[i] = lut[line[i]]
-
-    full = line.size // _PREFETCH_STEP * _PREFETCH_STEP
-    for first in range(0, full, _PREFETCH_STEP):
-        prefetch(line, min(first + ahead, line.size - 1))
-        for i in range(first, first + _PREFETCH_STEP):
-            apply(i)
-    for i in range(full, line.size):
-        apply(i)
-
-
 def apply_direct(x, lut, out) -> None:
     """``out[i] = lut[x[i]]`` for an unsigned ``x`` and a LUT with an entry for
     every value of its dtype (no range checks)."""
-    run_chunks(_apply_direct, x.size, x, lut, out)
+    run_chunks(_index_table, x.size, x, out, lut)
 
 
 @_jit
@@ -620,9 +609,8 @@ def apply_bytes(x: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
     pairs = x.size // 2
     lut2 = _thread_buffer("pair_lut", np.uint16)
     _fill_pair_lut(lut.view(np.uint8), lut2)
-    # Pair codes index the pair table directly: apply_direct's kernel.
     run_chunks(
-        _apply_direct, pairs, x[: 2 * pairs].view(np.uint16), lut2, out[: 2 * pairs].view(np.uint16), grain=2
+        _index_table, pairs, x[: 2 * pairs].view(np.uint16), out[: 2 * pairs].view(np.uint16), lut2, grain=2
     )
     if x.size % 2:
         out[-1] = lut[x[-1]]
