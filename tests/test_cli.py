@@ -205,3 +205,19 @@ def test_demo_refuses_a_dangling_link_in_the_way(tmp_path):
     done = run("demo", "-o", folder)
     assert done.returncode == 1 and "--force" in done.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["comparison.png"]
+
+
+def test_exact_specification_flattens_the_histogram_exactly(tmp_path, grey):
+    done = run("exact", grey, "-o", tmp_path / "flat.png")
+    assert done.returncode == 0, done.stderr
+    assert "(exact)" in done.stdout
+    image = read_image(grey)
+    result = read_image(tmp_path / "flat.png")
+    np.testing.assert_array_equal(result, histeq.exact_specification(image))
+    counts = np.bincount(result.ravel(), minlength=256)
+    assert counts.max() - counts.min() <= 1
+    gaussian = run("exact", grey, "-o", tmp_path / "g.png", "--target", "gaussian", "--filters", "2")
+    assert gaussian.returncode == 0, gaussian.stderr
+    np.testing.assert_array_equal(
+        read_image(tmp_path / "g.png"), histeq.exact_specification(image, target="gaussian", filters=2)
+    )

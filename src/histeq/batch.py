@@ -128,7 +128,7 @@ def run_command(args: argparse.Namespace, work: Work) -> int:
         print(_summary(args.command, outcomes, seconds))
     elif outcomes[0].status == "done":  # on stderr when the image goes to standard output
         stream = sys.stderr if str(args.output) == "-" else sys.stdout
-        print(f"{args.input[0]} -> {args.output} ({args.command}, {args.method})", file=stream)
+        print(f"{args.input[0]} -> {args.output} ({describe(args)})", file=stream)
     return 1 if any(outcome.status == "failed" for outcome in outcomes) else 0
 
 
@@ -169,6 +169,12 @@ def run_jobs(jobs: list[Job], work: Work, *, workers: int, skip_existing: bool, 
         outcomes.update(_run_in_processes(jobs, pending, work, workers, progress))
     progress.close()
     return [outcomes[index] for index in range(len(jobs))]
+
+
+def describe(args: argparse.Namespace) -> str:
+    """The command and its method, as reports name them: ``"equalize, opencv"``."""
+    method = getattr(args, "method", None)
+    return args.command if method is None else f"{args.command}, {method}"
 
 
 def same_file(a: Path, b: Path) -> bool:

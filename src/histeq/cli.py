@@ -16,7 +16,7 @@ from ._dtypes import levels_from_fractions
 from ._metadata import ImageMetadata
 from ._plans import METHODS
 from ._validate import TARGET_DEFAULTS
-from .batch import is_batch, run_command, same_file
+from .batch import describe, is_batch, run_command, same_file
 from .clahe import DISTRIBUTIONS
 from .clahe import METHODS as CLAHE_METHODS
 from .io import MAX_PIXELS, WRITE_FORMATS
@@ -104,6 +104,30 @@ def _parser() -> argparse.ArgumentParser:
         help="opencv: target histogram shape per tile, as MATLAB's adapthisteq (default: uniform)",
     )
     clahe_options.add_argument("--alpha", type=float, default=0.4, help="rayleigh/exponential parameter (default: 0.4)")
+
+    exact = commands.add_parser(
+        "exact",
+        help="exact histogram specification: an exactly flat (or target) histogram",
+        description="Exact histogram specification (Coltuc, Bolon & Chassery 2006) of integer image "
+        "files: pixels are ordered strictly (by value, then by the means of growing neighbourhoods, "
+        "then by position) and given levels by rank, so the output histogram is exactly flat, or "
+        "exactly the --target distribution. Colour images per channel (alpha is kept).",
+    )
+    _add_file_arguments(exact, "specify")
+    exact_options = exact.add_argument_group("exact specification")
+    exact_options.add_argument(
+        "--target", choices=tuple(TARGET_DEFAULTS),
+        help="the output histogram's shape, with default parameters (default: uniform)",
+    )
+    exact_options.add_argument(
+        "--filters", type=int, default=6,
+        help="neighbourhoods that order the pixels: the pixel, the cross, then boxes of side 3, 5, ... "
+        "(default: 6)",
+    )
+    exact_options.add_argument(
+        "--mask", type=Path,
+        help="a grey image of the same size: only pixels where it is non-zero get new levels",
+    )
 
     match = commands.add_parser(
         "match",
@@ -245,7 +269,7 @@ def process_file(args: argparse.Namespace, source: Path, output: Path) -> None:
     source, output : Path
         The image to read and the file to write.
     """
-    commands = {"equalize": _equalize_file, "clahe": _clahe_file, "match": _match_file}
+    commands = {"equalize": _equalize_file, "clahe": _clahe_file, "exact": _exact_file, "match": _match_file}
     commands[args.command](args, source, output)
 
 
@@ -274,6 +298,17 @@ def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
         )
 
     _process_file(args, source, output, transform, None)
+
+
+def _exact_file(args: argparse.Namespace, source: Path, output: Path) -> None:
+    from .specification import exact_specification
+
+    def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
+        return exact_specification(
+            target, target=args.target, filters=args.filters, channel_axis=channel_axis, mask=mask
+        )
+
+    _process_file(args, source, output, transform, args.mask)
 
 
 def _match_file(args: argparse.Namespace, source: Path, output: Path) -> None:
@@ -361,7 +396,7 @@ def _process_file(
     if args.plot:
         from .plot import save_comparison
 
-        panels = [("input", _shown_samples(image)), (f"{args.command} ({args.method})", _shown_samples(result))]
+        panels = [("input", _shown_samples(image)), (describe(args), _shown_samples(result))]
         save_comparison(plot_path(output), panels, colour=samples == 3, overwrite=args.force)
 
 
