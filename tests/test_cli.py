@@ -221,3 +221,19 @@ def test_exact_specification_flattens_the_histogram_exactly(tmp_path, grey):
     np.testing.assert_array_equal(
         read_image(tmp_path / "g.png"), histeq.exact_specification(image, target="gaussian", filters=2)
     )
+
+
+def test_exact_specification_per_colour_channel_with_a_mask(tmp_path):
+    rgba = np.dstack([demo_image()[::4, ::4]] * 3 + [np.full((SIZE // 4, SIZE // 4), 200, np.uint8)])
+    rgba[..., 1] //= 2
+    write_image(tmp_path / "rgba.png", rgba)
+    mask = np.zeros(rgba.shape[:2], np.uint8)
+    mask[10:60, 20:100] = 255
+    write_image(tmp_path / "mask.png", mask)
+    done = run("exact", tmp_path / "rgba.png", "-o", tmp_path / "out.png", "--mask", tmp_path / "mask.png")
+    assert done.returncode == 0, done.stderr
+    result = read_image(tmp_path / "out.png")
+    expected = histeq.exact_specification(rgba[..., :3], channel_axis=-1, mask=mask > 0)
+    np.testing.assert_array_equal(result[..., :3], expected)
+    np.testing.assert_array_equal(result[..., 3], rgba[..., 3])  # alpha kept
+    np.testing.assert_array_equal(result[mask == 0], rgba[mask == 0])  # outside the mask: untouched
