@@ -22,6 +22,21 @@ SKIMAGE_IMAGES = (
 )
 
 
+#: Not a real colour profile: histeq carries the bytes without reading them.
+ICC_PROFILE = b"\x00\x00\x02\x0cfake ICC profile bytes" * 20
+
+
+def camera_exif(orientation: int | None = None) -> bytes:
+    """An EXIF block with a camera make, and an orientation if given."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "histeq camera"  # Make
+    if orientation is not None:
+        exif[0x0112] = orientation
+    return exif.tobytes()
+
+
 def skimage_image(name: str) -> np.ndarray:
     from skimage import data
 

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 import tifffile
+from conftest import ICC_PROFILE, camera_exif
 from PIL import Image
 
 import histeq
@@ -21,18 +22,11 @@ from histeq.io import (
 )
 
 RNG = np.random.default_rng(17)
-PROFILE = b"\x00\x00\x01\x00not a real ICC profile" * 8
 DPI = (300.0, 300.0)
 
 
 def run(*args, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "histeq", *map(str, args)], capture_output=True, input=stdin, check=False)
-
-
-def _exif() -> bytes:
-    exif = Image.Exif()
-    exif[0x010F] = "histeq camera"  # Make
-    return exif.tobytes()
 
 
 def low(shape, dtype, top):
@@ -84,9 +78,9 @@ def test_every_format_and_bit_depth_round_trips_with_its_metadata(tmp_path):
     for name, image in IMAGES.items():
         suffix = name.rsplit(".", 1)[1]
         metadata = ImageMetadata(
-            icc_profile=PROFILE if suffix != "npy" else None,
+            icc_profile=ICC_PROFILE if suffix != "npy" else None,
             dpi=DPI if suffix != "npy" else None,
-            exif=_exif() if suffix in ("png", "jpg") else None,
+            exif=camera_exif() if suffix in ("png", "jpg") else None,
         )
         write_image(source / name, image, metadata=metadata)
     tifffile.imwrite(source / "big.tif", IMAGES["stack16.tif"], bigtiff=True, photometric="minisblack")

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 import tifffile
+from conftest import ICC_PROFILE, camera_exif
 from PIL import Image, ImageOps
 
 from histeq.io import (
@@ -21,16 +22,6 @@ from histeq.io import (
 )
 
 RNG = np.random.default_rng(5)
-#: Not a real colour profile: histeq carries the bytes without reading them.
-PROFILE = b"\x00\x00\x02\x0cfake ICC profile bytes" * 20
-
-
-def _exif(**tags: object) -> bytes:
-    exif = Image.Exif()
-    exif[0x010F] = "histeq camera"  # Make
-    for tag, value in tags.items():
-        exif[{"orientation": 0x0112}[tag]] = value
-    return exif.tobytes()
 
 
 def _tags(exif: bytes) -> Image.Exif:
@@ -65,12 +56,12 @@ def test_sixteen_bit_colour_png_keeps_sixteen_bits(tmp_path, samples):
 )
 def test_profile_resolution_and_exif_round_trip(tmp_path, name, image):
     path = tmp_path / name
-    exif = _exif() if not name.endswith(".tif") else None
-    write_image(path, image, metadata=ImageMetadata(icc_profile=PROFILE, dpi=(300.0, 150.0), exif=exif))
+    exif = camera_exif() if not name.endswith(".tif") else None
+    write_image(path, image, metadata=ImageMetadata(icc_profile=ICC_PROFILE, dpi=(300.0, 150.0), exif=exif))
     back, metadata = read_image_with_metadata(path)
     if not name.endswith(".jpg"):
         np.testing.assert_array_equal(back, image)
-    assert metadata.icc_profile == PROFILE
+    assert metadata.icc_profile == ICC_PROFILE
     assert metadata.dpi == pytest.approx((300.0, 150.0), abs=0.05)  # PNG stores dots per metre
     if exif is not None:
         assert _tags(metadata.exif)[0x010F] == "histeq camera"
@@ -79,7 +70,7 @@ def test_profile_resolution_and_exif_round_trip(tmp_path, name, image):
     assert metadata.format == {"png": "PNG", "jpg": "JPEG", "tif": "TIFF"}[name.rsplit(".", 1)[1]]
     # Pillow sees the same profile and resolution in the file histeq wrote.
     with Image.open(path) as opened:
-        assert opened.info.get("icc_profile") == PROFILE
+        assert opened.info.get("icc_profile") == ICC_PROFILE
         assert opened.info["dpi"] == pytest.approx((300.0, 150.0), abs=0.05)
 
 
@@ -93,7 +84,7 @@ def test_files_without_metadata_give_none(tmp_path):
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_orientation_is_applied_alike_in_jpeg_png_and_tiff(tmp_path, orientation):
     stored = RNG.integers(0, 256, (6, 10), dtype=np.uint8)
-    Image.fromarray(stored).save(tmp_path / "a.png", exif=_exif(orientation=orientation))
+    Image.fromarray(stored).save(tmp_path / "a.png", exif=camera_exif(orientation))
     upright = np.asarray(ImageOps.exif_transpose(Image.open(tmp_path / "a.png")))
     tifffile.imwrite(tmp_path / "a.tif", stored, extratags=[(274, "H", 1, orientation, True)])
     stack = np.stack([stored, stored[::-1]])
