@@ -100,9 +100,8 @@ def test_every_format_and_bit_depth_round_trips_with_its_metadata(tmp_path):
 
 def test_orientation_is_applied_and_not_applied_twice(tmp_path):
     stored = low((10, 16), np.uint8, 120)
-    exif = Image.Exif()
-    exif[0x0112] = 6  # rotate 90 degrees clockwise to view
-    Image.fromarray(stored).save(tmp_path / "turned.png", exif=exif.tobytes())
+    # Orientation 6: turn 90 degrees clockwise to view.
+    Image.fromarray(stored).save(tmp_path / "turned.png", exif=camera_exif(6))
     assert run("equalize", tmp_path / "turned.png", "-o", tmp_path / "out.png").returncode == 0
     upright = np.rot90(stored, -1)
     np.testing.assert_array_equal(read_image(tmp_path / "out.png"), histeq.equalize(upright))
