@@ -187,21 +187,18 @@ def _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha) 
     codes, flip, levels = _codes(plane, nbins)
     codes = codes.reshape(shape3)
     bins = levels >> shift
-    # Histograms and LUTs hold only the occupied bins lo .. hi (the plan
-    # accounts for the others): 16-bit images rarely fill 65536 levels.
+    # LUTs hold only the occupied bins lo .. hi (the plan accounts for the
+    # others): 16-bit images rarely fill 65536 levels.
     lo, hi = 0, bins - 1
     if is_small_integer(plane.dtype) and bins > 256:  # small tables: lo = 0 is faster
-        minimum = int(np.iinfo(plane.dtype).min)
-        lo, hi = (int(plane.min()) - minimum) >> shift, (int(plane.max()) - minimum) >> shift
+        lo, hi = (level >> shift for level in cpu_tiles.code_range(codes, flip))
     area = axes[0].length * axes[1].length * axes[2].length
-    hist = cpu_tiles.count_tiles(codes, flip, shift, lo, axes, hi - lo + 1)
     limit = max(int(clip * area / bins), 1) if clip > 0 else 0
     top = bins - 1
     scale = np.float32(top) / np.float32(area)
-    pairing = cpu_tiles.Pairing(axes[2].low, axes[2].high, axes[2].tiles)
     curve = None if distribution == "uniform" else _distribution_curve(distribution, alpha, area, top)
-    pairs = cpu_tiles.opencv_luts(hist, bins, lo, limit, scale, top, pairing, curve)
-    _write(target, codes, flip, shift, lo, top, pairs, axes, pairing)
+    luts = cpu_tiles.opencv_luts(codes, flip, shift, lo, axes, hi - lo + 1, bins, limit, scale, top, curve)
+    _write(target, codes, flip, shift, lo, top, luts, axes)
 
 
 def _codes(plane: np.ndarray, nbins: int | None) -> tuple[np.ndarray, int, int]:
@@ -263,7 +260,7 @@ def _distribution_curve(distribution: str, alpha: float, area: int, top: int) ->
     return np.rint(np.minimum(curve, 1.0) * top).astype(np.uint16)
 
 
-def _write(target, codes, flip, shift, lo, top, pairs, axes, pairing) -> None:
+def _write(target, codes, flip, shift, lo, top, luts, axes) -> None:
     """Blend into ``target``: levels into 8/16-bit integers, fractions into
     floats; through a buffer when ``target`` is not C-contiguous, and for
     float16 and wide integers (fractions become levels of the full range)."""
@@ -276,7 +273,7 @@ def _write(target, codes, flip, shift, lo, top, pairs, axes, pairing) -> None:
     else:
         buffer = np.empty(target.shape, target.dtype if small else np.float32)
     kernel_out = buffer.view(f"u{buffer.dtype.itemsize}") if small else buffer
-    cpu_tiles.blend(codes, kernel_out.reshape(codes.shape), flip, shift, lo, top, pairs, axes, pairing, fraction=not small)
+    cpu_tiles.blend(codes, kernel_out.reshape(codes.shape), flip, shift, lo, top, luts, axes, fraction=not small)
     if direct:
         return
     if small or target.dtype.kind == "f":

@@ -26,10 +26,10 @@ _inline = njit(cache=True, nogil=True, inline="always")
 
 #: Histograms of up to this many bins are counted in four interleaved copies.
 _SPREAD_MAX_BINS = 4096
-#: The blend walks whole rows while the pair tables one row of a tile block
-#: reads stay under this size, else one x run at a time (measured: 65536-bin
-#: tables gain from x runs, 15000-bin ones lose).
-_BLOCK_TABLE_BYTES = 1 << 19
+#: Rows stream through all x tiles of a tile row while their histograms fill
+#: at most this many bytes (measured: faster for short tile rows, 3-D, and
+#: small histograms); larger ones are counted tile by tile.
+_STREAM_BYTES = 1 << 19
 
 
 @_inline
@@ -116,131 +116,202 @@ def count_dtype(area: int) -> np.dtype:
     return np.dtype(np.int32 if area < 2**31 else np.int64)
 
 
-@_jit
-def _scatter(lut, pairs, row, segment, slot):
-    # pairs[row, segment, :n, slot] = lut, as a plain loop.
-    for i in range(np.uint64(lut.shape[0])):
-        pairs[row, segment, i, slot] = lut[i]
+# --- occupied range ------------------------------------------------------------
 
 
 @_jit
-def _opencv_luts(hist, nbins, lo, limit, scale, top, curve, dest, pairs, begin, end):
-    # OpenCV's clip, redistribution and LUT for the tiles begin .. end of
-    # hist (tiles, n + 1), which counts bins lo .. lo + n - 1 of nbins.
-    # Each tile's LUT goes to its slots dest[x tile] of the pair tables.
-    xt = hist.shape[0] // pairs.shape[0]
-    n = hist.shape[1] - 1
-    cdf = np.empty(n, dtype=np.int64)
-    lut = np.empty(n, dtype=np.uint16)
-    for t in range(begin, end):
-        h = hist[t]
-        where = dest[t % xt]
-        batch = 0
-        residual = 0
-        step = 1
-        if limit > 0:
-            excess = 0
-            for i in range(n):
-                if h[i] > limit:
-                    excess += np.int64(h[i]) - limit
-            batch = excess // nbins
-            residual = excess - batch * nbins
-            if residual > 0:
-                step = max(nbins // residual, 1)
+def _code_range(line, flip, start, stop):
+    # In uint32 and with unsigned indices, the loop vectorizes (uint16 ^ uint16
+    # types as uint64, which does not).
+    lo = np.uint32(0xFFFFFFFF)
+    hi = np.uint32(0)
+    for i in range(np.uint64(start), np.uint64(stop)):
+        v = np.uint32(line[i] ^ flip)
+        lo = min(lo, v)
+        hi = max(hi, v)
+    return lo, hi
+
+
+def code_range(codes: np.ndarray, flip: int) -> tuple[int, int]:
+    """``(min, max)`` of ``codes ^ flip`` (a C-contiguous array of codes) in
+    one pass on all threads (numpy's ``min`` and ``max`` make two, on one)."""
+    line = codes.reshape(-1)
+    chunks = run_chunks(_code_range, line.size, line, line.dtype.type(flip))
+    return min(int(lo) for lo, _ in chunks), max(int(hi) for _, hi in chunks)
+
+
+# --- LUTs ----------------------------------------------------------------------
+
+
+@_inline
+def _tile_lut(counts, g, ways, nbins, lo, limit, scale, top, curve, cdf, luts, tile):
+    # OpenCV's clip, redistribution and LUT of one tile into luts[tile], from
+    # counts[g] (ways interleaved copies of the n + 1 bins lo .. lo + n - 1 of
+    # nbins, the last the spare one), which is left zeroed for the next tile.
+    # Loops of their own (a carried sum only where it must be) vectorize.
+    n = cdf.shape[0]
+    stride = n + 1
+    clip = cdf.dtype.type(limit)
+    zero = cdf.dtype.type(0)
+    excess = zero
+    for i in range(n):
+        count = cdf.dtype.type(counts[g, i])  # counters may be uint16
+        counts[g, i] = 0
+        for w in range(1, ways):
+            count += counts[g, w * stride + i]
+            counts[g, w * stride + i] = 0
+        cdf[i] = count
+        excess += max(count - clip, zero)
+    for w in range(ways):
+        counts[g, w * stride + n] = 0
+    total = zero
+    if limit > 0:
+        batch = cdf.dtype.type(excess // nbins)
+        residual = excess - batch * nbins
+        step = max(nbins // residual, 1) if residual > 0 else 1
         # Redistributed counts of the bins below lo: batch each, plus one for
         # each residual bin 0, step, 2 * step, ... below lo.
         given = min(residual, (lo + step - 1) // step)
-        total = lo * batch + given
-        next_bump = given * step - lo  # offset of the next residual bin
+        total += lo * batch + given
         for i in range(n):
-            count = np.int64(h[i])  # histograms may count in uint16
-            if limit > 0:
-                count = min(count, limit) + batch
-                if i == next_bump and given < residual:
-                    count += 1
-                    given += 1
-                    next_bump += step
-            total += count
-            cdf[i] = total
-        if curve.shape[0]:  # a target distribution: level of each cdf value
-            for i in range(n):
-                lut[i] = curve[cdf[i]]
-        else:
-            for i in range(n):
-                lut[i] = np.uint16(min(np.rint(np.float32(cdf[i]) * scale), top))
-        for k in range(where.shape[0]):
-            if where[k] >= 0:
-                _scatter(lut, pairs, t // xt, where[k] >> 1, where[k] & 1)
+            cdf[i] = min(cdf[i], clip) + batch
+        first = given * step - lo  # offset of the next residual bin
+        if first < n:
+            for k in range(min(residual - given, (n - 1 - first) // step + 1)):
+                cdf[first + k * step] += 1
+    for i in range(n):
+        total += cdf[i]
+        cdf[i] = total
+    if curve.shape[0]:  # a target distribution: level of each cdf value
+        for i in range(n):
+            luts[tile, i] = curve[cdf[i]]
+    else:
+        for i in range(n):
+            luts[tile, i] = np.uint16(min(np.rint(np.float32(cdf[i]) * scale), top))
 
 
-def opencv_luts(hist, nbins, lo, limit, scale, top, pairing, curve=None):
-    """OpenCV's per-tile LUTs (levels ``0 .. top``) from ``hist``, written as
-    pair tables (see :class:`Pairing`): uint32 ``(tile rows, segments, bins)``.
+@_jit
+def _opencv_luts(codes, flip, shift, lo, z, y, x, nbins, limit, scale, top, curve, luts, scratch, begin, end):
+    # Tile rows begin .. end (a tile row: fixed z and y tile): count, then
+    # plan each tile while its histogram is in the cache. With one histogram
+    # per x tile (counts.shape[0] > 1), rows stream through all x tiles at
+    # once; with one, the tiles are counted one by one (large histograms).
+    # z, y, x: (tiles, length, feed) per axis; rows are read through feed.
+    _, zlen, zfeed = z
+    yt, ylen, yfeed = y
+    xt, xlen, xfeed = x
+    counts, cdf = scratch
+    ways = counts.shape[1] // (cdf.shape[0] + 1)
+    plain = ways == 4 and flip == 0 and shift == 0 and lo == 0
+    together = counts.shape[0]
+    for row_of_tiles in range(begin, end):
+        tz = row_of_tiles // yt
+        ty = row_of_tiles % yt
+        for first_tile in range(0, xt, together):
+            for pz in range(tz * zlen, (tz + 1) * zlen):
+                sz = zfeed[pz]
+                for py in range(ty * ylen, (ty + 1) * ylen):
+                    sy = yfeed[py]
+                    for tx in range(first_tile, first_tile + together):
+                        first = tx * xlen
+                        g = tx - first_tile
+                        if plain:  # constant arguments: the compiler specializes the loop
+                            _count_row(codes, sz, sy, 0, 0, 0, xfeed, first, first + xlen, counts, g, 4)
+                        elif ways == 4:
+                            _count_row(codes, sz, sy, flip, shift, lo, xfeed, first, first + xlen, counts, g, 4)
+                        elif flip == 0 and shift == 0:  # 16-bit images
+                            _count_row(codes, sz, sy, 0, 0, lo, xfeed, first, first + xlen, counts, g, 1)
+                        else:
+                            _count_row(codes, sz, sy, flip, shift, lo, xfeed, first, first + xlen, counts, g, 1)
+            for tx in range(first_tile, first_tile + together):
+                tile = row_of_tiles * xt + tx
+                if ways == 4:
+                    _tile_lut(counts, tx - first_tile, 4, nbins, lo, limit, scale, top, curve, cdf, luts, tile)
+                else:
+                    _tile_lut(counts, tx - first_tile, 1, nbins, lo, limit, scale, top, curve, cdf, luts, tile)
 
-    ``limit``: clip limit in pixels per bin (0: no clipping); ``scale``:
-    float32 ``top / tile area``; ``curve``: optional uint16 levels of each
-    cdf value ``0 .. tile area`` (a target distribution) instead of OpenCV's
-    ``round(cdf * scale)``.
+
+#: The LUT entry of uncounted codes (NaN): never a level, since float images
+#: have at most 65535 bins (levels up to 65534).
+UNCOUNTED = np.uint16(0xFFFF)
+
+
+def opencv_luts(codes, flip, shift, lo, axes, n, nbins, limit, scale, top, curve=None):
+    """OpenCV's LUT of every tile (levels ``0 .. top``): uint16 ``(tiles,
+    n + 1)``, tiles in ``(z, y, x)`` order, entry ``b`` for bin ``lo + b`` of
+    ``nbins``, the last entry :data:`UNCOUNTED`.
+
+    Each tile row is counted and planned in one go (its histograms stay in
+    the cache), in counters of :func:`count_dtype`. ``limit``: clip limit in pixels
+    per bin (0: no clipping); ``scale``: float32 ``top / tile area``;
+    ``curve``: optional uint16 levels of each cdf value ``0 .. tile area`` (a
+    target distribution) instead of OpenCV's ``round(cdf * scale)``.
     """
+    z, y, x = ((a.tiles, a.length, a.feed) for a in axes)
+    area = z[1] * y[1] * x[1]
+    ways = 4 if n + 1 <= _SPREAD_MAX_BINS else 1
+    counter = count_dtype(area)
+    histogram = ways * (n + 1) * counter.itemsize
+    together = x[0] if x[0] * histogram <= _STREAM_BYTES else 1
+    luts = np.empty((z[0] * y[0] * x[0], n + 1), dtype=np.uint16)
+    luts[:, n] = UNCOUNTED
+
+    def scratch():
+        cdf = np.empty(n, np.int32 if area < 2**31 else np.int64)
+        return np.zeros((together, ways * (n + 1)), counter), cdf
+
     curve = np.empty(0, np.uint16) if curve is None else curve
-    rows, xt, n = hist.shape[0], hist.shape[1], hist.shape[2] - 1
-    pairs = np.empty((rows, pairing.segments, n + 1, 2), dtype=np.uint16)
-    pairs[:, :, n] = 0xFFFF  # the spare bin of uncounted codes: UNCOUNTED
-    flat = hist.reshape(rows * xt, n + 1)
     run_chunks(
         _opencv_luts,
-        rows * xt,
-        flat,
-        nbins,
+        z[0] * y[0],
+        codes,
+        flip,
+        shift,
         lo,
+        z,
+        y,
+        x,
+        nbins,
         limit,
         np.float32(scale),
         np.float32(top),
         curve,
-        pairing.dest,
-        pairs,
-        grain=4 * n,
+        luts,
+        grain=area * x[0],
+        accumulator=scratch,
     )
-    return pairs.view(np.uint32)[..., 0]
+    return luts
 
 
-class Pairing:
-    """How LUTs are laid out for the blend: columns fall into segments that
-    blend the same two x tiles, and for each tile row and segment the two
-    tiles' LUTs are interleaved: ``pairs[row, segment, bin]`` holds the low
-    tile's level in its lower 16 bits and the high tile's level in its upper
-    16 bits, so one 4-byte load fetches both.
+# --- blend ---------------------------------------------------------------------
 
-    Attributes: ``starts`` (segments + 1,) int64 column where each segment
-    starts (and the end); ``segments``; ``dest`` (x tiles, 4) int64: the flat
-    slots ``2 * segment + (0 low | 1 high)`` each tile's LUT goes to, -1 unused.
-    """
 
-    def __init__(self, low: np.ndarray, high: np.ndarray, tiles: int) -> None:
-        self.starts = runs(low, high)
-        self.segments = self.starts.shape[0] - 1
-        self.dest = np.full((tiles, 4), -1, dtype=np.int64)
-        used = np.zeros(tiles, dtype=np.int64)
-        for segment, first in enumerate(self.starts[:-1]):
-            for slot, tile in enumerate((low[first], high[first])):
-                self.dest[tile, used[tile]] = 2 * segment + slot
-                used[tile] += 1
+#: A quad's lower half (its upper tile row's two levels) for uncounted codes.
+_UNCOUNTED_PAIR = np.uint32(0xFFFFFFFF)
+#: Blocks are uneven (those at the edges are half as high), so threads take
+#: them one by one, up to this many chunks of blocks per thread.
+_JOBS_PER_THREAD = 8
+#: Columns of a block are blended in groups of x runs whose quads take at
+#: most this many bytes: whole rows for 8-bit images and most 16-bit ones.
+#: Measured: long rows matter most (a 256^3 volume's x runs are 32 pixels),
+#: but the quads of 65536 bins are best blended two x runs at a time.
+_GROUP_QUAD_BYTES = 1 << 21
 
 
 @_inline
-def _gather_pairs(codes, pz, py, flip, shift, lo, pairs, row1, row2, s, first, stop, g, t):
-    # g[t, i] = pairs[row1, s, bin], g[t + 1, i] = pairs[row2, s, bin] for the
-    # bin of codes[pz, py, first + i]: a scalar loop of loads. Helpers index
-    # whole arrays: views would cost reference counts.
-    for i in range(np.uint64(stop - first)):
-        b = np.uint64(((codes[pz, py, np.uint64(first) + i] ^ flip) >> shift) - lo)
-        g[t, i] = pairs[row1, s, b]
-        g[t + 1, i] = pairs[row2, s, b]
-
-
-#: A pair-table entry that marks uncounted codes (NaN): never a real pair,
-#: since float images have at most 65535 bins (levels up to 65534).
-UNCOUNTED = np.uint32(0xFFFFFFFF)
+def _build_quads(luts, t11, t12, t21, t22, lo, quads, k, s):
+    # quads[k, s, lo + b]: the levels of tiles t11, t12 (the upper tile row's
+    # low and high x tile) and t21, t22 (the lower row's) for bin lo + b, 16
+    # bits each from the lowest, so that one 8-byte load fetches a pixel's
+    # four levels. Indexed by bin, not by offset from lo: one subtraction
+    # less per pixel (the entries below lo are never touched).
+    for b in range(np.uint64(luts.shape[1])):
+        quads[k, s, np.uint64(lo) + b] = (
+            np.uint64(luts[t11, b])
+            | (np.uint64(luts[t12, b]) << np.uint64(16))
+            | (np.uint64(luts[t21, b]) << np.uint64(32))
+            | (np.uint64(luts[t22, b]) << np.uint64(48))
+        )
 
 
 @_jit
@@ -250,110 +321,130 @@ def _level(pair, high):
 
 
 @_inline
-def _blend_pairs(g, depth, xw0, xw1, ya1, ya, za1, za, top, shift, flip, fraction, out, pz, py, first, stop):
-    # out[pz, py, first:stop] from the gathered pairs g[0], g[1] (the nearer
-    # z tile layer's upper and lower tile rows) and, for depth 2, g[2], g[3]:
-    # OpenCV's float32 blend ((L11 xa1 + L12 xa) ya1 + (L21 xa1 + L22 xa) ya),
-    # and in 3-D the same on the far layer, weighted by za1 and za. Written as
-    # levels (rounded half to even, shifted back) or, with ``fraction``, as
-    # value / top (NaN for uncounted codes). No data-dependent loads: vectorizes.
-    for i in range(np.uint64(stop - first)):
-        px = np.uint64(first) + i
+def _layer(g32, k, j, xa1, xa, ya1, ya):
+    # OpenCV's (L11 xa1 + L12 xa) ya1 + (L21 xa1 + L22 xa) ya, in its order,
+    # on the quad g32[k, j : j + 2] (pairs of the upper and lower tile row).
+    upper = g32[k, j]
+    lower = g32[k, j + np.uint64(1)]
+    return (_level(upper, False) * xa1 + _level(upper, True) * xa) * ya1 + (
+        _level(lower, False) * xa1 + _level(lower, True) * xa
+    ) * ya
+
+
+@_inline
+def _row(codes, pz, py, flip, shift, quads, near, far, xruns, s0, s1, g, g32, depth, xw0, xw1, ya1, ya, za1, za,
+         top, fraction, out):
+    # out[pz, py] over x runs s0 .. s1. Per run, a scalar loop of loads
+    # gathers each pixel's quad of the nearer z tile layer (and, for depth 2,
+    # the farther one) into g; then one loop without data-dependent loads,
+    # which vectorizes, does OpenCV's float32 blend in its order (in 3-D the
+    # same on the far layer, weighted by za1 and za) and writes levels
+    # (rounded half to even, shifted back) or, with ``fraction``, value / top
+    # (NaN for uncounted codes). Helpers index whole arrays: views would cost
+    # reference counts.
+    start = np.uint64(xruns[s0])
+    for s in range(s0, s1):
+        first = np.uint64(xruns[s])
+        k = np.uint64(s - s0)
+        for i in range(first - start, np.uint64(xruns[s + 1]) - start):
+            b = np.uint64((codes[pz, py, start + i] ^ flip) >> shift)
+            g[0, i] = quads[near, k, b]
+            if depth == 2:
+                g[1, i] = quads[far, k, b]
+    for i in range(np.uint64(xruns[s1]) - start):
+        px = start + i
         xa1 = xw0[px]
         xa = xw1[px]
-        value = (_level(g[0, i], False) * xa1 + _level(g[0, i], True) * xa) * ya1 + (
-            _level(g[1, i], False) * xa1 + _level(g[1, i], True) * xa
-        ) * ya
+        value = _layer(g32, 0, 2 * i, xa1, xa, ya1, ya)
         if depth == 2:
-            far = (_level(g[2, i], False) * xa1 + _level(g[2, i], True) * xa) * ya1 + (
-                _level(g[3, i], False) * xa1 + _level(g[3, i], True) * xa
-            ) * ya
-            value = value * za1 + far * za
+            value = value * za1 + _layer(g32, 1, 2 * i, xa1, xa, ya1, ya) * za
         if fraction:
-            out[pz, py, px] = np.nan if g[0, i] == UNCOUNTED else value / top
+            out[pz, py, px] = np.nan if g32[0, 2 * i] == _UNCOUNTED_PAIR else value / top
         else:
             out[pz, py, px] = (np.int32(min(np.rint(value), top)) << shift) ^ flip
 
 
 @_inline
-def _blend_specialized(
-    g, depth, plain, fraction, xw0, xw1, ya1, ya, za1, za, top, shift, flip, out, pz, py, first, stop
-):
-    # _blend_pairs with constant depth, output kind and (when plain) shift
-    # and flip at each call site: the compiler specializes each loop.
+def _row_specialized(codes, pz, py, flip, shift, quads, near, far, xruns, s0, s1, g, g32, depth, plain, fraction,
+                     xw0, xw1, ya1, ya, za1, za, top, out):
+    # _row with constant depth, output kind and (when plain) flip and shift
+    # at each call site: the compiler specializes each loop. Fractions come
+    # from float codes, which are neither flipped nor shifted.
     if fraction:
         if depth == 1:
-            _blend_pairs(g, 1, xw0, xw1, ya1, ya, za1, za, top, 0, 0, True, out, pz, py, first, stop)
+            _row(codes, pz, py, 0, 0, quads, near, far, xruns, s0, s1, g, g32, 1, xw0, xw1, ya1, ya, za1, za, top,
+                 True, out)
         else:
-            _blend_pairs(g, 2, xw0, xw1, ya1, ya, za1, za, top, 0, 0, True, out, pz, py, first, stop)
+            _row(codes, pz, py, 0, 0, quads, near, far, xruns, s0, s1, g, g32, 2, xw0, xw1, ya1, ya, za1, za, top,
+                 True, out)
     elif plain:
         if depth == 1:
-            _blend_pairs(g, 1, xw0, xw1, ya1, ya, za1, za, top, 0, 0, False, out, pz, py, first, stop)
+            _row(codes, pz, py, 0, 0, quads, near, far, xruns, s0, s1, g, g32, 1, xw0, xw1, ya1, ya, za1, za, top,
+                 False, out)
         else:
-            _blend_pairs(g, 2, xw0, xw1, ya1, ya, za1, za, top, 0, 0, False, out, pz, py, first, stop)
+            _row(codes, pz, py, 0, 0, quads, near, far, xruns, s0, s1, g, g32, 2, xw0, xw1, ya1, ya, za1, za, top,
+                 False, out)
     elif depth == 1:
-        _blend_pairs(g, 1, xw0, xw1, ya1, ya, za1, za, top, shift, flip, False, out, pz, py, first, stop)
+        _row(codes, pz, py, flip, shift, quads, near, far, xruns, s0, s1, g, g32, 1, xw0, xw1, ya1, ya, za1, za,
+             top, False, out)
     else:
-        _blend_pairs(g, 2, xw0, xw1, ya1, ya, za1, za, top, shift, flip, False, out, pz, py, first, stop)
+        _row(codes, pz, py, flip, shift, quads, near, far, xruns, s0, s1, g, g32, 2, xw0, xw1, ya1, ya, za1, za,
+             top, False, out)
 
 
 @_jit
-def _blend(codes, out, flip, shift, lo, top, fraction, pairs, z, y, x, zruns, yruns, xruns, begin, end):
-    # Slices begin .. end of a volume (rows begin .. end of a 2-D image, one
-    # slice), in blocks of equal (z, y) tile pairs. Per x run of a row, a
-    # scalar loop gathers the pairs of the 2 (2-D) or 4 (3-D) tables, then
-    # _blend_pairs blends them.
+def _blend(codes, out, flip, shift, lo, top, fraction, luts, tiles, z, y, x, zruns, yruns, xruns, scratch, begin, end):
+    # Jobs begin .. end: job j blends the block of pixels in y run j // groups
+    # and group j % groups of x runs (each run: pixels with the same two y and
+    # two x tiles) through all z runs. Each z tile layer's quads are built
+    # once per block: a z run's farther layer is the next run's nearer.
     zlow, zhigh, zw0, zw1 = z
     ylow, yhigh, yw0, yw1 = y
-    xw0 = x[2]
-    xw1 = x[3]
-    volume = codes.shape[0] > 1
-    z_begin, z_end = (begin, end) if volume else (0, 1)
-    y_begin, y_end = (0, codes.shape[1]) if volume else (begin, end)
-    y_tiles = pairs.shape[0] // (np.max(zhigh) + 1)
-    depth = 2 if np.max(zhigh) > 0 else 1
-    plain = flip == 0 and shift == 0 and lo == 0
-    g = np.zeros((4, np.max(xruns[1:] - xruns[:-1])), dtype=np.uint32)
-    # Rows stream best while a block's tables fit the cache comfortably;
-    # beyond _BLOCK_TABLE_BYTES, one x run at a time over the block's rows.
+    xlow, xhigh, xw0, xw1 = x
+    yt, xt = tiles
+    quads, g = scratch
+    g32 = g.view(np.uint32)
+    held = np.empty(2, dtype=np.int64)  # the z tile layer each quads slot holds
+    group = quads.shape[1]
     segments = xruns.shape[0] - 1
-    group = segments if 2 * depth * pairs.shape[2] * 4 < _BLOCK_TABLE_BYTES else 1
-    for zr in range(zruns.shape[0] - 1):
-        z_first = max(zruns[zr], z_begin)
-        z_stop = min(zruns[zr + 1], z_end)
-        if z_first >= z_stop:
-            continue
-        for yr in range(yruns.shape[0] - 1):
-            y_first = max(yruns[yr], y_begin)
-            y_stop = min(yruns[yr + 1], y_end)
-            if y_first >= y_stop:
-                continue
-            rows = (
-                zlow[z_first] * y_tiles + ylow[y_first],
-                zlow[z_first] * y_tiles + yhigh[y_first],
-                zhigh[z_first] * y_tiles + ylow[y_first],
-                zhigh[z_first] * y_tiles + yhigh[y_first],
-            )
-            for first_s in range(0, segments, group):
-                for pz in range(z_first, z_stop):
-                    for py in range(y_first, y_stop):
-                        for s in range(first_s, first_s + group):
-                            first = xruns[s]
-                            stop = xruns[s + 1]
-                            for t in range(0, 2 * depth, 2):
-                                if plain:  # constant arguments: the compiler specializes the loop
-                                    _gather_pairs(
-                                        codes, pz, py, 0, 0, 0, pairs, rows[t], rows[t + 1], s, first, stop, g, t
-                                    )
-                                else:
-                                    _gather_pairs(
-                                        codes, pz, py, flip, shift, lo, pairs, rows[t], rows[t + 1], s, first, stop,
-                                        g, t,
-                                    )
-                            _blend_specialized(
-                                g, depth, plain, fraction, xw0, xw1, yw0[py], yw1[py], zw0[pz], zw1[pz], top, shift,
-                                flip, out, pz, py, first, stop,
-                            )
+    groups = (segments + group - 1) // group
+    depth = 2 if np.max(zhigh) > 0 else 1
+    plain = flip == 0 and shift == 0
+    for job in range(begin, end):
+        y_first = yruns[job // groups]
+        y_stop = yruns[job // groups + 1]
+        s0 = job % groups * group
+        s1 = min(s0 + group, segments)
+        upper = ylow[y_first] * xt
+        lower = yhigh[y_first] * xt
+        held[:] = -1
+        for zr in range(zruns.shape[0] - 1):
+            z_first = zruns[zr]
+            z_stop = zruns[zr + 1]
+            near = -1
+            far = -1
+            for layer in (zlow[z_first], zhigh[z_first]):
+                k = 0 if held[0] == layer else 1 if held[1] == layer else -1
+                if k < 0:  # build it where the other layer of this run is not
+                    k = 1 if held[0] == zlow[z_first] or held[0] == zhigh[z_first] else 0
+                    base = layer * yt * xt
+                    for s in range(s0, s1):
+                        t1 = xlow[xruns[s]]
+                        t2 = xhigh[xruns[s]]
+                        _build_quads(
+                            luts, base + upper + t1, base + upper + t2, base + lower + t1, base + lower + t2, lo, quads,
+                            k, s - s0,
+                        )
+                    held[k] = layer
+                if near < 0:
+                    near = k
+                far = k
+            for pz in range(z_first, z_stop):
+                for py in range(y_first, y_stop):
+                    _row_specialized(
+                        codes, pz, py, flip, shift, quads, near, far, xruns, s0, s1, g, g32, depth, plain,
+                        fraction, xw0, xw1, yw0[py], yw1[py], zw0[pz], zw1[pz], top, out,
+                    )
 
 
 def runs(low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -363,19 +454,35 @@ def runs(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], change, [low.shape[0]])).astype(np.int64)
 
 
-def blend(codes, out, flip, shift, lo, top, pairs, axes, pairing, fraction=False):
+def blend(codes, out, flip, shift, lo, top, luts, axes, fraction=False):
     """Write every pixel's blend of its neighbouring tiles' LUTs to ``out``.
 
-    ``codes``, ``out``: 3-D ``(z, y, x)``; ``pairs`` from :func:`opencv_luts`;
+    ``codes``, ``out``: 3-D ``(z, y, x)``; ``luts`` from :func:`opencv_luts`;
     ``axes`` the three :class:`histeq._tiles.AxisTiles`. Integer ``out``
     receives levels; float ``out`` (``fraction``) receives ``value / top``.
+
+    Work is split into blocks of rows that blend the same y tiles, and their
+    columns into groups of x runs; each thread keeps the group's *quads* (a
+    pixel's four levels of one z tile layer in 8 bytes, for every bin) for
+    two z tile layers, and one row of gathered quads per layer.
     """
     z, y, x = ((a.low, a.high, a.weight_low, a.weight_high) for a in axes)
-    zruns, yruns = runs(axes[0].low, axes[0].high), runs(axes[1].low, axes[1].high)
-    outer = codes.shape[0] if codes.shape[0] > 1 else codes.shape[1]
+    zruns, yruns, xruns = (runs(a.low, a.high) for a in axes)
+    segments = xruns.shape[0] - 1
+    depth = 2 if axes[0].tiles > 1 else 1
+    group = max(1, min(segments, _GROUP_QUAD_BYTES // (depth * 8 * luts.shape[1])))
+    group = -(-segments // -(-segments // group))  # as many groups, evened out
+    jobs = (yruns.shape[0] - 1) * -(-segments // group)
+    # Rows of gathered quads a little longer than the longest group: two rows
+    # 4 KB apart would alias in the store buffer.
+    row = int(np.max(xruns[group:] - xruns[:-group])) + 8 if group < segments else codes.shape[2] + 8
+
+    def scratch():
+        return np.empty((2, group, lo + luts.shape[1]), np.uint64), np.empty((2, row), np.uint64)
+
     run_chunks(
         _blend,
-        outer,
+        jobs,
         codes,
         out,
         flip,
@@ -383,12 +490,15 @@ def blend(codes, out, flip, shift, lo, top, pairs, axes, pairing, fraction=False
         lo,
         np.float32(top),
         fraction,
-        pairs,
+        luts,
+        (axes[1].tiles, axes[2].tiles),
         z,
         y,
         x,
         zruns,
         yruns,
-        pairing.starts,
-        grain=codes.size // outer,
+        xruns,
+        grain=codes.size // jobs,
+        per_thread=_JOBS_PER_THREAD,
+        accumulator=scratch,
     )
