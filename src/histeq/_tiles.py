@@ -9,7 +9,7 @@ here once, in the exact arithmetic of the library being reproduced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,6 +33,9 @@ class AxisTiles:
     weight_low, weight_high : ndarray of float, shape (size,)
         Their weights, in the float type of the reproduced library's
         arithmetic: float32 (OpenCV), float64 (scikit-image).
+    runs : ndarray of int64, shape (runs + 1,)
+        Where each run of pixels that blend the same two tiles starts, and
+        the axis length (derived from ``low`` and ``high``).
     """
 
     tiles: int
@@ -42,6 +45,12 @@ class AxisTiles:
     high: np.ndarray
     weight_low: np.ndarray
     weight_high: np.ndarray
+    runs: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        low, high = self.low, self.high
+        change = np.flatnonzero((low[1:] != low[:-1]) | (high[1:] != high[:-1])) + 1
+        object.__setattr__(self, "runs", np.concatenate(([0], change, [low.shape[0]])).astype(np.int64))
 
 
 def reflect_101(positions: np.ndarray, size: int) -> np.ndarray:

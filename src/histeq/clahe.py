@@ -6,6 +6,8 @@ apply (every pixel blends the LUTs of its nearest tiles), in 1-D, 2-D and 3-D.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ._binning import EqualBins
@@ -169,14 +171,18 @@ def clahe(
     return result
 
 
-def _lift(shape: tuple[int, ...], grid: tuple[int, ...]) -> tuple[tuple[int, int, int], list[AxisTiles]]:
+@functools.lru_cache(maxsize=16)
+def _lift(shape: tuple[int, ...], grid: tuple[int, ...]) -> tuple[tuple[int, int, int], tuple[AxisTiles, ...]]:
     """The 3-D ``(z, y, x)`` shape kernels see, and its tiling: a 2-D image is
-    one z slice, a 1-D image one row of one slice (as OpenCV tiles a 1-row image)."""
+    one z slice, a 1-D image one row of one slice (as OpenCV tiles a 1-row image).
+
+    Cached: a batch of images of one size tiles them once (the numpy work is
+    small, but slow on a cold cache). Callers must not modify the arrays."""
     if len(shape) == 3:
-        return shape, opencv_tiling(shape, grid)
+        return shape, tuple(opencv_tiling(shape, grid))
     if len(shape) == 1:
         shape, grid = (1, shape[0]), (1, grid[0])
-    return (1, *shape), [whole_axis(1), *opencv_tiling(shape, grid)]
+    return (1, *shape), (whole_axis(1), *opencv_tiling(shape, grid))
 
 
 def _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha) -> None:

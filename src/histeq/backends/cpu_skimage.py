@@ -16,7 +16,6 @@ import numpy as np
 from numba import njit
 
 from ._threads import run_chunks
-from .cpu_tiles import runs
 
 _jit = njit(cache=True, nogil=True)
 
@@ -199,7 +198,7 @@ def blend(codes: np.ndarray, luts: np.ndarray, axes: list) -> tuple[int, int]:
         for a in axes
     )
     tiles = (axes[1].tiles, axes[2].tiles)
-    starts = runs(axes[2].low, axes[2].high)
+    starts = axes[2].runs
     rows = codes.shape[0] * codes.shape[1]
     chunks = run_chunks(_blend, rows, codes, luts, tiles, z, y, x, starts, grain=codes.shape[2])
     return min(int(lo) for lo, _ in chunks), max(int(hi) for _, hi in chunks)

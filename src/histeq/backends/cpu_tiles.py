@@ -447,13 +447,6 @@ def _blend(codes, out, flip, shift, lo, top, fraction, luts, tiles, z, y, x, zru
                     )
 
 
-def runs(low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """Starts of the runs of equal ``(low, high)`` tile pairs along an axis,
-    and the axis length: int64 ``(runs + 1,)``."""
-    change = np.flatnonzero((low[1:] != low[:-1]) | (high[1:] != high[:-1])) + 1
-    return np.concatenate(([0], change, [low.shape[0]])).astype(np.int64)
-
-
 def blend(codes, out, flip, shift, lo, top, luts, axes, fraction=False):
     """Write every pixel's blend of its neighbouring tiles' LUTs to ``out``.
 
@@ -467,7 +460,7 @@ def blend(codes, out, flip, shift, lo, top, luts, axes, fraction=False):
     two z tile layers, and one row of gathered quads per layer.
     """
     z, y, x = ((a.low, a.high, a.weight_low, a.weight_high) for a in axes)
-    zruns, yruns, xruns = (runs(a.low, a.high) for a in axes)
+    zruns, yruns, xruns = (a.runs for a in axes)
     segments = xruns.shape[0] - 1
     depth = 2 if axes[0].tiles > 1 else 1
     group = max(1, min(segments, _GROUP_QUAD_BYTES // (depth * 8 * luts.shape[1])))
