@@ -143,6 +143,11 @@ def code_range(codes: np.ndarray, flip: int) -> tuple[int, int]:
 # --- LUTs ----------------------------------------------------------------------
 
 
+#: The LUT entry of uncounted codes (NaN): never a level, since float images
+#: have at most 65535 bins (levels up to 65534).
+UNCOUNTED = np.uint16(0xFFFF)
+
+
 @_inline
 def _tile_lut(counts, g, ways, nbins, lo, limit, scale, top, curve, cdf, luts, tile):
     # OpenCV's clip, redistribution and LUT of one tile into luts[tile], from
@@ -188,6 +193,7 @@ def _tile_lut(counts, g, ways, nbins, lo, limit, scale, top, curve, cdf, luts, t
     else:
         for i in range(n):
             luts[tile, i] = np.uint16(min(np.rint(np.float32(cdf[i]) * scale), top))
+    luts[tile, n] = UNCOUNTED
 
 
 @_jit
@@ -231,11 +237,6 @@ def _opencv_luts(codes, flip, shift, lo, z, y, x, nbins, limit, scale, top, curv
                     _tile_lut(counts, tx - first_tile, 1, nbins, lo, limit, scale, top, curve, cdf, luts, tile)
 
 
-#: The LUT entry of uncounted codes (NaN): never a level, since float images
-#: have at most 65535 bins (levels up to 65534).
-UNCOUNTED = np.uint16(0xFFFF)
-
-
 def opencv_luts(codes, flip, shift, lo, axes, n, nbins, limit, scale, top, curve=None):
     """OpenCV's LUT of every tile (levels ``0 .. top``): uint16 ``(tiles,
     n + 1)``, tiles in ``(z, y, x)`` order, entry ``b`` for bin ``lo + b`` of
@@ -254,7 +255,6 @@ def opencv_luts(codes, flip, shift, lo, axes, n, nbins, limit, scale, top, curve
     histogram = ways * (n + 1) * counter.itemsize
     together = x[0] if x[0] * histogram <= _STREAM_BYTES else 1
     luts = np.empty((z[0] * y[0] * x[0], n + 1), dtype=np.uint16)
-    luts[:, n] = UNCOUNTED
 
     def scratch():
         cdf = np.empty(n, np.int32 if area < 2**31 else np.int64)
