@@ -15,7 +15,9 @@ Like :mod:`histeq.backends.cpu`, kernels are serial, GIL-free and never use
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from ._threads import run_chunks
 
@@ -314,6 +316,32 @@ def _build_quads(luts, t11, t12, t21, t22, lo, quads, k, s):
         )
 
 
+@intrinsic
+def _float_bits(typingctx, value):
+    # The bits of a float32 as a uint32 (no conversion).
+    if value != types.float32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+
+    return types.uint32(types.float32), codegen
+
+
+#: 1.5 * 2**23: adding it to a float32 in [0, 2**22) rounds the sum to an
+#: integer, half to even (the FPU's default mode, as ``np.rint`` uses), which
+#: the sum's low mantissa bits then hold.
+_ROUNDER = np.float32(12582912.0)
+
+
+@_jit
+def _round_level(value):
+    # np.rint(value) as an int32 for 0 <= value < 2**22: one add and one
+    # integer subtraction instead of a round and a conversion (a blend
+    # spends more on these than on its arithmetic).
+    return np.int32(_float_bits(value + _ROUNDER) - _float_bits(_ROUNDER))
+
+
 @_jit
 def _level(pair, high):
     # One of the two uint16 levels of a pair, as float32 (exact).
@@ -360,8 +388,8 @@ def _row(codes, pz, py, flip, shift, quads, near, far, xruns, s0, s1, g, g32, de
             value = value * za1 + _layer(g32, 1, 2 * i, xa1, xa, ya1, ya) * za
         if fraction:
             out[pz, py, px] = np.nan if g32[0, 2 * i] == _UNCOUNTED_PAIR else value / top
-        else:
-            out[pz, py, px] = (np.int32(min(np.rint(value), top)) << shift) ^ flip
+        else:  # value <= top * (1 + 1e-6): rounds to at most top, no clamp
+            out[pz, py, px] = (_round_level(value) << shift) ^ flip
 
 
 @_inline
