@@ -134,6 +134,16 @@ def test_volumes_equal_the_direct_3d_algorithm(shape, grid, dtype, clip):
     assert np.array_equal(histeq.clahe(volume, clip_limit=clip, tile_grid=grid), expected)
 
 
+@pytest.mark.parametrize(("shape", "grid"), [((700, 300), (1, 2)), ((2, 70_000), (1, 1)), ((40, 40, 100), (1, 1, 1))])
+def test_tiles_over_65535_pixels_equal_the_reference(shape, grid):
+    # Large histograms count in uint16 counters, emptied into wider ones as
+    # rows go by (or wide counters when a tile's row alone could overflow).
+    image = np.random.default_rng(8).integers(1000, 50000, shape).astype(np.uint16)
+    got = histeq.clahe(image, clip_limit=3.0, tile_grid=grid)
+    expected = opencv_clahe_3d(image, 3.0, grid) if image.ndim == 3 else cv2_clahe(image, 3.0, grid)
+    assert np.array_equal(got, expected)
+
+
 @pytest.mark.parametrize("dtype", [np.int8, np.int16])
 def test_signed_integers_are_offsets_from_the_minimum(dtype):
     info = np.iinfo(dtype)

@@ -151,11 +151,13 @@ UNCOUNTED = np.uint16(0xFFFF)
 
 
 @_inline
-def _tile_lut(counts, g, ways, nbins, lo, limit, scale, top, curve, cdf, luts, tile):
+def _tile_lut(counts, totals, g, ways, nbins, lo, limit, scale, top, curve, cdf, luts, tile):
     # OpenCV's clip, redistribution and LUT of one tile into luts[tile], from
     # counts[g] (ways interleaved copies of the n + 1 bins lo .. lo + n - 1 of
-    # nbins, the last the spare one), which is left zeroed for the next tile.
-    # Loops of their own (a carried sum only where it must be) vectorize.
+    # nbins, the last the spare one) plus, if it holds any bins, totals[g]
+    # (what earlier flushes moved out of counts); both are left zeroed for
+    # the next tile. Loops of their own (a carried sum only where it must be)
+    # vectorize.
     n = cdf.shape[0]
     stride = n + 1
     clip = cdf.dtype.type(limit)
@@ -168,7 +170,12 @@ def _tile_lut(counts, g, ways, nbins, lo, limit, scale, top, curve, cdf, luts, t
             count += counts[g, w * stride + i]
             counts[g, w * stride + i] = 0
         cdf[i] = count
-        excess += max(count - clip, zero)
+    if totals.shape[1]:
+        for i in range(n):
+            cdf[i] += totals[g, i]
+            totals[g, i] = 0
+    for i in range(n):
+        excess += max(cdf[i] - clip, zero)
     for w in range(ways):
         counts[g, w * stride + n] = 0
     total = zero
@@ -198,17 +205,35 @@ def _tile_lut(counts, g, ways, nbins, lo, limit, scale, top, curve, cdf, luts, t
     luts[tile, n] = UNCOUNTED
 
 
+@_inline
+def _flush(counts, totals, ways, together):
+    # Move counts[:together] (uint16, ways interleaved copies) into totals
+    # before a counter could overflow.
+    stride = totals.shape[1]
+    for g in range(together):
+        for i in range(stride):
+            total = totals[g, i]
+            for w in range(ways):
+                total += counts[g, w * stride + i]
+                counts[g, w * stride + i] = 0
+            totals[g, i] = total
+
+
 @_jit
-def _opencv_luts(codes, flip, shift, lo, z, y, x, nbins, limit, scale, top, curve, luts, scratch, begin, end):
+def _opencv_luts(codes, flip, shift, lo, z, y, x, nbins, limit, scale, top, curve, flush_rows, luts, scratch, begin,
+                 end):
     # Tile rows begin .. end (a tile row: fixed z and y tile): count, then
     # plan each tile while its histogram is in the cache. With one histogram
     # per x tile (counts.shape[0] > 1), rows stream through all x tiles at
     # once; with one, the tiles are counted one by one (large histograms).
+    # Large histograms count in uint16 (half the cache footprint), moved into
+    # totals before any counter could pass flush_rows rows of a tile.
     # z, y, x: (tiles, length, feed) per axis; rows are read through feed.
     _, zlen, zfeed = z
     yt, ylen, yfeed = y
     xt, xlen, xfeed = x
-    counts, cdf = scratch
+    counts, totals, cdf = scratch
+    step = min(ylen, flush_rows)  # rows counted between checks for a flush
     ways = counts.shape[1] // (cdf.shape[0] + 1)
     plain = ways == 4 and flip == 0 and shift == 0 and lo == 0
     together = counts.shape[0]
@@ -216,27 +241,38 @@ def _opencv_luts(codes, flip, shift, lo, z, y, x, nbins, limit, scale, top, curv
         tz = row_of_tiles // yt
         ty = row_of_tiles % yt
         for first_tile in range(0, xt, together):
+            pending = 0  # rows counted since the last flush
             for pz in range(tz * zlen, (tz + 1) * zlen):
                 sz = zfeed[pz]
-                for py in range(ty * ylen, (ty + 1) * ylen):
-                    sy = yfeed[py]
-                    for tx in range(first_tile, first_tile + together):
-                        first = tx * xlen
-                        g = tx - first_tile
-                        if plain:  # constant arguments: the compiler specializes the loop
-                            _count_row(codes, sz, sy, 0, 0, 0, xfeed, first, first + xlen, counts, g, 4)
-                        elif ways == 4:
-                            _count_row(codes, sz, sy, flip, shift, lo, xfeed, first, first + xlen, counts, g, 4)
-                        elif flip == 0 and shift == 0:  # 16-bit images
-                            _count_row(codes, sz, sy, 0, 0, lo, xfeed, first, first + xlen, counts, g, 1)
+                for py0 in range(ty * ylen, (ty + 1) * ylen, step):
+                    py1 = min(py0 + step, (ty + 1) * ylen)
+                    if pending + py1 - py0 > flush_rows:
+                        if ways == 4:  # constant ways: the loop vectorizes
+                            _flush(counts, totals, 4, together)
                         else:
-                            _count_row(codes, sz, sy, flip, shift, lo, xfeed, first, first + xlen, counts, g, 1)
+                            _flush(counts, totals, 1, together)
+                        pending = 0
+                    pending += py1 - py0
+                    for py in range(py0, py1):
+                        sy = yfeed[py]
+                        for tx in range(first_tile, first_tile + together):
+                            first = tx * xlen
+                            g = tx - first_tile
+                            if plain:  # constant arguments: the compiler specializes the loop
+                                _count_row(codes, sz, sy, 0, 0, 0, xfeed, first, first + xlen, counts, g, 4)
+                            elif ways == 4:
+                                _count_row(codes, sz, sy, flip, shift, lo, xfeed, first, first + xlen, counts, g, 4)
+                            elif flip == 0 and shift == 0:  # 16-bit images
+                                _count_row(codes, sz, sy, 0, 0, lo, xfeed, first, first + xlen, counts, g, 1)
+                            else:
+                                _count_row(codes, sz, sy, flip, shift, lo, xfeed, first, first + xlen, counts, g, 1)
             for tx in range(first_tile, first_tile + together):
                 tile = row_of_tiles * xt + tx
+                g = tx - first_tile
                 if ways == 4:
-                    _tile_lut(counts, tx - first_tile, 4, nbins, lo, limit, scale, top, curve, cdf, luts, tile)
+                    _tile_lut(counts, totals, g, 4, nbins, lo, limit, scale, top, curve, cdf, luts, tile)
                 else:
-                    _tile_lut(counts, tx - first_tile, 1, nbins, lo, limit, scale, top, curve, cdf, luts, tile)
+                    _tile_lut(counts, totals, g, 1, nbins, lo, limit, scale, top, curve, cdf, luts, tile)
 
 
 def opencv_luts(codes, flip, shift, lo, axes, n, nbins, limit, scale, top, curve=None):
@@ -245,22 +281,27 @@ def opencv_luts(codes, flip, shift, lo, axes, n, nbins, limit, scale, top, curve
     ``nbins``, the last entry :data:`UNCOUNTED`.
 
     Each tile row is counted and planned in one go (its histograms stay in
-    the cache), in counters of :func:`count_dtype`. ``limit``: clip limit in pixels
-    per bin (0: no clipping); ``scale``: float32 ``top / tile area``;
+    the cache), in uint16 counters emptied into wider ones before they could
+    overflow. ``limit``: clip limit in pixels per bin (0: no clipping); ``scale``: float32 ``top / tile area``;
     ``curve``: optional uint16 levels of each cdf value ``0 .. tile area`` (a
     target distribution) instead of OpenCV's ``round(cdf * scale)``.
     """
     z, y, x = ((a.tiles, a.length, a.feed) for a in axes)
     area = z[1] * y[1] * x[1]
     ways = 4 if n + 1 <= _SPREAD_MAX_BINS else 1
-    counter = count_dtype(area)
-    histogram = ways * (n + 1) * counter.itemsize
-    together = x[0] if x[0] * histogram <= _STREAM_BYTES else 1
+    # Large histograms count in uint16, flushed every flush_rows rows of a
+    # tile (unless a row of a tile could overflow them); small ones (in the
+    # fastest cache anyway) in the tile's own counter type.
+    counter = np.dtype(np.uint16) if ways == 1 and x[1] < 2**16 else count_dtype(area)
+    flush_rows = 0xFFFF // x[1] if counter == np.uint16 else z[1] * y[1]
+    together = x[0] if x[0] * ways * (n + 1) * counter.itemsize <= _STREAM_BYTES else 1
+    wide = np.int32 if area < 2**31 else np.int64
     luts = np.empty((z[0] * y[0] * x[0], n + 1), dtype=np.uint16)
 
     def scratch():
-        cdf = np.empty(n, np.int32 if area < 2**31 else np.int64)
-        return np.zeros((together, ways * (n + 1)), counter), cdf
+        counts = np.zeros((together, ways * (n + 1)), counter)
+        totals = np.zeros((together, n + 1 if flush_rows < z[1] * y[1] else 0), wide)
+        return counts, totals, np.empty(n, wide)
 
     curve = np.empty(0, np.uint16) if curve is None else curve
     run_chunks(
@@ -278,6 +319,7 @@ def opencv_luts(codes, flip, shift, lo, axes, n, nbins, limit, scale, top, curve
         np.float32(scale),
         np.float32(top),
         curve,
+        flush_rows,
         luts,
         grain=area * x[0],
         accumulator=scratch,
