@@ -128,10 +128,11 @@ def clahe(
     evenly. The padding only feeds the tile histograms. Unlike global
     equalization, a constant image does not stay constant.
 
-    Memory (``"opencv"``): the output; per-tile histograms and LUTs
-    (``tiles * bins`` 4-byte counts and about twice that in 2-byte LUT
-    entries: 16 MB and 32 MB for 64 tiles of 65536 bins); a copy of a channel
-    whose rows are not contiguous. Float images and wide integers also keep a
+    Memory (``"opencv"``): the output; a 2-byte LUT entry per tile and
+    occupied bin (8 MB for 64 tiles of 65536 bins); per thread, the
+    histograms of a row of tiles (at most 512 KB, else one tile's) and the
+    blend's tables of 8 bytes per bin for a few tiles (about 2 MB at most); a
+    copy of a channel whose rows are not contiguous. Float images and wide integers also keep a
     2-byte bin code per pixel (float16 input is converted to float32 first;
     wide integers in a narrow range pass through one copy of their dtype),
     and their output goes through a 4-byte blend per pixel (8 for wide
