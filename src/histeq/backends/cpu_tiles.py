@@ -206,17 +206,13 @@ def _tile_lut(counts, totals, g, ways, nbins, lo, limit, scale, top, curve, cdf,
 
 
 @_inline
-def _flush(counts, totals, ways, together):
-    # Move counts[:together] (uint16, ways interleaved copies) into totals
+def _flush(counts, totals, together):
+    # Move counts[:together] (uint16, one copy of the bins) into totals
     # before a counter could overflow.
-    stride = totals.shape[1]
     for g in range(together):
-        for i in range(stride):
-            total = totals[g, i]
-            for w in range(ways):
-                total += counts[g, w * stride + i]
-                counts[g, w * stride + i] = 0
-            totals[g, i] = total
+        for i in range(totals.shape[1]):
+            totals[g, i] += counts[g, i]
+            counts[g, i] = 0
 
 
 @_jit
@@ -246,11 +242,8 @@ def _opencv_luts(codes, flip, shift, lo, z, y, x, nbins, limit, scale, top, curv
                 sz = zfeed[pz]
                 for py0 in range(ty * ylen, (ty + 1) * ylen, step):
                     py1 = min(py0 + step, (ty + 1) * ylen)
-                    if pending + py1 - py0 > flush_rows:
-                        if ways == 4:  # constant ways: the loop vectorizes
-                            _flush(counts, totals, 4, together)
-                        else:
-                            _flush(counts, totals, 1, together)
+                    if pending + py1 - py0 > flush_rows:  # large histograms only
+                        _flush(counts, totals, together)
                         pending = 0
                     pending += py1 - py0
                     for py in range(py0, py1):
@@ -281,17 +274,19 @@ def opencv_luts(codes, flip, shift, lo, axes, n, nbins, limit, scale, top, curve
     ``nbins``, the last entry :data:`UNCOUNTED`.
 
     Each tile row is counted and planned in one go (its histograms stay in
-    the cache), in uint16 counters emptied into wider ones before they could
-    overflow. ``limit``: clip limit in pixels per bin (0: no clipping); ``scale``: float32 ``top / tile area``;
-    ``curve``: optional uint16 levels of each cdf value ``0 .. tile area`` (a
-    target distribution) instead of OpenCV's ``round(cdf * scale)``.
+    the cache); large histograms count in uint16, emptied into wider
+    counters before they could overflow. ``limit``: clip limit in pixels per
+    bin (0: no clipping); ``scale``: float32 ``top / tile area``; ``curve``:
+    optional uint16 levels of each cdf value ``0 .. tile area`` (a target
+    distribution) instead of OpenCV's ``round(cdf * scale)``.
     """
     z, y, x = ((a.tiles, a.length, a.feed) for a in axes)
     area = z[1] * y[1] * x[1]
     ways = 4 if n + 1 <= _SPREAD_MAX_BINS else 1
-    # Large histograms count in uint16, flushed every flush_rows rows of a
-    # tile (unless a row of a tile could overflow them); small ones (in the
-    # fastest cache anyway) in the tile's own counter type.
+    # Large histograms (one copy) count in uint16, flushed every flush_rows
+    # rows of a tile (unless one row of a tile could overflow them); small
+    # ones (in the fastest cache anyway) in the tile's own counter type,
+    # which never needs a flush.
     counter = np.dtype(np.uint16) if ways == 1 and x[1] < 2**16 else count_dtype(area)
     flush_rows = 0xFFFF // x[1] if counter == np.uint16 else z[1] * y[1]
     together = x[0] if x[0] * ways * (n + 1) * counter.itemsize <= _STREAM_BYTES else 1
@@ -338,7 +333,7 @@ _JOBS_PER_THREAD = 8
 #: Columns of a block are blended in groups of x runs whose quads take at
 #: most this many bytes: whole rows for 8-bit images and most 16-bit ones.
 #: Measured: long rows matter most (a 256^3 volume's x runs are 32 pixels),
-#: but the quads of 65536 bins are best blended two x runs at a time.
+#: but the quads of 65536 bins are best blended a few x runs at a time.
 _GROUP_QUAD_BYTES = 1 << 21
 
 
@@ -472,13 +467,13 @@ def _blend(codes, out, flip, shift, lo, top, fraction, luts, tiles, z, y, x, zru
     ylow, yhigh, yw0, yw1 = y
     xlow, xhigh, xw0, xw1 = x
     yt, xt = tiles
-    quads, g = scratch
+    quads, g = scratch  # one slot of quads and one row of g per z tile layer
     g32 = g.view(np.uint32)
+    depth = quads.shape[0]
     held = np.empty(2, dtype=np.int64)  # the z tile layer each quads slot holds
     group = quads.shape[1]
     segments = xruns.shape[0] - 1
     groups = (segments + group - 1) // group
-    depth = 2 if np.max(zhigh) > 0 else 1
     plain = flip == 0 and shift == 0
     for job in range(begin, end):
         y_first = yruns[job // groups]
@@ -532,7 +527,7 @@ def blend(codes, out, flip, shift, lo, top, luts, axes, fraction=False):
     z, y, x = ((a.low, a.high, a.weight_low, a.weight_high) for a in axes)
     zruns, yruns, xruns = (a.runs for a in axes)
     segments = xruns.shape[0] - 1
-    depth = 2 if axes[0].tiles > 1 else 1
+    depth = 2 if axes[0].high.max() > 0 else 1  # z tile layers a pixel blends
     group = max(1, min(segments, _GROUP_QUAD_BYTES // (depth * 8 * luts.shape[1])))
     group = -(-segments // -(-segments // group))  # as many groups, evened out
     jobs = (yruns.shape[0] - 1) * -(-segments // group)
@@ -541,7 +536,7 @@ def blend(codes, out, flip, shift, lo, top, luts, axes, fraction=False):
     row = int(np.max(xruns[group:] - xruns[:-group])) + 8 if group < segments else codes.shape[2] + 8
 
     def scratch():
-        return np.empty((2, group, lo + luts.shape[1]), np.uint64), np.empty((2, row), np.uint64)
+        return np.empty((depth, group, lo + luts.shape[1]), np.uint64), np.empty((depth, row), np.uint64)
 
     run_chunks(
         _blend,
