@@ -60,10 +60,10 @@ def set_num_threads(threads: int) -> None:
         _pool = None
 
 
-def n_chunks(n: int, grain: int = 1, per_thread: int = CHUNKS_PER_THREAD) -> int:
-    """How many chunks ``n`` items of ``grain`` pixels each are split into:
-    up to ``per_thread`` per thread."""
-    return max(1, min(_threads * per_thread, n, n * grain // MIN_CHUNK))
+def n_chunks(n: int, grain: int = 1) -> int:
+    """How many chunks ``n`` items of ``grain`` pixels each are split into
+    (never more than the items: CLAHE has 8 rows of tiles)."""
+    return max(1, min(_threads * CHUNKS_PER_THREAD, n, n * grain // MIN_CHUNK))
 
 
 def run_chunks(
@@ -71,7 +71,6 @@ def run_chunks(
     n: int,
     *args: Any,
     grain: int = 1,
-    per_thread: int = CHUNKS_PER_THREAD,
     accumulator: Callable[[], Any] | None = None,
     finish: Callable[[Any], Any] | None = None,
 ) -> list[Any]:
@@ -83,11 +82,10 @@ def run_chunks(
     stop)`` for each of its chunks; returns the accumulators, or with
     ``finish`` what ``finish(acc)`` returns, called by the thread that filled
     ``acc`` after its last chunk. ``grain`` is how many pixels one of the
-    ``n`` items holds; ``per_thread`` how many chunks a thread may get (more:
-    better balance of uneven items, more calls).
+    ``n`` items holds.
     """
     global _pool
-    k = n_chunks(n, grain, per_thread)
+    k = n_chunks(n, grain)
     bounds = [(c * n // k, (c + 1) * n // k) for c in range(k)]
     results: list[Any] = [None] * k
     accumulators: list[Any] = []

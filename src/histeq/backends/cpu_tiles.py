@@ -327,9 +327,6 @@ def opencv_luts(codes, flip, shift, lo, axes, n, nbins, limit, scale, top, curve
 
 #: A quad's lower half (its upper tile row's two levels) for uncounted codes.
 _UNCOUNTED_PAIR = np.uint32(0xFFFFFFFF)
-#: Blocks are uneven (those at the edges are half as high), so threads take
-#: them one by one, up to this many chunks of blocks per thread.
-_JOBS_PER_THREAD = 8
 #: Columns of a block are blended in groups of x runs whose quads take at
 #: most this many bytes: whole rows for 8-bit images and most 16-bit ones.
 #: Measured: long rows matter most (a 256^3 volume's x runs are 32 pixels),
@@ -557,6 +554,5 @@ def blend(codes, out, flip, shift, lo, top, luts, axes, fraction=False):
         yruns,
         xruns,
         grain=codes.size // jobs,
-        per_thread=_JOBS_PER_THREAD,
         accumulator=scratch,
     )
