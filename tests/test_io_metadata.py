@@ -44,6 +44,39 @@ def test_sixteen_bit_colour_png_keeps_sixteen_bits(tmp_path, samples):
 
 
 @pytest.mark.parametrize(
+    "png_filter",
+    [cv2.IMWRITE_PNG_FILTER_NONE, cv2.IMWRITE_PNG_FILTER_SUB, cv2.IMWRITE_PNG_FILTER_UP,
+     cv2.IMWRITE_PNG_FILTER_AVG, cv2.IMWRITE_PNG_FILTER_PAETH],
+)
+@pytest.mark.parametrize("samples", [3, 4])
+def test_sixteen_bit_colour_png_every_row_filter_decodes_as_opencv_reads_it(tmp_path, png_filter, samples):
+    ramp = np.add.outer(np.arange(37) * 900, np.arange(53) * 700)
+    image = (ramp[..., None] + RNG.integers(0, 3000, (37, 53, samples))).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "f.png"), image, [cv2.IMWRITE_PNG_FILTER, png_filter])
+    expected = cv2.imread(str(tmp_path / "f.png"), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(read_image(tmp_path / "f.png"), expected[..., [2, 1, 0, 3][:samples]])
+
+
+def test_sixteen_bit_png_interlaced_transparent_and_truncated(tmp_path):
+    import png
+
+    image = RNG.integers(0, 65536, (9, 11, 3), dtype=np.uint16)
+    with open(tmp_path / "interlaced.png", "wb") as file:
+        png.Writer(11, 9, greyscale=False, bitdepth=16, interlace=True).write(file, image.reshape(9, -1))
+    np.testing.assert_array_equal(read_image(tmp_path / "interlaced.png"), image)
+    key = tuple(int(v) for v in image[0, 0])
+    with open(tmp_path / "keyed.png", "wb") as file:  # a transparent colour: an alpha channel
+        png.Writer(11, 9, greyscale=False, bitdepth=16, transparent=key).write(file, image.reshape(9, -1))
+    keyed = read_image(tmp_path / "keyed.png")
+    np.testing.assert_array_equal(keyed[..., :3], image)
+    assert keyed[0, 0, 3] == 0 and (keyed[..., 3] == 0).sum() == (image == key).all(axis=-1).sum()
+    write_image(tmp_path / "whole.png", image)
+    (tmp_path / "cut.png").write_bytes((tmp_path / "whole.png").read_bytes()[:300])
+    with pytest.raises(ImageReadError, match="cut.png"):
+        read_image(tmp_path / "cut.png")
+
+
+@pytest.mark.parametrize(
     ("name", "image"),
     [
         ("grey.png", RNG.integers(0, 256, (12, 16), dtype=np.uint8)),
