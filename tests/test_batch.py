@@ -253,3 +253,37 @@ def test_match_a_folder_to_one_reference_in_two_workers(tmp_path, tree):
     assert "4 done, 0 skipped, 2 failed" in done.stdout and done.stderr.count("colour sample") == 2
     grey = read_image(root / "deep" / "grey16.png")
     np.testing.assert_array_equal(read_image(tmp_path / "out" / "grey16.png"), histeq.match_histograms(grey, reference))
+
+
+
+MMAPPED_BYTES = """
+import ctypes, sys
+import numpy as np
+from histeq.batch import _start_worker, keep_freed_memory
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+
+mallinfo2 = ctypes.CDLL(None).mallinfo2
+mallinfo2.restype = MallInfo2
+{"command": keep_freed_memory, "worker": lambda: _start_worker(1), "none": lambda: None}[sys.argv[1]]()
+before = mallinfo2().hblkhd
+image = np.ones((1080, 1920, 3), np.uint8)  # 6 MB: fresh pages of its own unless the heap serves it
+print(mallinfo2().hblkhd - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_command_processes_take_images_from_the_heap_which_keeps_freed_memory():
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc's malloc")
+    mmapped = {
+        setup: int(subprocess.run([sys.executable, "-c", MMAPPED_BYTES, setup], capture_output=True,
+                                  text=True, check=True).stdout)
+        for setup in ("none", "command", "worker")
+    }
+    assert mmapped["none"] >= 1080 * 1920 * 3  # glibc's default: mapped on its own, unmapped when freed
+    assert mmapped["command"] == mmapped["worker"] == 0

@@ -33,6 +33,14 @@ STATUSES = ("done", "skipped", "failed")
 
 Work = Callable[[Path, Path], None]
 
+#: Blocks up to this size come from the heap, see :func:`keep_freed_memory`
+#: (glibc's upper limit on 64-bit machines: 32 MiB, a 4K RGBA image).
+MMAP_THRESHOLD = 32 * 2**20
+#: Freed memory the heap keeps before returning it to the system.
+TRIM_THRESHOLD = 256 * 2**20
+#: glibc's ``mallopt`` parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
 
 @dataclass(frozen=True)
 class Job:
@@ -113,6 +121,7 @@ def run_command(args: argparse.Namespace, work: Work) -> int:
         0 when every file was done or skipped, 1 when any failed.
     """
     started = time.monotonic()
+    keep_freed_memory()
     batch = is_batch(args.input)
     if batch:
         jobs = plan_jobs(args.input, args.output)
@@ -169,6 +178,28 @@ def run_jobs(jobs: list[Job], work: Work, *, workers: int, skip_existing: bool, 
         outcomes.update(_run_in_processes(jobs, pending, work, workers, progress))
     progress.close()
     return [outcomes[index] for index in range(len(jobs))]
+
+
+def keep_freed_memory() -> None:
+    """Keep the memory of freed images in this process for the next file (glibc only).
+
+    glibc's ``malloc`` gives each large block (an image, its decoded bytes, a
+    result) fresh pages from the system and returns them when freed, so every
+    file of a batch pays the page faults of its images again: on 1080p RGB
+    JPEGs that was about 7 ms a file, a quarter of the command's time. Here
+    blocks up to :data:`MMAP_THRESHOLD` come from the heap, and the heap keeps
+    up to :data:`TRIM_THRESHOLD` of freed memory for the next one. Process-wide,
+    which is why the command line sets it, in each of its processes, and the
+    library does not. Does nothing where the C library is not glibc.
+    """
+    import ctypes
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        return
+    libc = ctypes.CDLL(None)
+    libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
 def describe(args: argparse.Namespace) -> str:
@@ -327,6 +358,12 @@ def _make_folders(jobs: list[Job]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
 
 
+def _start_worker(threads: int) -> None:
+    """Set up a worker process: its kernels' threads, and freed memory kept for the next file."""
+    set_num_threads(threads)
+    keep_freed_memory()
+
+
 def _run_in_processes(
     jobs: list[Job], pending: list[int], work: Work, workers: int, progress: Progress
 ) -> dict[int, Outcome]:
@@ -337,7 +374,7 @@ def _run_in_processes(
     threads = max(1, get_num_threads() // workers)
     executor = ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-        initializer=set_num_threads, initargs=(threads,),
+        initializer=_start_worker, initargs=(threads,),
     )
     try:
         futures = {executor.submit(_attempt, work, jobs[index]): index for index in pending}
