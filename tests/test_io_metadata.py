@@ -57,6 +57,42 @@ def test_sixteen_bit_colour_png_every_row_filter_decodes_as_opencv_reads_it(tmp_
     np.testing.assert_array_equal(read_image(tmp_path / "f.png"), expected[..., [2, 1, 0, 3][:samples]])
 
 
+@pytest.mark.parametrize("samples", [2, 3, 4])
+def test_sixteen_bit_colour_png_written_in_filtered_pieces_reads_back_in_opencv_and_pypng(tmp_path, samples):
+    import struct
+    import zlib
+
+    import png
+
+    height, width = 240, 200  # deflated in at least two pieces of rows (64K samples or more each)
+    image = RNG.integers(0, 65536, (height, width, samples), dtype=np.uint16)
+    image[1:60] = image[0]  # "up" predicts these rows exactly
+    ramp = np.arange(width, dtype=np.uint16)[:, None] * 911
+    image[60:120] = RNG.integers(0, 9999, (60, 1, samples), dtype=np.uint16) + ramp  # "sub" almost
+    smooth = np.add.outer(np.arange(height - 120) * 300, np.arange(width) * 500) % 65536
+    image[120:] = smooth[..., None].astype(np.uint16)
+    write_image(tmp_path / "p.png", image, metadata=ImageMetadata(icc_profile=ICC_PROFILE, dpi=(72.0, 72.0)))
+    data = (tmp_path / "p.png").read_bytes()
+    chunks, offset = [], 8
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        chunks.append((kind, data[offset + 8 : offset + 8 + length]))
+        offset += 12 + length
+    kinds = [kind for kind, _ in chunks]
+    assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND" and kinds.count(b"IDAT") > 1
+    assert kinds.index(b"iCCP") < kinds.index(b"IDAT") and kinds.index(b"pHYs") < kinds.index(b"IDAT")
+    raw = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))  # one zlib stream
+    filters = set(np.frombuffer(raw, np.uint8).reshape(height, -1)[:, 0].tolist())
+    assert {1, 2} <= filters
+    width_, height_, rows, info = png.Reader(bytes=data).asDirect()
+    assert (width_, height_, info["planes"], info["bitdepth"]) == (width, height, samples, 16)
+    np.testing.assert_array_equal(np.vstack([np.asarray(row, np.uint16) for row in rows]), image.reshape(height, -1))
+    if samples > 2:  # OpenCV reads grey+alpha as colour
+        order = [2, 1, 0, 3][:samples]
+        np.testing.assert_array_equal(cv2.imread(str(tmp_path / "p.png"), cv2.IMREAD_UNCHANGED), image[..., order])
+    np.testing.assert_array_equal(read_image(tmp_path / "p.png"), image)
+
+
 def test_sixteen_bit_png_interlaced_transparent_and_truncated(tmp_path):
     import png
 

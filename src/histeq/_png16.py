@@ -1,13 +1,12 @@
 """16-bit PNG with colour or alpha (grey+alpha, RGB, RGBA), which Pillow
-reduces to 8 bits: read here (pypng for interlaced files), written with
-pypng, pixels and metadata.
+reduces to 8 bits: read (pypng for interlaced files) and written here,
+pixels and metadata.
 
 16-bit grey PNG and every 8-bit PNG go through Pillow (io.py).
 """
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 from typing import BinaryIO
@@ -23,6 +22,11 @@ HEADER_BYTES = 26
 #: PNG colour types with more than one sample per pixel, without a palette,
 #: and their samples: RGB, grey+alpha, RGBA.
 _PLANES = {2: 3, 4: 2, 6: 4}
+#: zlib's compression level, its window, and the header of such a stream.
+#: Level 1, OpenCV's default too: on filtered 1080p RGB photos it took a sixth
+#: of the time of zlib's default 6 for files 20% larger (still 25% smaller than
+#: OpenCV's, which filters less well).
+_LEVEL, _WINDOW, _ZLIB_HEADER = 1, 32768, b"\x78\x01"
 #: Metres per inch (pHYs counts pixels per metre).
 _METRES_PER_INCH = 0.0254
 
@@ -105,27 +109,48 @@ def _read_with_pypng(data: bytes) -> np.ndarray:
 
 def write_png16(file: BinaryIO, array: np.ndarray, metadata: ImageMetadata) -> None:
     """Write ``(H, W, 2|3|4)`` uint16 as a 16-bit PNG with the profile,
-    resolution and EXIF of ``metadata``."""
-    import png
+    resolution and EXIF of ``metadata``.
+
+    Each row gets the filter libpng would choose (compiled kernel), and the
+    rows are deflated in pieces on all threads (zlib releases the GIL), each
+    piece primed with the 32 KB before it, so that together they are one zlib
+    stream, as PNG requires (what pigz does). Extra memory: the filtered image
+    (its size in bytes) and the compressed file.
+    """
+    from .backends._threads import run_chunks
+    from .backends.cpu_png import filter_rows  # numba: imported on first use
 
     height, width, planes = array.shape
-    options = {}
-    if metadata.dpi is not None:
-        options = {
-            "x_pixels_per_unit": round(metadata.dpi[0] / _METRES_PER_INCH),
-            "y_pixels_per_unit": round(metadata.dpi[1] / _METRES_PER_INCH),
-            "unit_is_meter": True,
-        }
-    writer = png.Writer(width, height, greyscale=planes == 2, alpha=planes in (2, 4), bitdepth=16, **options)
-    extra = []
+    pixels = np.ascontiguousarray(array).reshape(height, width * planes)
+    rows = np.empty((height, 1 + 2 * width * planes), np.uint8)
+    run_chunks(filter_rows, height, pixels, 2 * planes, rows, grain=rows.shape[1])
+    pieces = run_chunks(_deflate_rows, height, rows, grain=rows.shape[1])
+    pieces[0] = _ZLIB_HEADER + pieces[0]  # each piece an IDAT chunk
+    pieces[-1] += zlib.adler32(rows).to_bytes(4, "big")
+    colour_type = {2: 4, 3: 2, 4: 6}[planes]
+    chunks = [(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0))]
     if metadata.icc_profile is not None:
-        extra.append((b"iCCP", b"ICC profile\x00\x00" + zlib.compress(metadata.icc_profile)))
+        chunks.append((b"iCCP", b"ICC profile\x00\x00" + zlib.compress(metadata.icc_profile)))
+    if metadata.dpi is not None:
+        per_metre = (round(dots / _METRES_PER_INCH) for dots in metadata.dpi)
+        chunks.append((b"pHYs", struct.pack(">IIB", *per_metre, 1)))
     if metadata.exif is not None:
-        extra.append((b"eXIf", metadata.exif.removeprefix(b"Exif\x00\x00")))
-    if not extra:
-        writer.write(file, array.reshape(height, width * planes))
-        return
-    plain = io.BytesIO()
-    writer.write(plain, array.reshape(height, width * planes))
-    chunks = list(png.Reader(bytes=plain.getvalue()).chunks())
-    png.write_chunks(file, chunks[:1] + extra + chunks[1:])  # after IHDR, before the pixels
+        chunks.append((b"eXIf", metadata.exif.removeprefix(b"Exif\x00\x00")))
+    chunks += [(b"IDAT", piece) for piece in pieces] + [(b"IEND", b"")]
+    file.write(PNG_SIGNATURE)
+    for kind, body in chunks:  # written piece by piece: no copies of the pixel data
+        file.write(struct.pack(">I", len(body)) + kind)
+        file.write(body)
+        file.write(struct.pack(">I", zlib.crc32(body, zlib.crc32(kind))))
+
+
+def _deflate_rows(rows: np.ndarray, start: int, stop: int) -> bytes:
+    """Rows ``start .. stop`` of the filtered image as one piece of a raw deflate
+    stream: primed with the 32 KB before them, ending on a byte boundary (the
+    last piece: the stream's end)."""
+    flat = rows.reshape(-1)
+    begin, end = start * rows.shape[1], stop * rows.shape[1]
+    primer = {"zdict": flat[max(begin - _WINDOW, 0) : begin].tobytes()} if begin else {}
+    deflate = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15, **primer)
+    last = stop == rows.shape[0]
+    return deflate.compress(flat[begin:end]) + deflate.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
