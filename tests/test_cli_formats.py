@@ -98,6 +98,19 @@ def test_every_format_and_bit_depth_round_trips_with_its_metadata(tmp_path):
         assert np.abs(decoded - expected(read_image(source / name))).mean() < 3
 
 
+def test_rgb_jpeg_is_the_file_pillow_writes_of_the_equalized_pixels(tmp_path):
+    # The command reads and writes 8-bit RGB in Pillow's own pixel memory
+    # (no copies): the file is the one encoding the equalized array gives.
+    photo = np.tile(smooth((24, 32, 3)), (20, 20, 1))
+    write_image(tmp_path / "rgb.jpg", photo, metadata=ImageMetadata(dpi=DPI))
+    given, metadata = read_image_with_metadata(tmp_path / "rgb.jpg")
+    wanted = encode_image(np.ascontiguousarray(expected(given)), "JPEG", metadata)
+    assert run("equalize", tmp_path / "rgb.jpg", "-o", tmp_path / "out.jpg").returncode == 0
+    assert (tmp_path / "out.jpg").read_bytes() == wanted
+    streamed = run("equalize", tmp_path / "rgb.jpg", "-o", "-", "--format", "jpeg")
+    assert streamed.stdout == wanted
+
+
 def test_orientation_is_applied_and_not_applied_twice(tmp_path):
     stored = low((10, 16), np.uint8, 120)
     # Orientation 6: turn 90 degrees clockwise to view.

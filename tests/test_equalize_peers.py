@@ -113,6 +113,15 @@ def test_opencv_rgb_fast_path_matches_opencv_per_channel(grey):
     np.testing.assert_array_equal(out, expected)
     general = histeq.equalize(np.asfortranarray(image), channel_axis=-1)  # not the short path
     np.testing.assert_array_equal(general, expected)
+    # RGB in 4-byte pixels (Pillow's layout, RGBA's colour) in and out; the 4th bytes stay as they are.
+    padded = np.concatenate([image, np.full_like(image[..., :1], 5)], axis=-1)
+    np.testing.assert_array_equal(histeq.equalize(padded[..., :3], channel_axis=-1), expected)
+    padded_out = np.full_like(padded, 3)
+    histeq.equalize(padded[..., :3], channel_axis=-1, out=padded_out[..., :3])
+    np.testing.assert_array_equal(padded_out[..., :3], expected)
+    assert (padded_out[..., 3] == 3).all() and (padded[..., 3] == 5).all()
+    histeq.equalize(image, channel_axis=-1, out=padded_out[..., :3])
+    np.testing.assert_array_equal(padded_out[..., :3], expected)
 
 
 def test_opencv_rgb_photo_matches_opencv_split_and_merge():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from histeq.io import ImageReadError, read_image, write_image
+from histeq.io import ImageReadError, read_image, read_image_with_metadata, write_image
 
 RNG = np.random.default_rng(11)
 
@@ -79,3 +79,49 @@ def test_failed_encoding_removes_the_temporary_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         write_image(tmp_path / "a.png", np.zeros((4, 4), np.uint8))
     assert list(tmp_path.iterdir()) == []
+
+
+def _photo() -> np.ndarray:
+    from skimage import data
+
+    return data.astronaut()[:300, :400]
+
+
+def test_rgb_pixels_are_read_from_pillows_memory_without_a_copy(tmp_path):
+    # An RGB JPEG comes back as a read-only view of Pillow's 4-byte pixels,
+    # equal to np.asarray of Pillow's image and valid after Pillow let it go.
+    import gc
+
+    from PIL import Image
+
+    from histeq._pillow_pixels import rgb_view
+
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(_photo()).save(path, quality=90)
+    with Image.open(path) as image:
+        expected = np.asarray(image.convert("RGB")).copy()
+    pixels = read_image_with_metadata(path)[0]
+    gc.collect()
+    np.testing.assert_array_equal(pixels, expected)
+    assert not pixels.flags.writeable
+    if hasattr(Image.Image, "__arrow_c_array__"):  # Pillow >= 11.2
+        assert pixels.strides == (4 * 400, 4, 1)
+    assert read_image(path).flags.writeable
+    assert rgb_view(Image.new("L", (4, 3))) is None
+    assert rgb_view(Image.new("RGB", (3000, 2000))) is None  # over one 16 MB block: not exported
+
+
+def test_jpeg_written_from_pillows_layout_without_a_copy_is_the_same_file(tmp_path):
+    from PIL import Image
+
+    from histeq._pillow_pixels import padded_rgb, rgbx_image
+
+    photo = _photo()
+    padded = padded_rgb(photo.shape)
+    padded[...] = photo
+    shared = rgbx_image(padded)
+    assert shared.mode == "RGBX" and shared.getpixel((5, 7))[:3] == tuple(photo[7, 5])
+    assert rgbx_image(photo) is None and rgbx_image(padded[:, ::2]) is None
+    write_image(tmp_path / "padded.jpg", padded)
+    Image.fromarray(photo).save(tmp_path / "pillow.jpg", quality=95)
+    assert (tmp_path / "padded.jpg").read_bytes() == (tmp_path / "pillow.jpg").read_bytes()

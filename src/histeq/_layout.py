@@ -57,6 +57,35 @@ def _line_view(array: np.ndarray) -> np.ndarray | None:
     )
 
 
+def interleaved_rgb(array: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """``(line, step)`` for an array of RGB triples on its last axis that lie
+    one every ``step`` bytes (3: packed RGB; 4: the colour of RGBX or RGBA
+    pixels, as Pillow stores them) in C order: ``line`` is a 1-D view of the
+    bytes from the first pixel's red to the last pixel's blue. None for any
+    other layout."""
+    if array.ndim < 2 or array.shape[-1] != 3 or array.strides[-1] != array.itemsize:
+        return None
+    pixels = array.reshape(-1, 3) if array.flags.c_contiguous else _pixel_rows(array)
+    if pixels is None or pixels.strides[0] not in (3 * array.itemsize, 4 * array.itemsize):
+        return None
+    step = pixels.strides[0] // array.itemsize
+    length = step * (pixels.shape[0] - 1) + 3
+    line = np.lib.stride_tricks.as_strided(
+        pixels, shape=(length,), strides=(array.itemsize,), writeable=array.flags.writeable
+    )
+    return line, step
+
+
+def _pixel_rows(array: np.ndarray) -> np.ndarray | None:
+    # The pixels of an (..., 3) array as an (N, 3) view, if one stride walks them.
+    walk = _line_view(array[..., 0])
+    if walk is None:
+        return None
+    return np.lib.stride_tricks.as_strided(
+        array, shape=(walk.size, 3), strides=(walk.strides[0], array.strides[-1]), writeable=array.flags.writeable
+    )
+
+
 def pixel_line(plane: np.ndarray, order: tuple[int, ...] | None = None) -> np.ndarray:
     """All pixels of ``plane`` as a 1-D array, as kernels read them.
 

@@ -278,10 +278,25 @@ def _equalize_file(args: argparse.Namespace, source: Path, output: Path) -> None
 
     def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
         return equalize(
-            target, method=args.method, nbins=args.nbins, mask=mask, channel_axis=channel_axis, target=args.target
+            target, method=args.method, nbins=args.nbins, mask=mask, channel_axis=channel_axis, target=args.target,
+            out=_jpeg_pixels(args, output, target, channel_axis),
         )
 
     _process_file(args, source, output, transform, args.mask)
+
+
+def _jpeg_pixels(
+    args: argparse.Namespace, output: Path, target: np.ndarray, channel_axis: int | None
+) -> np.ndarray | None:
+    """Where an equalized 8-bit RGB image bound for a JPEG file goes: an array
+    laid out as Pillow's pixels, which the JPEG writer takes without a copy
+    (None: let ``equalize`` allocate)."""
+    from ._pillow_pixels import padded_rgb
+    from .io import format_of
+
+    jpeg = args.format == "jpeg" if output == STREAM else format_of(output) == "JPEG"
+    rgb = channel_axis is not None and target.dtype == np.uint8 and target.shape[-1] == 3 and target.ndim == 3
+    return padded_rgb(target.shape) if jpeg and rgb and args.method != "skimage" else None
 
 
 def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ._binning import BYTE_LEVELS, choose_binning
 from ._dtypes import is_integer, output_dtype
-from ._layout import contiguous_order, line_pairs
+from ._layout import contiguous_order, interleaved_rgb, line_pairs
 from ._plans import METHODS, plan
 from ._targets import default_levels, target_weights
 from ._validate import (
@@ -184,47 +184,43 @@ def equalize(
 
 
 def _is_plain_bytes(image: object, method: object, out: object, channel_axis: object) -> bool:
-    # The common cases, served by _equalize_bytes: a non-empty contiguous uint8
-    # array, method "opencv", no ``out`` or one laid out as the image, and no
-    # channel axis, or RGB triples on the last axis of a C-contiguous array.
+    # The common cases, served by _equalize_bytes: a non-empty uint8 array,
+    # method "opencv", and no channel axis with a contiguous image (and
+    # ``out``, if given, laid out alike), or RGB triples on the last axis,
+    # packed or one per 4 bytes (see interleaved_rgb; ``out`` too).
     if not (type(image) is np.ndarray and image.dtype == np.uint8 and image.ndim and image.size):
         return False
     if not (type(method) is str and method == "opencv"):
         return False
-    order = contiguous_order(image)
+    if out is not None and not (
+        type(out) is np.ndarray and out.shape == image.shape and out.dtype == np.uint8 and out.flags.writeable
+    ):
+        return False
     if channel_axis is not None:
         rgb = type(channel_axis) is int and channel_axis in (-1, image.ndim - 1) and image.ndim >= 2
-        if not (rgb and image.shape[-1] == 3 and image.flags.c_contiguous):
-            return False
-        order = "C"
-    if out is None or order is None:
-        return order is not None
-    return (
-        type(out) is np.ndarray
-        and out.shape == image.shape
-        and out.dtype == np.uint8
-        and out.flags.writeable
-        and contiguous_order(out) == order
-    )
+        return rgb and interleaved_rgb(image) is not None and (out is None or interleaved_rgb(out) is not None)
+    order = contiguous_order(image)
+    return order is not None and (out is None or contiguous_order(out) == order)
 
 
 def _equalize_bytes(image: np.ndarray, out: np.ndarray | None, *, rgb: bool) -> np.ndarray:
-    # ``equalize`` of a contiguous uint8 image with method "opencv" (with
-    # ``rgb``: each of the interleaved channels of a C-contiguous RGB image):
-    # the one line of pixels in memory order is counted, planned and mapped
-    # directly, without the general path's layers (each costly when its code
-    # is out of the caches, as when other work ran since the last call).
+    # ``equalize`` of a uint8 image with method "opencv" (with ``rgb``: each of
+    # the interleaved channels of RGB triples): the one line of pixels in
+    # memory order is counted, planned and mapped directly, without the
+    # general path's layers (each costly when its code is out of the caches,
+    # as when other work ran since the last call).
     result = np.empty_like(image) if out is None else out
-    order = "C" if rgb else contiguous_order(image)
-    source = image.reshape(-1, order=order)
-    target = result.reshape(-1, order=order)
     if rgb:
         from .backends.cpu import apply_rgb, count_rgb
 
-        luts = [plan("opencv", counts, BYTE_LEVELS, image.dtype) for counts in count_rgb(source)]
+        (source, step), (target, target_step) = interleaved_rgb(image), interleaved_rgb(result)
+        luts = [plan("opencv", counts, BYTE_LEVELS, image.dtype) for counts in count_rgb(source, step)]
         identity = np.arange(256, dtype=np.uint8)  # a constant channel is returned unchanged
-        apply_rgb(source, np.stack([identity if lut is None else lut for lut in luts]), target)
+        apply_rgb(source, np.stack([identity if lut is None else lut for lut in luts]), target, step, target_step)
         return result
+    order = contiguous_order(image)
+    source = image.reshape(-1, order=order)
+    target = result.reshape(-1, order=order)
     counts = BYTE_LEVELS.count(source, None)
     lut = plan("opencv", counts, BYTE_LEVELS, image.dtype)
     if lut is None:

@@ -27,6 +27,7 @@ from ._metadata import (
     tiff_orientation,
     upright,
 )
+from ._pillow_pixels import rgb_view, rgbx_image
 from ._png16 import HEADER_BYTES, is_png16_colour, png_size, read_png16, write_png16
 
 if TYPE_CHECKING:
@@ -127,8 +128,10 @@ def read_image_with_metadata(
 
         Multi-frame files other than TIFF give their first frame. Images
         Pillow decodes come back read-only: the array wraps Pillow's decoded
-        bytes instead of copying them; ``np.array(image)`` (or
-        :func:`read_image`) gives a writable copy.
+        bytes instead of copying them (8-bit RGB: a ``(H, W, 3)`` view of
+        Pillow's 4-byte pixels, strides ``(4 W, 4, 1)``, where Pillow
+        exports them); ``np.array(image)`` (or :func:`read_image`) gives a
+        writable copy.
     metadata : ImageMetadata
         The format, and the ICC profile, resolution and EXIF (PNG, JPEG) the
         file carries.
@@ -419,7 +422,8 @@ def _read_pillow(file: BinaryIO, max_pixels: int | None) -> tuple[np.ndarray, Im
         ImageOps.exif_transpose(image, in_place=True)  # no copy when already upright
         if not (mode in _KEPT_MODES or mode.startswith("I;16")):
             image = image.convert(_conversion_mode(image))
-        array = _native(np.asarray(image))  # read-only: wraps Pillow's pixel bytes
+        view = rgb_view(image) if image.mode == "RGB" else None  # Pillow's own memory
+        array = _native(np.asarray(image)) if view is None else view  # read-only: Pillow's pixel bytes
     if mode == "I" and file_format in _SIXTEEN_BIT_I_FORMATS:
         return array.astype(np.uint16), metadata
     return array, metadata
@@ -512,7 +516,10 @@ def _encode_pillow(file: BinaryIO, array: np.ndarray, file_format: str, metadata
         options["dpi"] = metadata.dpi
     if metadata.exif is not None:
         options["exif"] = metadata.exif
-    Image.fromarray(np.ascontiguousarray(array)).save(file, format=file_format, **options)
+    image = rgbx_image(array) if file_format == "JPEG" else None  # saved as RGB, without a copy
+    if image is None:
+        image = Image.fromarray(np.ascontiguousarray(array))
+    image.save(file, format=file_format, **options)
 
 
 def _encode_tiff(file: BinaryIO, array: np.ndarray, metadata: ImageMetadata) -> None:
