@@ -65,7 +65,7 @@ def interleaved_rgb(array: np.ndarray) -> tuple[np.ndarray, int] | None:
     other layout."""
     if array.ndim < 2 or array.shape[-1] != 3 or array.strides[-1] != array.itemsize:
         return None
-    pixels = array.reshape(-1, 3) if array.flags.c_contiguous else _pixel_rows(array)
+    pixels = _pixel_rows(array)
     if pixels is None or pixels.strides[0] not in (3 * array.itemsize, 4 * array.itemsize):
         return None
     step = pixels.strides[0] // array.itemsize

@@ -148,7 +148,9 @@ def equalize(
     """
     plain = target is None and nbins is None and mask is None
     if plain and _is_plain_bytes(image, method, out, channel_axis):
-        return _equalize_bytes(image, out, rgb=channel_axis is not None)
+        result = _equalize_bytes(image, out) if channel_axis is None else _equalize_rgb(image, out)
+        if result is not None:
+            return result
     image = as_image(image)
     method = check_method(method, METHODS, image.dtype)
     target = check_target(target)
@@ -184,10 +186,10 @@ def equalize(
 
 
 def _is_plain_bytes(image: object, method: object, out: object, channel_axis: object) -> bool:
-    # The common cases, served by _equalize_bytes: a non-empty uint8 array,
-    # method "opencv", and no channel axis with a contiguous image (and
-    # ``out``, if given, laid out alike), or RGB triples on the last axis,
-    # packed or one per 4 bytes (see interleaved_rgb; ``out`` too).
+    # The common cases, served by _equalize_bytes and _equalize_rgb: a
+    # non-empty uint8 array, method "opencv", and no channel axis with a
+    # contiguous image (and ``out``, if given, laid out alike), or the last
+    # axis as channel axis (_equalize_rgb then checks for RGB triples).
     if not (type(image) is np.ndarray and image.dtype == np.uint8 and image.ndim and image.size):
         return False
     if not (type(method) is str and method == "opencv"):
@@ -197,27 +199,38 @@ def _is_plain_bytes(image: object, method: object, out: object, channel_axis: ob
     ):
         return False
     if channel_axis is not None:
-        rgb = type(channel_axis) is int and channel_axis in (-1, image.ndim - 1) and image.ndim >= 2
-        return rgb and interleaved_rgb(image) is not None and (out is None or interleaved_rgb(out) is not None)
+        return type(channel_axis) is int and channel_axis in (-1, image.ndim - 1) and image.ndim >= 2
     order = contiguous_order(image)
     return order is not None and (out is None or contiguous_order(out) == order)
 
 
-def _equalize_bytes(image: np.ndarray, out: np.ndarray | None, *, rgb: bool) -> np.ndarray:
-    # ``equalize`` of a uint8 image with method "opencv" (with ``rgb``: each of
-    # the interleaved channels of RGB triples): the one line of pixels in
-    # memory order is counted, planned and mapped directly, without the
-    # general path's layers (each costly when its code is out of the caches,
-    # as when other work ran since the last call).
-    result = np.empty_like(image) if out is None else out
-    if rgb:
-        from .backends.cpu import apply_rgb, count_rgb
+def _equalize_rgb(image: np.ndarray, out: np.ndarray | None) -> np.ndarray | None:
+    # ``equalize`` of each interleaved channel of uint8 RGB triples, packed or
+    # one per 4 bytes (see interleaved_rgb), in ``image`` and ``out``, with
+    # method "opencv": counted, planned and mapped directly on their lines
+    # (see _equalize_bytes). None, before any work, for other layouts.
+    source = interleaved_rgb(image)
+    if source is None:
+        return None
+    result = np.empty(image.shape, np.uint8) if out is None else out  # C order: packed triples
+    target = interleaved_rgb(result)
+    if target is None:
+        return None
+    from .backends.cpu import apply_rgb, count_rgb
 
-        (source, step), (target, target_step) = interleaved_rgb(image), interleaved_rgb(result)
-        luts = [plan("opencv", counts, BYTE_LEVELS, image.dtype) for counts in count_rgb(source, step)]
-        identity = np.arange(256, dtype=np.uint8)  # a constant channel is returned unchanged
-        apply_rgb(source, np.stack([identity if lut is None else lut for lut in luts]), target, step, target_step)
-        return result
+    (line, step), (target_line, target_step) = source, target
+    luts = [plan("opencv", counts, BYTE_LEVELS, image.dtype) for counts in count_rgb(line, step)]
+    identity = np.arange(256, dtype=np.uint8)  # a constant channel is returned unchanged
+    apply_rgb(line, np.stack([identity if lut is None else lut for lut in luts]), target_line, step, target_step)
+    return result
+
+
+def _equalize_bytes(image: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    # ``equalize`` of a contiguous uint8 image with method "opencv": the one
+    # line of pixels in memory order is counted, planned and mapped directly,
+    # without the general path's layers (each costly when its code is out of
+    # the caches, as when other work ran since the last call).
+    result = np.empty_like(image) if out is None else out
     order = contiguous_order(image)
     source = image.reshape(-1, order=order)
     target = result.reshape(-1, order=order)

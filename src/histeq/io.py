@@ -422,7 +422,7 @@ def _read_pillow(file: BinaryIO, max_pixels: int | None) -> tuple[np.ndarray, Im
         ImageOps.exif_transpose(image, in_place=True)  # no copy when already upright
         if not (mode in _KEPT_MODES or mode.startswith("I;16")):
             image = image.convert(_conversion_mode(image))
-        view = rgb_view(image) if image.mode == "RGB" else None  # Pillow's own memory
+        view = rgb_view(image)  # Pillow's own memory, for RGB
         array = _native(np.asarray(image)) if view is None else view  # read-only: Pillow's pixel bytes
     if mode == "I" and file_format in _SIXTEEN_BIT_I_FORMATS:
         return array.astype(np.uint16), metadata
