@@ -252,40 +252,45 @@ def _count_codes(x, tables, start, stop):
 
 
 @_jit
-def _read_code(low, high, code):
-    # The count of ``code`` in a _CodeTable pair, zeroing it (``high`` only
-    # where something was carried, as its last entry says).
-    count = np.int64(low[code])
-    low[code] = 0
-    if high[high.size - 1]:
-        count += np.int64(high[code]) << 16
-        high[code] = 0
-    return count
+def _fold_pair_counts(table, shift, counts):
+    # Adds the byte counts of a pair histogram (each count shifted left by
+    # ``shift``) to ``counts``, zeroing the table on the way: each pair holds
+    # both of its bytes (which byte is which does not matter for the sum).
+    for first in range(256):
+        row = table[first * 256 : (first + 1) * 256]
+        total = 0
+        for second in range(256):
+            count = np.int64(row[second]) << shift
+            row[second] = 0
+            total += count
+            counts[second] += count
+        counts[first] += total
 
 
 @_jit
 def _fold_pairs(low, high):
-    # Byte counts of a pair histogram, zeroing it on the way: each pair holds
-    # both of its bytes (which byte is which does not matter for the sum).
+    # Byte counts of a _CodeTable pair of pair histograms, zeroing both (the
+    # carries only where some were made, as the last entry of ``high`` says).
     counts = np.zeros(256, np.int64)
-    for first in range(256):
-        total = 0
-        for second in range(256):
-            count = _read_code(low, high, first * 256 + second)
-            total += count
-            counts[second] += count
-        counts[first] += total
-    high[high.size - 1] = 0
+    _fold_pair_counts(low, 0, counts)
+    if high[high.size - 1]:
+        _fold_pair_counts(high, 16, counts)
+        high[high.size - 1] = 0
     return counts
 
 
 @_jit
 def _drain_codes(low, high):
-    # The counts of a code histogram as int64, zeroing it on the way.
+    # The counts of a _CodeTable pair as int64, zeroing both (as _fold_pairs).
     counts = np.empty(low.size, np.int64)
     for code in range(low.size):
-        counts[code] = _read_code(low, high, code)
-    high[high.size - 1] = 0
+        counts[code] = low[code]
+        low[code] = 0
+    if high[high.size - 1]:
+        for code in range(low.size):
+            counts[code] += np.int64(high[code]) << 16
+            high[code] = 0
+        high[high.size - 1] = 0
     return counts
 
 
