@@ -72,15 +72,27 @@ def main() -> None:
             "pillow": [sys.executable, "-c", PILLOW_ONLY, source, target],
             "histeq --workers 1": [sys.executable, "-m", "histeq", "equalize", source, "-o", target, "--force"],
             "histeq --workers 2": [
-                sys.executable, "-m", "histeq", "equalize", source, "-o", target, "--force", "--workers", "2",
+                sys.executable,
+                "-m",
+                "histeq",
+                "equalize",
+                source,
+                "-o",
+                target,
+                "--force",
+                "--workers",
+                "2",
             ],
         }
         names = list(contenders)
         times: dict[str, list[float]] = {name: [] for name in names}
-        subprocess.run(contenders["histeq --workers 1"][:4] + [source / "photo0000.jpg", "-o", target / "warm.jpg",
-                       "--force"], check=True, capture_output=True)  # numba's cache
+        subprocess.run(
+            contenders["histeq --workers 1"][:4] + [source / "photo0000.jpg", "-o", target / "warm.jpg", "--force"],
+            check=True,
+            capture_output=True,
+        )  # numba's cache
         for round_ in range(args.repeat):
-            for name in names[round_ % len(names):] + names[: round_ % len(names)]:
+            for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
                 start = time.perf_counter()
                 subprocess.run(list(map(str, contenders[name])), check=True, capture_output=True)
                 times[name].append(time.perf_counter() - start)

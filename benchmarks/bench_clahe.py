@@ -23,11 +23,11 @@ import tracemalloc
 
 import cv2
 import numpy as np
-from _timing import interleaved
-from bench_equalize import SEED, make_image
 from skimage import exposure
 
 import histeq
+from _timing import interleaved
+from bench_equalize import SEED, make_image
 
 
 def report(title: str, medians: dict[str, float], check: str) -> None:

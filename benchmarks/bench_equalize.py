@@ -64,8 +64,8 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import cv2
 import numba
@@ -212,7 +212,7 @@ def build_cases(quick: bool) -> list[Case]:
     g8_pil, rgb_pil = Image.fromarray(g8), Image.fromarray(rgb)
     size, rgb_size = f"{w}x{h}", f"{rw}x{rh}"
 
-    def C(name, fn):  # noqa: N802 - a short constructor keeps the table below readable
+    def C(name, fn):
         return Contender(name, fn)
 
     eq = histeq.equalize
@@ -277,9 +277,7 @@ def build_cases(quick: bool) -> list[Case]:
             [
                 Check(
                     "skimage method within 1 ulp of skimage",
-                    lambda: check_ulp(
-                        eq(f32, method="skimage", nbins=256), exposure.equalize_hist(f32, nbins=256)
-                    ),
+                    lambda: check_ulp(eq(f32, method="skimage", nbins=256), exposure.equalize_hist(f32, nbins=256)),
                 ),
             ],
         ),
@@ -416,9 +414,7 @@ def _wall(code: str, env: dict | None = None) -> float:
 
 def _first_call(cache_dir: str) -> tuple[float, float, float]:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-    done = subprocess.run(
-        [sys.executable, "-c", _FIRST_CALL], check=True, env=env, capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, "-c", _FIRST_CALL], check=True, env=env, capture_output=True, text=True)
     return tuple(float(v) for v in done.stdout.split())
 
 
@@ -445,8 +441,16 @@ def startup_report(quick: bool) -> str:
 
     rows = [
         ["`import histeq` (wall, minus bare `python -c pass`)", f"{import_s:.3f}", f"median of {n}"],
-        ["first `equalize` call, warm numba cache", f"{warm[1]:.3f}", f"median of {n}; second call {warm[2] * 1e3:.2f} ms"],
-        ["first `equalize` call, cold numba cache", f"{cold[1]:.3f}", f"median of {n_cold}; empty NUMBA_CACHE_DIR each run"],
+        [
+            "first `equalize` call, warm numba cache",
+            f"{warm[1]:.3f}",
+            f"median of {n}; second call {warm[2] * 1e3:.2f} ms",
+        ],
+        [
+            "first `equalize` call, cold numba cache",
+            f"{cold[1]:.3f}",
+            f"median of {n_cold}; empty NUMBA_CACHE_DIR each run",
+        ],
         ["  (in-process `import numpy, histeq` in those runs)", f"{warm[0]:.3f}", "warm-cache runs"],
     ]
     return markdown_table(["startup (64x64 uint8, fresh process)", "seconds", "notes"], rows)
@@ -493,7 +497,10 @@ def capacity_line(when: str) -> str:
     capacity = parallel_capacity()
     line = f"parallel capacity {when}: {capacity:.2f} of {threads} histeq threads run at once"
     if capacity < 0.8 * threads:
-        line += " -- WARNING: the machine is giving this process fewer cores than it has threads; threaded timings (histeq, OpenCV) are unreliable"
+        line += (
+            " -- WARNING: the machine is giving this process fewer cores than it has threads;"
+            " threaded timings (histeq, OpenCV) are unreliable"
+        )
     return line
 
 

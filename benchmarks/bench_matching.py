@@ -24,10 +24,9 @@ import numpy as np
 from skimage.exposure import match_histograms as skimage_match
 
 sys.path.insert(0, str(Path(__file__).parent))
+import histeq
 from _timing import interleaved
 from bench_equalize import make_image
-
-import histeq
 
 
 def contenders(image: np.ndarray, reference: np.ndarray) -> dict:

@@ -28,7 +28,6 @@ from skimage import data
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import interleaved
-
 from histeq.io import encode_image
 
 

@@ -26,9 +26,9 @@ import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
-from _timing import interleaved
 
 import histeq
+from _timing import interleaved
 
 
 def make_image(rng: np.random.Generator, height: int, width: int) -> np.ndarray:

@@ -17,8 +17,19 @@ settings.load_profile("histeq")
 
 #: Images that ship with scikit-image's core package (no download needed).
 SKIMAGE_IMAGES = (
-    "camera", "moon", "coins", "page", "text", "brick", "grass", "gravel",
-    "astronaut", "chelsea", "coffee", "rocket", "retina",
+    "camera",
+    "moon",
+    "coins",
+    "page",
+    "text",
+    "brick",
+    "grass",
+    "gravel",
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "retina",
 )
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SKIMAGE_IMAGES, skimage_image
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from skimage import exposure
 
-from histeq._clahe_skimage import skimage_clahe
+from conftest import SKIMAGE_IMAGES, skimage_image
+from histeq._clahe.skimage import skimage_clahe
 
 #: equalize_adapthist without the RGB(A) guess: the grey path for every shape.
 _grey_reference = exposure.equalize_adapthist.__wrapped__

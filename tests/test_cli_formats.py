@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 import tifffile
-from conftest import ICC_PROFILE, camera_exif
 from PIL import Image
 
 import histeq
+from conftest import ICC_PROFILE, camera_exif
 from histeq.io import (
     ImageMetadata,
     encode_image,
@@ -26,7 +26,9 @@ DPI = (300.0, 300.0)
 
 
 def run(*args, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "histeq", *map(str, args)], capture_output=True, input=stdin, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "histeq", *map(str, args)], capture_output=True, input=stdin, check=False
+    )
 
 
 def low(shape, dtype, top):

@@ -137,8 +137,8 @@ def test_opencv_rgb_photo_matches_opencv_split_and_merge():
 def test_opencv_8bit_plan_is_opencvs_float32_formula(counts):
     # The compiled 8-bit plan against the formula of cv2.equalizeHist written
     # in numpy: round((cdf - h[v0]) * float32(255 / (N - h[v0]))) in float32.
-    from histeq._binning import BYTE_LEVELS
-    from histeq._plans import plan
+    from histeq._core.binning import BYTE_LEVELS
+    from histeq._core.plans import plan
 
     occupied = np.flatnonzero(counts)
     lut = plan("opencv", counts, BYTE_LEVELS, np.dtype(np.uint8))
@@ -167,9 +167,7 @@ def test_pillow_on_real_images(real_image):
 def test_pillow_on_random_uint8_with_and_without_mask(image, data):
     np.testing.assert_array_equal(histeq.equalize(image, method="pillow"), pil_equalize(image))
     mask = data.draw(masks_for(image.shape))
-    np.testing.assert_array_equal(
-        histeq.equalize(image, method="pillow", mask=mask), pil_equalize(image, mask)
-    )
+    np.testing.assert_array_equal(histeq.equalize(image, method="pillow", mask=mask), pil_equalize(image, mask))
 
 
 def test_pillow_rgb_with_spatial_mask():

@@ -16,7 +16,9 @@ RNG = np.random.default_rng(23)
 
 
 def run(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "histeq", *map(str, args)], capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "histeq", *map(str, args)], capture_output=True, text=True, check=False
+    )
 
 
 def png_size(path) -> tuple[int, int]:

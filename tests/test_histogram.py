@@ -19,7 +19,9 @@ def test_small_integers_one_bin_per_level_of_the_dtype(dtype):
     image = np.random.default_rng(0).integers(info.min, int(info.max) + 1, (64, 33)).astype(dtype)
     counts, edges = histeq.histogram(image)
     assert counts.dtype == np.int64 and counts.size == 2 ** (8 * image.itemsize)
-    np.testing.assert_array_equal(counts, np.bincount((image.astype(np.int64) - info.min).ravel(), minlength=counts.size))
+    np.testing.assert_array_equal(
+        counts, np.bincount((image.astype(np.int64) - info.min).ravel(), minlength=counts.size)
+    )
     np.testing.assert_array_equal(edges, np.arange(int(info.min), int(info.max) + 2))
 
 

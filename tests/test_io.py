@@ -40,16 +40,16 @@ def test_jpeg_round_trip_is_close(tmp_path):
 
 
 def test_missing_and_corrupt_files(tmp_path):
-    with pytest.raises(ImageReadError, match="missing.png"):
+    with pytest.raises(ImageReadError, match=r"missing\.png"):
         read_image(tmp_path / "missing.png")
     corrupt = tmp_path / "corrupt.png"
     corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
-    with pytest.raises(ImageReadError, match="corrupt.png"):
+    with pytest.raises(ImageReadError, match=r"corrupt\.png"):
         read_image(corrupt)
     truncated = tmp_path / "truncated.png"
     write_image(tmp_path / "whole.png", RNG.integers(0, 256, (64, 64), dtype=np.uint8))
     truncated.write_bytes((tmp_path / "whole.png").read_bytes()[:200])
-    with pytest.raises(ImageReadError, match="truncated.png"):
+    with pytest.raises(ImageReadError, match=r"truncated\.png"):
         read_image(truncated)
 
 

@@ -14,9 +14,8 @@ from hypothesis.extra import numpy as hnp
 from skimage.exposure import match_histograms as sk_match
 
 import histeq
-from histeq.io import read_image, write_image
-
 from conftest import SKIMAGE_IMAGES, skimage_image
+from histeq.io import read_image, write_image
 
 DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
 
@@ -193,8 +192,9 @@ def test_plain_path_on_large_lines(dtype):
         expected = histeq.match_histograms(line, reference, mask=np.ones(line.shape, bool))
         np.testing.assert_array_equal(histeq.match_histograms(line, reference), expected)
         np.testing.assert_array_equal(histeq.match_histograms(line, reference.ravel()), expected)
-    np.testing.assert_array_equal(histeq.match_histograms(image, reference, method="skimage"),
-                                  sk_match(image, reference))
+    np.testing.assert_array_equal(
+        histeq.match_histograms(image, reference, method="skimage"), sk_match(image, reference)
+    )
 
 
 @given(
@@ -213,8 +213,9 @@ def test_compiled_plan_is_np_interp(counts, ref_counts, seed):
     rng = np.random.default_rng(seed)
     ref_values = np.cumsum(rng.exponential(rng.uniform(0.1, 500), ref_counts.size)) - rng.uniform(-100, 1000)
     occupied = np.flatnonzero(ref_counts)
-    expected = np.interp(np.cumsum(counts) / counts.sum(), np.cumsum(ref_counts)[occupied] / ref_counts.sum(),
-                         ref_values[occupied])
+    expected = np.interp(
+        np.cumsum(counts) / counts.sum(), np.cumsum(ref_counts)[occupied] / ref_counts.sum(), ref_values[occupied]
+    )
     mapped = np.empty(counts.size)
     interp_cdf(counts, ref_counts, ref_values, mapped)
     np.testing.assert_array_equal(mapped, expected)
@@ -232,8 +233,9 @@ def test_masks_count_only_selected_pixels():
     result = histeq.match_histograms(image, reference, mask=mask, reference_mask=ref_mask)
     np.testing.assert_array_equal(result, numpy_match(image, reference, mask, ref_mask))
     rgb = np.dstack([image] * 3)
-    per_channel = histeq.match_histograms(rgb, np.dstack([reference] * 3), channel_axis=2, mask=mask,
-                                          reference_mask=ref_mask)
+    per_channel = histeq.match_histograms(
+        rgb, np.dstack([reference] * 3), channel_axis=2, mask=mask, reference_mask=ref_mask
+    )
     np.testing.assert_array_equal(per_channel[..., 1], result)
 
 
@@ -293,8 +295,16 @@ def test_cli_match(tmp_path):
     expected = histeq.match_histograms(rgba[..., :3], reference, channel_axis=-1)
     np.testing.assert_array_equal(out[..., :3], expected)
     np.testing.assert_array_equal(out[..., 3], 77)
-    done = run("match", tmp_path / "in.png", "--reference", tmp_path / "ref.png", "-o", tmp_path / "s.png",
-               "--method", "skimage")
+    done = run(
+        "match",
+        tmp_path / "in.png",
+        "--reference",
+        tmp_path / "ref.png",
+        "-o",
+        tmp_path / "s.png",
+        "--method",
+        "skimage",
+    )
     assert done.returncode == 0, done.stderr
     expected = sk_match(rgba[..., :3], reference, channel_axis=-1)
     np.testing.assert_array_equal(read_image(tmp_path / "s.png")[..., :3], expected)
@@ -302,6 +312,5 @@ def test_cli_match(tmp_path):
     assert done.returncode == 1 and "reference" in done.stderr
     done = run("match", tmp_path / "in.png", "--reference", tmp_path / "ref.png", "-o", tmp_path / "out.png")
     assert done.returncode == 1 and "--force" in done.stderr
-    done = run("match", tmp_path / "in.png", "--reference", tmp_path / "ref.png", "-o", tmp_path / "ref.png",
-               "--force")
+    done = run("match", tmp_path / "in.png", "--reference", tmp_path / "ref.png", "-o", tmp_path / "ref.png", "--force")
     assert done.returncode == 1 and "reference file" in done.stderr

@@ -47,7 +47,7 @@ def test_monotone_in_range_and_input_untouched(dtype, method):
     order = np.argsort(image, axis=None, kind="stable")
     assert np.all(np.diff(result.ravel()[order].astype(np.float64)) >= 0)
     if result.dtype.kind == "f":
-        assert 0.0 <= result.min() and result.max() <= 1.0
+        assert result.min() >= 0.0 and result.max() <= 1.0
     if method == "opencv" and dtype.kind in "iu":
         info = np.iinfo(dtype)  # lowest level -> dtype min, highest -> dtype max
         assert result.min() == info.min and result.max() == info.max
@@ -159,7 +159,7 @@ def test_signed_integers_match_shifted_unsigned(dtype):
 
 def test_uint16_opencv_formula():
     image = sample(np.uint16, (40, 50))
-    levels, inverse, counts = np.unique(image, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(image, return_inverse=True, return_counts=True)
     cdf = np.cumsum(counts)
     expected = np.rint((cdf - counts[0]) * (65535 / (image.size - counts[0]))).astype(np.uint16)
     np.testing.assert_array_equal(histeq.equalize(image), expected[inverse].reshape(image.shape))

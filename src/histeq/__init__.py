@@ -24,10 +24,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Histogram",
+    "__version__",
     "clahe",
     "equalize",
     "exact_specification",
     "histogram",
     "match_histograms",
-    "__version__",
 ]

@@ -113,10 +113,15 @@ def rgbx_image(pixels: np.ndarray):
 
     padded = pixels.base
     if not (
-        pixels.dtype == np.uint8 and pixels.ndim == 3 and pixels.shape[2] == 3
-        and isinstance(padded, np.ndarray) and padded.shape == (*pixels.shape[:2], PIXEL_BYTES)
-        and padded.dtype == np.uint8 and padded.flags.c_contiguous
-        and padded.ctypes.data == pixels.ctypes.data and pixels.strides == padded.strides
+        pixels.dtype == np.uint8
+        and pixels.ndim == 3
+        and pixels.shape[2] == 3
+        and isinstance(padded, np.ndarray)
+        and padded.shape == (*pixels.shape[:2], PIXEL_BYTES)
+        and padded.dtype == np.uint8
+        and padded.flags.c_contiguous
+        and padded.ctypes.data == pixels.ctypes.data
+        and pixels.strides == padded.strides
     ):
         return None
     height, width = pixels.shape[:2]

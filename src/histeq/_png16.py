@@ -34,12 +34,7 @@ _METRES_PER_INCH = 0.0254
 def is_png16_colour(header: bytes) -> bool:
     """Whether a file starting with ``header`` (at least HEADER_BYTES) is a
     PNG with 16-bit samples and colour or alpha."""
-    return (
-        header.startswith(PNG_SIGNATURE)
-        and header[12:16] == b"IHDR"
-        and header[24] == 16
-        and header[25] in _PLANES
-    )
+    return header.startswith(PNG_SIGNATURE) and header[12:16] == b"IHDR" and header[24] == 16 and header[25] in _PLANES
 
 
 def png_size(header: bytes) -> tuple[int, int]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .backends._threads import get_num_threads, set_num_threads
+from .backends import get_num_threads, set_num_threads
 from .io import TEMPORARY_PREFIX
 
 #: The suffixes (lower case) of the files taken from an input folder.
@@ -373,8 +373,10 @@ def _run_in_processes(
     # each taking all of them.
     threads = max(1, get_num_threads() // workers)
     executor = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker, initargs=(threads,),
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(threads,),
     )
     try:
         futures = {executor.submit(_attempt, work, jobs[index]): index for index in pending}

@@ -10,11 +10,11 @@ import functools
 
 import numpy as np
 
-from ._binning import EqualBins
-from ._dtypes import is_small_integer, levels_from_fractions
-from ._layout import channel_planes
-from ._tiles import AxisTiles, opencv_tiling, whole_axis
-from ._validate import (
+from ._clahe.tiles import AxisTiles, opencv_tiling, whole_axis
+from ._core.binning import EqualBins
+from ._core.layout import channel_planes
+from ._core.levels import is_small_integer, levels_from_fractions
+from ._core.validate import (
     as_image,
     check_alpha,
     check_bit_shift,
@@ -291,7 +291,7 @@ def _write(target, codes, flip, shift, lo, top, luts, axes) -> None:
 
 def _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution, alpha, axis, out):
     """``method="skimage"``: scikit-image's algorithm, per channel."""
-    from ._clahe_skimage import skimage_clahe
+    from ._clahe.skimage import skimage_clahe
 
     for name, value, default in (
         ("tile_grid", tile_grid, None),

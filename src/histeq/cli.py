@@ -12,10 +12,10 @@ from typing import BinaryIO
 import numpy as np
 
 from . import __version__
-from ._dtypes import levels_from_fractions
+from ._core.levels import levels_from_fractions
+from ._core.plans import METHODS
+from ._core.validate import TARGET_DEFAULTS
 from ._metadata import ImageMetadata
-from ._plans import METHODS
-from ._validate import TARGET_DEFAULTS
 from .batch import describe, is_batch, run_command, same_file
 from .clahe import DISTRIBUTIONS
 from .clahe import METHODS as CLAHE_METHODS
@@ -68,7 +68,8 @@ def _parser() -> argparse.ArgumentParser:
         "--method", choices=METHODS, default="opencv", help="the formula to use (default: opencv)"
     )
     equalize_options.add_argument(
-        "--target", choices=tuple(TARGET_DEFAULTS),
+        "--target",
+        choices=tuple(TARGET_DEFAULTS),
         help="specify the histogram to this distribution (default parameters) with MATLAB's rule "
         "(method opencv or matlab)",
     )
@@ -89,18 +90,26 @@ def _parser() -> argparse.ArgumentParser:
         "--method", choices=CLAHE_METHODS, default="opencv", help="the algorithm to use (default: opencv)"
     )
     clahe_options.add_argument(
-        "--clip-limit", type=float,
+        "--clip-limit",
+        type=float,
         help="opencv: a multiple of the mean bin height (default 40; 2 to 4 is typical); "
         "skimage: a fraction of the window (default 0.01); 0: no clipping",
     )
     clahe_options.add_argument(
-        "--tile-grid", type=int, nargs="+", metavar="N",
+        "--tile-grid",
+        type=int,
+        nargs="+",
+        metavar="N",
         help="opencv: tiles per axis, rows then columns (default: 8 8); one number for all axes",
     )
-    clahe_options.add_argument("--kernel-size", type=int, nargs="+", metavar="N", help="skimage: the tile size in pixels")
+    clahe_options.add_argument(
+        "--kernel-size", type=int, nargs="+", metavar="N", help="skimage: the tile size in pixels"
+    )
     clahe_options.add_argument("--nbins", type=int, help="bins for float images (and skimage's nbins)")
     clahe_options.add_argument(
-        "--distribution", choices=DISTRIBUTIONS, default="uniform",
+        "--distribution",
+        choices=DISTRIBUTIONS,
+        default="uniform",
         help="opencv: target histogram shape per tile, as MATLAB's adapthisteq (default: uniform)",
     )
     clahe_options.add_argument("--alpha", type=float, default=0.4, help="rayleigh/exponential parameter (default: 0.4)")
@@ -116,16 +125,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_file_arguments(exact, "specify")
     exact_options = exact.add_argument_group("exact specification")
     exact_options.add_argument(
-        "--target", choices=tuple(TARGET_DEFAULTS),
+        "--target",
+        choices=tuple(TARGET_DEFAULTS),
         help="the output histogram's shape, with default parameters (default: uniform)",
     )
     exact_options.add_argument(
-        "--filters", type=int, default=6,
-        help="neighbourhoods that order the pixels: the pixel, the cross, then boxes of side 3, 5, ... "
-        "(default: 6)",
+        "--filters",
+        type=int,
+        default=6,
+        help="neighbourhoods that order the pixels: the pixel, the cross, then boxes of side 3, 5, ... (default: 6)",
     )
     exact_options.add_argument(
-        "--mask", type=Path,
+        "--mask",
+        type=Path,
         help="a grey image of the same size: only pixels where it is non-zero get new levels",
     )
 
@@ -155,16 +167,24 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, required=True, help="the figure file to write: .png, .pdf or .svg"
     )
     compare.add_argument(
-        "--methods", nargs="+", choices=COMPARE_METHODS, default=list(COMPARE_METHODS), metavar="METHOD",
+        "--methods",
+        nargs="+",
+        choices=COMPARE_METHODS,
+        default=list(COMPARE_METHODS),
+        metavar="METHOD",
         help=f"what to show: any of {', '.join(COMPARE_METHODS)} (default: all)",
     )
     compare.add_argument(
-        "--clip-limit", type=float, default=FIGURE_CLAHE_CLIP,
+        "--clip-limit",
+        type=float,
+        default=FIGURE_CLAHE_CLIP,
         help=f"the clahe panel's clip limit, OpenCV's meaning (default: {FIGURE_CLAHE_CLIP})",
     )
     compare.add_argument("--force", action="store_true", help="replace the figure if it exists")
     compare.add_argument(
-        "--max-pixels", type=_positive, default=MAX_PIXELS,
+        "--max-pixels",
+        type=_positive,
+        default=MAX_PIXELS,
         help=f"refuse images that declare more pixels, before decoding them (default: 2**30 = {MAX_PIXELS})",
     )
 
@@ -184,26 +204,34 @@ def _parser() -> argparse.ArgumentParser:
 def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     files = parser.add_argument_group("files")
     files.add_argument(
-        "input", type=Path, nargs="+",
+        "input",
+        type=Path,
+        nargs="+",
         help=f"the images to {verb}: files, folders (every .png, .jpg, .jpeg, .tif, .tiff, .npy below "
         "them), quoted glob patterns ('scans/**/*.tif'), or - for one image on standard input",
     )
     files.add_argument(
-        "-o", "--output", type=Path, required=True,
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
         help="one file in: the output file (- for standard output); else the output folder, which "
         "mirrors the input folders",
     )
     files.add_argument(
-        "--format", choices=_STREAM_FORMATS,
+        "--format",
+        choices=_STREAM_FORMATS,
         help="the format written to standard output (-o -); default: the input's",
     )
     files.add_argument(
-        "--plot", action="store_true",
+        "--plot",
+        action="store_true",
         help="also save a figure of the input and the output with their histograms and cdfs "
         "beside each output, as NAME.plot.png",
     )
     files.add_argument(
-        "--force", action="store_true",
+        "--force",
+        action="store_true",
         help="replace outputs that exist (else: an error for one file, skipped in a batch)",
     )
     batch = parser.add_argument_group("batches")
@@ -211,7 +239,9 @@ def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
         "--workers", type=_positive, default=1, help="files processed at once, in processes (default: 1)"
     )
     files.add_argument(
-        "--max-pixels", type=_positive, default=MAX_PIXELS,
+        "--max-pixels",
+        type=_positive,
+        default=MAX_PIXELS,
         help=f"refuse images that declare more pixels, before decoding them (default: 2**30 = {MAX_PIXELS})",
     )
     batch.add_argument("--json", action="store_true", help="print a JSON report on stdout (and nothing else there)")
@@ -278,7 +308,12 @@ def _equalize_file(args: argparse.Namespace, source: Path, output: Path) -> None
 
     def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
         return equalize(
-            target, method=args.method, nbins=args.nbins, mask=mask, channel_axis=channel_axis, target=args.target,
+            target,
+            method=args.method,
+            nbins=args.nbins,
+            mask=mask,
+            channel_axis=channel_axis,
+            target=args.target,
             out=_jpeg_pixels(args, output, target, channel_axis),
         )
 
@@ -308,8 +343,14 @@ def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
     def transform(target: np.ndarray, channel_axis: int | None, mask: None) -> np.ndarray:
         options = {"distribution": args.distribution, "alpha": args.alpha} if args.method == "opencv" else {}
         return clahe(
-            target, method=args.method, clip_limit=args.clip_limit, tile_grid=axes(args.tile_grid),
-            kernel_size=axes(args.kernel_size), nbins=args.nbins, channel_axis=channel_axis, **options,
+            target,
+            method=args.method,
+            clip_limit=args.clip_limit,
+            tile_grid=axes(args.tile_grid),
+            kernel_size=axes(args.kernel_size),
+            nbins=args.nbins,
+            channel_axis=channel_axis,
+            **options,
         )
 
     _process_file(args, source, output, transform, None)
@@ -376,8 +417,12 @@ def _read_mask(path: Path, max_pixels: int) -> np.ndarray:
 
 
 def _process_file(
-    args: argparse.Namespace, source: Path, output: Path, transform,
-    mask_path: Path | None, reference_path: Path | None = None,
+    args: argparse.Namespace,
+    source: Path,
+    output: Path,
+    transform,
+    mask_path: Path | None,
+    reference_path: Path | None = None,
 ) -> None:
     """Read ``source``, run ``transform(colour samples or grey image,
     channel_axis, mask)``, write the result in the input's dtype with the

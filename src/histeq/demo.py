@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._dtypes import levels_from_fractions
+from ._core.levels import levels_from_fractions
 from .demo_image import demo_image
 from .io import write_image
 from .plot import compared_panels, save_comparison
@@ -58,7 +58,6 @@ def summary(panels: list[tuple[str, np.ndarray, Path]]) -> str:
     rows = [f"{'image':<10} {'levels':>6} {'min':>4} {'max':>4} {'mean':>7}  file"]
     for name, image, path in panels:
         rows.append(
-            f"{name:<10} {np.unique(image).size:>6} {image.min():>4} {image.max():>4} "
-            f"{image.mean():>7.2f}  {path}"
+            f"{name:<10} {np.unique(image).size:>6} {image.min():>4} {image.max():>4} {image.mean():>7.2f}  {path}"
         )
     return "\n".join(rows)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._binning import BYTE_LEVELS, choose_binning
-from ._dtypes import is_integer, output_dtype
-from ._layout import contiguous_order, interleaved_rgb, line_pairs
-from ._plans import METHODS, plan
-from ._targets import default_levels, target_weights
-from ._validate import (
+from ._core.binning import BYTE_LEVELS, choose_binning
+from ._core.layout import contiguous_order, interleaved_rgb, line_pairs
+from ._core.levels import is_integer, output_dtype
+from ._core.plans import METHODS, plan
+from ._core.targets import default_levels, target_weights
+from ._core.validate import (
     as_image,
     check_channel_axis,
     check_mask,

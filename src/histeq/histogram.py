@@ -6,9 +6,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._binning import choose_binning
-from ._layout import source_lines
-from ._validate import as_image, check_channel_axis, check_mask, check_nbins, check_value_range
+from ._core.binning import choose_binning
+from ._core.layout import source_lines
+from ._core.validate import (
+    as_image,
+    check_channel_axis,
+    check_mask,
+    check_nbins,
+    check_value_range,
+)
 
 
 class Histogram(NamedTuple):

@@ -38,7 +38,12 @@ Source = str | os.PathLike[str] | BinaryIO
 
 #: Output suffixes (lower case) and the format each writes.
 WRITE_FORMATS = {
-    ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".npy": "NPY",
+    ".png": "PNG",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".npy": "NPY",
 }
 
 #: The most pixels (colour samples not counted) ``read_image`` accepts by
@@ -264,8 +269,7 @@ def format_of(path: str | os.PathLike[str]) -> str:
     except KeyError:
         supported = ", ".join(WRITE_FORMATS)
         raise ValueError(
-            f"cannot write {str(path)!r}: unsupported suffix {path.suffix or '(none)'!r}; "
-            f"use one of {supported}"
+            f"cannot write {str(path)!r}: unsupported suffix {path.suffix or '(none)'!r}; use one of {supported}"
         ) from None
 
 
@@ -363,9 +367,7 @@ def _check_pixels(shape: tuple[int, ...], samples: int, max_pixels: int | None) 
     """Raise _TooLarge if ``shape`` (with ``samples`` colour samples per pixel) exceeds ``max_pixels``."""
     pixels = int(np.prod(shape, dtype=object)) // max(samples, 1)
     if max_pixels is not None and pixels > max_pixels:
-        raise _TooLarge(
-            f"declares {pixels} pixels, more than the limit of {max_pixels} (max_pixels, --max-pixels)"
-        )
+        raise _TooLarge(f"declares {pixels} pixels, more than the limit of {max_pixels} (max_pixels, --max-pixels)")
 
 
 def _read_npy(file: BinaryIO, max_pixels: int | None) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._binning import (
+from ._core.binning import (
     BYTE_LEVELS,
     DEFAULT_FLOAT_BINS,
     WORD_LEVELS,
@@ -21,9 +21,9 @@ from ._binning import (
     LevelBins,
     choose_binning,
 )
-from ._dtypes import is_integer, levels_from_offsets, output_dtype
-from ._layout import LinePair, contiguous_order, line_pairs, source_lines
-from ._validate import (
+from ._core.layout import LinePair, contiguous_order, line_pairs, source_lines
+from ._core.levels import is_integer, levels_from_offsets, output_dtype
+from ._core.validate import (
     as_image,
     check_channel_axis,
     check_choice,
@@ -195,7 +195,9 @@ def _fractions(counts: np.ndarray) -> np.ndarray:
 
 def _count_reference(line: np.ndarray, mask: np.ndarray | None, dtype: np.dtype) -> tuple[Binning, np.ndarray]:
     """The reference line's binning and int64 counts (at least one pixel)."""
-    binning = choose_binning([(line, mask)], dtype, None if is_integer(dtype) else _float_bins(dtype), None, "reference")
+    binning = choose_binning(
+        [(line, mask)], dtype, None if is_integer(dtype) else _float_bins(dtype), None, "reference"
+    )
     counts = binning.count(line, mask)
     _check_counted(counts, "reference", "reference_mask")
     return binning, counts
@@ -285,8 +287,10 @@ def _match_skimage(image: np.ndarray, reference: np.ndarray, axis: int | None, r
         _, ref_values, ref_counts = _skimage_counts(_numeric(ref_line, reference.dtype), "reference")
         occupied = np.flatnonzero(ref_counts)
         if image.dtype.kind == "u" and ref_values[occupied[0]] < 0:
-            raise ValueError("method='skimage' with an unsigned image needs a reference without "
-                             "negative values (scikit-image counts it with np.bincount)")
+            raise ValueError(
+                "method='skimage' with an unsigned image needs a reference without "
+                "negative values (scikit-image counts it with np.bincount)"
+            )
         _match_skimage_line(pair, image.dtype, ref_counts, ref_values.astype(np.float64), channel_dtype, result_dtype)
         pair.finish()
     return result

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._plans import METHODS
+from ._core.plans import METHODS
 from .histogram import histogram
 from .io import write_safely
 
@@ -194,9 +194,7 @@ def _draw_image(axes: Axes, image: np.ndarray, low: float, high: float, colour: 
 
 
 def _draw_histogram(axes: Axes, image: np.ndarray, low: float, high: float, colour: bool) -> None:
-    counts, edges = histogram(
-        image, nbins=DISPLAY_BINS, value_range=(low, high), channel_axis=-1 if colour else None
-    )
+    counts, edges = histogram(image, nbins=DISPLAY_BINS, value_range=(low, high), channel_axis=-1 if colour else None)
     counts = counts.reshape(-1, DISPLAY_BINS)
     cdf_axes = axes.twinx()
     line_colours = _CHANNEL_COLOURS if colour else (_GREY,)

@@ -14,9 +14,9 @@ import itertools
 
 import numpy as np
 
-from ._dtypes import is_integer
-from ._layout import channel_planes
-from ._targets import (
+from ._core.layout import channel_planes
+from ._core.levels import is_integer
+from ._core.targets import (
     default_levels,
     level_counts,
     level_fractions,
@@ -24,7 +24,7 @@ from ._targets import (
     target_weights,
     unit,
 )
-from ._validate import (
+from ._core.validate import (
     as_image,
     check_channel_axis,
     check_filters,
@@ -166,9 +166,7 @@ def _specify(
         out[mask] = ranked
 
 
-def strict_order(
-    image: np.ndarray, filters: int, boundaries: np.ndarray, mask: np.ndarray | None = None
-) -> np.ndarray:
+def strict_order(image: np.ndarray, filters: int, boundaries: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """The pixels of ``image`` (those where ``mask``, in C order) in the
     strict order: their indices among them, exact wherever a rank in
     ``boundaries`` (ranks where the output level changes) separates pixels."""

@@ -10,7 +10,7 @@ pixels ``start .. stop``; the public functions run them over chunks on several
 threads (:mod:`histeq.backends._threads`) and combine the chunks' results, so
 results never depend on the thread count.
 
-Bins come in two kinds (see ``histeq._binning``):
+Bins come in two kinds (see ``histeq._core.binning``):
 
 - *levels*: integers ``lo .. hi`` (scalars of the pixel dtype), one bin each;
   ``lo=None`` means unsigned values that are their own bin (no range check);
@@ -100,9 +100,7 @@ def _cell(v, offset, scale):
 
 def _histogram(kernel, n, args, nbins, copies=4, grain=1) -> np.ndarray:
     # Run a counting kernel over a line and sum the threads' histograms.
-    tables = run_chunks(
-        kernel, n, *args, grain=grain, accumulator=lambda: np.zeros((copies, nbins + 1), np.int64)
-    )
+    tables = run_chunks(kernel, n, *args, grain=grain, accumulator=lambda: np.zeros((copies, nbins + 1), np.int64))
     return sum(table.sum(axis=0) for table in tables)[:nbins]
 
 
@@ -118,7 +116,7 @@ def _count_levels(x, mask, lo, hi, h, start, stop):
     line = x[start:stop]
 
     def bin_of(i):
-        if mask is not None:
+        if mask is not None:  # noqa: SIM102 (numba prunes the None branch only on its own)
             if not mask[start + i]:
                 return nbins
         b = _level_bin(line[i], lo, hi, nbins)
@@ -161,7 +159,7 @@ def _count_equal(x, mask, zero, first, last, denom, nbins_f, edges, offset, scal
         if b < 0:
             b = _equal_estimate(v, first, denom, nbins_f, nbins)
             b = _equal_correct(v, b, edges[b], edges[b + 1], nbins)
-        if mask is not None:
+        if mask is not None:  # noqa: SIM102 (numba prunes the None branch only on its own)
             if not mask[start + i]:
                 return nbins, b
         return b, b
@@ -385,9 +383,7 @@ def count_bytes(x: np.ndarray) -> np.ndarray:
         codes = x[: 2 * pairs].view(np.uint16)
         if _distinct_pairs(codes, _PAIRS_SAMPLE_RUNS, _PAIRS_SAMPLE_RUN) <= _PAIRS_MAX_DISTINCT:
             tables = _code_tables
-            counts = sum(
-                run_chunks(_count_codes, pairs, codes, grain=2, accumulator=tables.take, finish=tables.fold)
-            )
+            counts = sum(run_chunks(_count_codes, pairs, codes, grain=2, accumulator=tables.take, finish=tables.fold))
             if x.size % 2:
                 counts[x[-1]] += 1
             return counts
@@ -445,7 +441,11 @@ def count_rgb(x: np.ndarray, step: int = 3) -> np.ndarray:
     int64 counts of shape ``(3, 256)``.
     """
     tables = run_chunks(
-        _count_rgb, _rgb_pixels(x, step), x, step, grain=3,
+        _count_rgb,
+        _rgb_pixels(x, step),
+        x,
+        step,
+        grain=3,
         accumulator=lambda: np.zeros((2, 3 * 256), np.int64),
     )
     return sum(table.sum(axis=0) for table in tables).reshape(3, 256)
@@ -694,9 +694,7 @@ def apply_bytes(x: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
     pairs = x.size // 2
     lut2 = _thread_buffer("pair_lut", np.uint16)
     _fill_pair_lut(lut.view(np.uint8), lut2)
-    run_chunks(
-        _map_table, pairs, x[: 2 * pairs].view(np.uint16), out[: 2 * pairs].view(np.uint16), lut2, grain=2
-    )
+    run_chunks(_map_table, pairs, x[: 2 * pairs].view(np.uint16), out[: 2 * pairs].view(np.uint16), lut2, grain=2)
     if x.size % 2:
         out[-1] = lut[x[-1]]
 
@@ -768,7 +766,6 @@ def apply_interp(x, xp, fp, slopes, out) -> None:
     with ``slopes[j] = (fp[j+1] - fp[j]) / (xp[j+1] - xp[j])`` as numpy
     computes them."""
     run_chunks(_apply_interp, x.size, x, xp, fp, slopes, out)
-
 
 
 @_jit

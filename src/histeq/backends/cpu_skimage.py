@@ -190,13 +190,10 @@ def blend(codes: np.ndarray, luts: np.ndarray, axes: list) -> tuple[int, int]:
     rows) by its blend of the neighbouring tiles' ``luts`` (from
     :func:`skimage_luts`), truncated to uint16 as scikit-image does.
 
-    ``axes``: the three :class:`histeq._tiles.AxisTiles` of ``codes``' axes.
+    ``axes``: the three :class:`histeq._clahe.tiles.AxisTiles` of ``codes``' axes.
     Returns the ``(min, max)`` of the blended levels.
     """
-    z, y, x = (
-        (a.low, a.high, a.weight_low.astype(np.float64), a.weight_high.astype(np.float64))
-        for a in axes
-    )
+    z, y, x = ((a.low, a.high, a.weight_low.astype(np.float64), a.weight_high.astype(np.float64)) for a in axes)
     tiles = (axes[1].tiles, axes[2].tiles)
     starts = axes[2].runs
     rows = codes.shape[0] * codes.shape[1]

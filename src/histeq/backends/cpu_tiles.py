@@ -99,7 +99,7 @@ def count_tiles(codes, flip, shift, lo, axes, bins):
     (the last bin holds uncounted codes), in the narrowest counter that holds
     a whole tile (:func:`count_dtype`).
 
-    ``axes``: the three :class:`histeq._tiles.AxisTiles` of ``codes``' axes.
+    ``axes``: the three :class:`histeq._clahe.tiles.AxisTiles` of ``codes``' axes.
     """
     z, y, x = ((a.tiles, a.length, a.feed) for a in axes)
     area = z[1] * y[1] * x[1]
@@ -216,8 +216,9 @@ def _flush(counts, totals, together):
 
 
 @_jit
-def _opencv_luts(codes, flip, shift, lo, z, y, x, nbins, limit, scale, top, curve, flush_rows, luts, scratch, begin,
-                 end):
+def _opencv_luts(
+    codes, flip, shift, lo, z, y, x, nbins, limit, scale, top, curve, flush_rows, luts, scratch, begin, end
+):
     # Tile rows begin .. end (a tile row: fixed z and y tile): count, then
     # plan each tile while its histogram is in the cache. With one histogram
     # per x tile (counts.shape[0] > 1), rows stream through all x tiles at
@@ -394,8 +395,31 @@ def _layer(g32, k, j, xa1, xa, ya1, ya):
 
 
 @_inline
-def _row(codes, pz, py, flip, shift, quads, near, far, xruns, s0, s1, g, g32, depth, xw0, xw1, ya1, ya, za1, za,
-         top, fraction, out):
+def _row(
+    codes,
+    pz,
+    py,
+    flip,
+    shift,
+    quads,
+    near,
+    far,
+    xruns,
+    s0,
+    s1,
+    g,
+    g32,
+    depth,
+    xw0,
+    xw1,
+    ya1,
+    ya,
+    za1,
+    za,
+    top,
+    fraction,
+    out,
+):
     # out[pz, py] over x runs s0 .. s1. Per run, a scalar loop of loads
     # gathers each pixel's quad of the nearer z tile layer (and, for depth 2,
     # the farther one) into g; then one loop without data-dependent loads,
@@ -427,31 +451,193 @@ def _row(codes, pz, py, flip, shift, quads, near, far, xruns, s0, s1, g, g32, de
 
 
 @_inline
-def _row_specialized(codes, pz, py, flip, shift, quads, near, far, xruns, s0, s1, g, g32, depth, plain, fraction,
-                     xw0, xw1, ya1, ya, za1, za, top, out):
+def _row_specialized(
+    codes,
+    pz,
+    py,
+    flip,
+    shift,
+    quads,
+    near,
+    far,
+    xruns,
+    s0,
+    s1,
+    g,
+    g32,
+    depth,
+    plain,
+    fraction,
+    xw0,
+    xw1,
+    ya1,
+    ya,
+    za1,
+    za,
+    top,
+    out,
+):
     # _row with constant depth, output kind and (when plain) flip and shift
     # at each call site: the compiler specializes each loop. Fractions come
     # from float codes, which are neither flipped nor shifted.
     if fraction:
         if depth == 1:
-            _row(codes, pz, py, 0, 0, quads, near, far, xruns, s0, s1, g, g32, 1, xw0, xw1, ya1, ya, za1, za, top,
-                 True, out)
+            _row(
+                codes,
+                pz,
+                py,
+                0,
+                0,
+                quads,
+                near,
+                far,
+                xruns,
+                s0,
+                s1,
+                g,
+                g32,
+                1,
+                xw0,
+                xw1,
+                ya1,
+                ya,
+                za1,
+                za,
+                top,
+                True,
+                out,
+            )
         else:
-            _row(codes, pz, py, 0, 0, quads, near, far, xruns, s0, s1, g, g32, 2, xw0, xw1, ya1, ya, za1, za, top,
-                 True, out)
+            _row(
+                codes,
+                pz,
+                py,
+                0,
+                0,
+                quads,
+                near,
+                far,
+                xruns,
+                s0,
+                s1,
+                g,
+                g32,
+                2,
+                xw0,
+                xw1,
+                ya1,
+                ya,
+                za1,
+                za,
+                top,
+                True,
+                out,
+            )
     elif plain:
         if depth == 1:
-            _row(codes, pz, py, 0, 0, quads, near, far, xruns, s0, s1, g, g32, 1, xw0, xw1, ya1, ya, za1, za, top,
-                 False, out)
+            _row(
+                codes,
+                pz,
+                py,
+                0,
+                0,
+                quads,
+                near,
+                far,
+                xruns,
+                s0,
+                s1,
+                g,
+                g32,
+                1,
+                xw0,
+                xw1,
+                ya1,
+                ya,
+                za1,
+                za,
+                top,
+                False,
+                out,
+            )
         else:
-            _row(codes, pz, py, 0, 0, quads, near, far, xruns, s0, s1, g, g32, 2, xw0, xw1, ya1, ya, za1, za, top,
-                 False, out)
+            _row(
+                codes,
+                pz,
+                py,
+                0,
+                0,
+                quads,
+                near,
+                far,
+                xruns,
+                s0,
+                s1,
+                g,
+                g32,
+                2,
+                xw0,
+                xw1,
+                ya1,
+                ya,
+                za1,
+                za,
+                top,
+                False,
+                out,
+            )
     elif depth == 1:
-        _row(codes, pz, py, flip, shift, quads, near, far, xruns, s0, s1, g, g32, 1, xw0, xw1, ya1, ya, za1, za,
-             top, False, out)
+        _row(
+            codes,
+            pz,
+            py,
+            flip,
+            shift,
+            quads,
+            near,
+            far,
+            xruns,
+            s0,
+            s1,
+            g,
+            g32,
+            1,
+            xw0,
+            xw1,
+            ya1,
+            ya,
+            za1,
+            za,
+            top,
+            False,
+            out,
+        )
     else:
-        _row(codes, pz, py, flip, shift, quads, near, far, xruns, s0, s1, g, g32, 2, xw0, xw1, ya1, ya, za1, za,
-             top, False, out)
+        _row(
+            codes,
+            pz,
+            py,
+            flip,
+            shift,
+            quads,
+            near,
+            far,
+            xruns,
+            s0,
+            s1,
+            g,
+            g32,
+            2,
+            xw0,
+            xw1,
+            ya1,
+            ya,
+            za1,
+            za,
+            top,
+            False,
+            out,
+        )
 
 
 @_jit
@@ -494,8 +680,15 @@ def _blend(codes, out, flip, shift, lo, top, fraction, luts, tiles, z, y, x, zru
                         t1 = xlow[xruns[s]]
                         t2 = xhigh[xruns[s]]
                         _build_quads(
-                            luts, base + upper + t1, base + upper + t2, base + lower + t1, base + lower + t2, lo, quads,
-                            k, s - s0,
+                            luts,
+                            base + upper + t1,
+                            base + upper + t2,
+                            base + lower + t1,
+                            base + lower + t2,
+                            lo,
+                            quads,
+                            k,
+                            s - s0,
                         )
                     held[k] = layer
                 if near < 0:
@@ -504,8 +697,30 @@ def _blend(codes, out, flip, shift, lo, top, fraction, luts, tiles, z, y, x, zru
             for pz in range(z_first, z_stop):
                 for py in range(y_first, y_stop):
                     _row_specialized(
-                        codes, pz, py, flip, shift, quads, near, far, xruns, s0, s1, g, g32, depth, plain,
-                        fraction, xw0, xw1, yw0[py], yw1[py], zw0[pz], zw1[pz], top, out,
+                        codes,
+                        pz,
+                        py,
+                        flip,
+                        shift,
+                        quads,
+                        near,
+                        far,
+                        xruns,
+                        s0,
+                        s1,
+                        g,
+                        g32,
+                        depth,
+                        plain,
+                        fraction,
+                        xw0,
+                        xw1,
+                        yw0[py],
+                        yw1[py],
+                        zw0[pz],
+                        zw1[pz],
+                        top,
+                        out,
                     )
 
 
@@ -513,7 +728,7 @@ def blend(codes, out, flip, shift, lo, top, luts, axes, fraction=False):
     """Write every pixel's blend of its neighbouring tiles' LUTs to ``out``.
 
     ``codes``, ``out``: 3-D ``(z, y, x)``; ``luts`` from :func:`opencv_luts`;
-    ``axes`` the three :class:`histeq._tiles.AxisTiles`. Integer ``out``
+    ``axes`` the three :class:`histeq._clahe.tiles.AxisTiles`. Integer ``out``
     receives levels; float ``out`` (``fraction``) receives ``value / top``.
 
     Work is split into blocks of rows that blend the same y tiles, and their

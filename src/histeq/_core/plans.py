@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._binning import Binning, Interp, LevelBins, Mapping
-from ._dtypes import is_integer, levels_from_offsets, span
-from ._targets import output_levels, unit
+from .binning import Binning, Interp, LevelBins, Mapping
+from .levels import is_integer, levels_from_offsets, span
+from .targets import output_levels, unit
 
 #: The public method names, in the order the docs list them.
 METHODS = ("opencv", "textbook", "skimage", "pillow", "matlab", "bbhe", "dsihe")
@@ -74,7 +74,7 @@ def _opencv(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mappin
 
 def _opencv_bytes(counts: np.ndarray, out_dtype: np.dtype) -> np.ndarray | None:
     # The 8-bit case of _opencv, compiled (float32 arithmetic, as OpenCV).
-    from .backends.cpu import opencv_byte_offsets  # numba: imported on first use
+    from ..backends.cpu import opencv_byte_offsets  # numba: imported on first use
 
     offsets = opencv_byte_offsets(counts)
     if offsets is None or out_dtype == np.uint8:

@@ -27,7 +27,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ._dtypes import is_integer, is_small_integer
+from .levels import is_integer, is_small_integer
 
 #: Integers are counted one bin per level while their range spans at most this many levels.
 MAX_LEVELS = 1 << 16
@@ -52,7 +52,7 @@ class Interp:
     slopes: np.ndarray
 
     @classmethod
-    def through(cls, xp: np.ndarray, fp: np.ndarray) -> "Interp":
+    def through(cls, xp: np.ndarray, fp: np.ndarray) -> Interp:
         xp = xp.astype(np.float64)
         fp = fp.astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -66,7 +66,7 @@ Mapping = np.ndarray | Interp
 
 def _cpu():
     # numba is imported on first use, not with ``import histeq``.
-    from .backends import cpu
+    from ..backends import cpu
 
     return cpu
 
@@ -151,7 +151,7 @@ class EqualBins:
     bin_edges: np.ndarray
 
     @classmethod
-    def between(cls, first: object, last: object, nbins: int, dtype: np.dtype) -> "EqualBins":
+    def between(cls, first: object, last: object, nbins: int, dtype: np.dtype) -> EqualBins:
         """Bins of ``np.histogram(a, bins=nbins, range=(first, last))`` for an
         array ``a`` of ``dtype``; ``first``/``last`` as numpy would receive them
         (numpy scalars of ``dtype`` from ``a.min()``/``a.max()``, or Python

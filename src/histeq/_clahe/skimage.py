@@ -7,7 +7,7 @@ The pipeline, with scikit-image's arithmetic at every step (see
    min-max stretch and to bins: one table from 16-bit levels to bins, applied
    per pixel (:func:`_bin_codes`);
 2. per-tile histograms over scikit-image's reflect-padded regions
-   (:func:`histeq._tiles.skimage_tiling`,
+   (:func:`histeq._clahe.tiles.skimage_tiling`,
    :func:`histeq.backends.cpu_tiles.count_tiles`);
 3. per-tile LUTs: clip with iterative redistribution, scaled cumulative sum
    (:func:`histeq.backends.cpu_skimage.skimage_luts`);
@@ -27,13 +27,13 @@ import numbers
 
 import numpy as np
 
-from ._dtypes import output_dtype
-from ._layout import pixel_line
-from ._tiles import skimage_tiling, whole_axis
-from ._validate import as_image, check_nbins
-from .backends.cpu import apply_levels
-from .backends.cpu_skimage import blend, float_codes, skimage_luts
-from .backends.cpu_tiles import count_tiles
+from .._core.layout import pixel_line
+from .._core.levels import output_dtype
+from .._core.validate import as_image, check_nbins
+from ..backends.cpu import apply_levels
+from ..backends.cpu_skimage import blend, float_codes, skimage_luts
+from ..backends.cpu_tiles import count_tiles
+from .tiles import skimage_tiling, whole_axis
 
 #: Levels scikit-image requantizes to (14 bits).
 _LEVELS = 16384
@@ -135,9 +135,7 @@ def _kernel_size(kernel_size: object, shape: tuple[int, ...]) -> tuple[int, ...]
         except TypeError:
             raise TypeError(f"kernel_size must be an int or a sequence of ints; got {kernel_size!r}") from None
         if len(sizes) != len(shape):
-            raise ValueError(
-                f"kernel_size must have one size per image axis ({len(shape)}); got {kernel_size!r}"
-            )
+            raise ValueError(f"kernel_size must have one size per image axis ({len(shape)}); got {kernel_size!r}")
     for size in sizes:
         if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Real):
             raise TypeError(f"kernel_size must hold numbers; got {kernel_size!r}")

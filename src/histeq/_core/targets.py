@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._dtypes import is_integer, levels_from_offsets, span
-from ._validate import Target
+from .levels import is_integer, levels_from_offsets, span
+from .validate import Target
 
 #: Levels of a named (or the default flat) target: the dtype's levels, at most this many.
 MAX_TARGET_LEVELS = 1 << 16

@@ -10,12 +10,13 @@ copied, one channel at a time.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtypes import kernel_view
+from .levels import kernel_view
 
 
 def channel_planes(array: np.ndarray, channel_axis: int | None) -> list[np.ndarray]:
@@ -48,13 +49,11 @@ def _line_view(array: np.ndarray) -> np.ndarray | None:
     axes = [axis for axis in range(array.ndim) if array.shape[axis] != 1]
     if not axes:
         return array.reshape(-1)
-    for outer, inner in zip(axes, axes[1:]):
+    for outer, inner in itertools.pairwise(axes):
         if array.strides[outer] != array.strides[inner] * array.shape[inner]:
             return None
     step = array.strides[axes[-1]]
-    return np.lib.stride_tricks.as_strided(
-        array, shape=(array.size,), strides=(step,), writeable=array.flags.writeable
-    )
+    return np.lib.stride_tricks.as_strided(array, shape=(array.size,), strides=(step,), writeable=array.flags.writeable)
 
 
 def interleaved_rgb(array: np.ndarray) -> tuple[np.ndarray, int] | None:
@@ -114,9 +113,7 @@ class LinePair:
         """Copy a buffered target line back into the output plane."""
         if self._buffered:
             values = self.target.view(self._plane.dtype)  # undo kernel_view
-            self._plane.transpose(self._order)[...] = values.reshape(
-                [self._plane.shape[a] for a in self._order]
-            )
+            self._plane.transpose(self._order)[...] = values.reshape([self._plane.shape[a] for a in self._order])
 
 
 def source_lines(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._dtypes import is_integer
+from .levels import is_integer
 
 #: Upper limit on ``nbins``: histograms are kept per thread, so this bounds memory.
 MAX_BINS = 1 << 20
@@ -85,9 +85,7 @@ def check_channel_axis(channel_axis: object, ndim: int) -> int | None:
     try:
         axis = operator.index(channel_axis)
     except TypeError:
-        raise TypeError(
-            f"channel_axis must be an integer or None; got {type(channel_axis).__name__}"
-        ) from None
+        raise TypeError(f"channel_axis must be an integer or None; got {type(channel_axis).__name__}") from None
     if ndim < 2:
         raise ValueError(f"channel_axis needs an image of at least 2 dimensions; got {ndim}-d")
     if not -ndim <= axis < ndim:
@@ -108,9 +106,7 @@ def check_mask(
         return None
     array = np.asarray(mask)
     if array.dtype != np.bool_:
-        raise TypeError(
-            f"{name} must be a boolean array; got dtype {array.dtype} (use {name} != 0 to convert)"
-        )
+        raise TypeError(f"{name} must be a boolean array; got dtype {array.dtype} (use {name} != 0 to convert)")
     if array.shape == shape:
         return array
     if channel_axis is not None:
@@ -145,26 +141,21 @@ def check_reference_channels(shape: tuple[int, ...], channel_axis: object, chann
         return None
     axis, ndim = operator.index(channel_axis), len(shape)  # type: ignore[arg-type]
     if ndim < 2 or not -ndim <= axis < ndim:
-        raise ValueError(
-            f"reference has shape {shape}: no channel axis {axis} with the image's {channels} channels"
-        )
+        raise ValueError(f"reference has shape {shape}: no channel axis {axis} with the image's {channels} channels")
     if shape[axis] != channels:
-        raise ValueError(
-            f"reference has {shape[axis]} channels along channel_axis {axis}; image has {channels}"
-        )
+        raise ValueError(f"reference has {shape[axis]} channels along channel_axis {axis}; image has {channels}")
     return axis % ndim
 
 
-def check_skimage_matching(
-    image: np.ndarray, reference: np.ndarray, mask: object, reference_mask: object
-) -> None:
+def check_skimage_matching(image: np.ndarray, reference: np.ndarray, mask: object, reference_mask: object) -> None:
     """What ``skimage.exposure.match_histograms`` accepts: no masks, a reference
     with the image's number of dimensions, and an integer reference for an
     unsigned image (scikit-image counts both with ``np.bincount``)."""
     for name, value in (("mask", mask), ("reference_mask", reference_mask)):
         if value is not None:
-            raise ValueError(f"{name} is not available with method='skimage' (scikit-image has no masks); "
-                             "use method='histeq'")
+            raise ValueError(
+                f"{name} is not available with method='skimage' (scikit-image has no masks); use method='histeq'"
+            )
     if image.ndim != reference.ndim:
         raise ValueError(
             f"method='skimage' needs a reference with the image's {image.ndim} dimensions "
@@ -195,9 +186,7 @@ def check_value_range(value_range: object, dtype: np.dtype) -> tuple[float, floa
             ) from None
         info = np.iinfo(dtype)
         if low < info.min or high > info.max:
-            raise ValueError(
-                f"value_range {value_range!r} exceeds the range of {dtype} ({info.min}..{info.max})"
-            )
+            raise ValueError(f"value_range {value_range!r} exceeds the range of {dtype} ({info.min}..{info.max})")
     else:
         try:
             low, high = float(low), float(high)
@@ -250,9 +239,7 @@ def check_tile_grid(tile_grid: object, ndim: int) -> tuple[int, ...]:
     if any(isinstance(v, (bool, np.bool_)) for v in values):  # type: ignore[union-attr]
         raise TypeError(f"tile_grid must be an int or a tuple of ints; got {tile_grid!r}")
     if len(grid) != ndim:
-        raise ValueError(
-            f"tile_grid must have one entry per spatial axis ({ndim}); got {len(grid)}: {tile_grid!r}"
-        )
+        raise ValueError(f"tile_grid must have one entry per spatial axis ({ndim}); got {len(grid)}: {tile_grid!r}")
     if min(grid) < 1:
         raise ValueError(f"tile_grid entries must be at least 1; got {tile_grid!r}")
     return grid

@@ -1,0 +1,1 @@
+"""What only CLAHE uses: tile geometry and scikit-image's variant."""
