@@ -13,7 +13,7 @@ from PIL import Image
 
 import histeq
 from histeq import plot
-from histeq._core.plans import METHODS
+from histeq._core.methods import EQUALIZE_METHODS as METHODS
 from histeq.demo_image import SIZE, demo_image
 from histeq.io import read_image, write_image
 

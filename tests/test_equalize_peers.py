@@ -138,11 +138,11 @@ def test_opencv_8bit_plan_is_opencvs_float32_formula(counts):
     # The compiled 8-bit plan against the formula of cv2.equalizeHist written
     # in numpy: round((cdf - h[v0]) * float32(255 / (N - h[v0]))) in float32.
     from histeq._core.binning import BYTE_LEVELS
-    from histeq._core.plans import plan
+    from histeq._core.plans import opencv
 
     occupied = np.flatnonzero(counts)
-    lut = plan("opencv", counts, BYTE_LEVELS, np.dtype(np.uint8))
-    signed = plan("opencv", counts, BYTE_LEVELS, np.dtype(np.int8))
+    lut = opencv(counts, BYTE_LEVELS, np.dtype(np.uint8))
+    signed = opencv(counts, BYTE_LEVELS, np.dtype(np.int8))
     if occupied.size == 0 or counts[occupied[0]] == counts.sum():
         assert lut is None and signed is None
         return

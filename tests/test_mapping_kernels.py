@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from histeq.backends import cpu, cpu_vbmi
+from histeq.backends.cpu import apply as cpu
+from histeq.backends.cpu import vbmi as cpu_vbmi
 
 PATHS = pytest.mark.parametrize(
     "vbmi",

@@ -17,6 +17,7 @@ from .clahe import clahe
 from .equalize import equalize
 from .histogram import Histogram, histogram
 from .matching import match_histograms
+from .plan import Plan, plan_equalization
 from .specification import exact_specification
 
 #: The package's version (pyproject.toml reads it from here).
@@ -24,10 +25,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Histogram",
+    "Plan",
     "__version__",
     "clahe",
     "equalize",
     "exact_specification",
     "histogram",
     "match_histograms",
+    "plan_equalization",
 ]

@@ -14,6 +14,8 @@ from ._clahe.tiles import AxisTiles, opencv_tiling, whole_axis
 from ._core.binning import EqualBins
 from ._core.layout import channel_planes
 from ._core.levels import is_small_integer, levels_from_fractions
+from ._core.methods import CLAHE_METHODS
+from ._core.targets import CLAHE_DISTRIBUTIONS, DEFAULT_ALPHA
 from ._core.validate import (
     as_image,
     check_alpha,
@@ -21,16 +23,12 @@ from ._core.validate import (
     check_channel_axis,
     check_choice,
     check_clip_limit,
-    check_method,
     check_nbins,
     check_out,
     check_tile_grid,
 )
+from .backends import kernels
 
-METHODS = ("opencv", "skimage")
-DISTRIBUTIONS = ("uniform", "rayleigh", "exponential")
-#: OpenCV's default clip limit (``cv2.createCLAHE``); scikit-image's is 0.01.
-DEFAULT_CLIP = {"opencv": 40.0, "skimage": 0.01}
 #: Float images and wide integer ranges: at most this many bins (one code is
 #: kept for NaN).
 MAX_CODED_BINS = 0xFFFF
@@ -48,7 +46,7 @@ def clahe(
     nbins: int | None = None,
     bit_shift: int = 0,
     distribution: str = "uniform",
-    alpha: float = 0.4,
+    alpha: float = DEFAULT_ALPHA,
     channel_axis: int | None = None,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -139,7 +137,7 @@ def clahe(
     integers' final conversion) unless it is C-contiguous float32/float64.
     """
     image = as_image(image)
-    method = check_method(method, METHODS, image.dtype)
+    method = check_choice("method", method, CLAHE_METHODS)
     axis = check_channel_axis(channel_axis, image.ndim)
     spatial = image.ndim - (axis is not None)
     if not 1 <= spatial <= 3:
@@ -147,7 +145,7 @@ def clahe(
             f"clahe works on 1-D, 2-D and 3-D images (plus a channel axis); got {spatial} "
             "spatial dimensions (use channel_axis for a colour or batch axis)"
         )
-    clip = check_clip_limit(clip_limit, DEFAULT_CLIP[method])
+    clip = check_clip_limit(clip_limit, CLAHE_METHODS[method].default_clip)
     nbins = check_nbins(nbins)
     if method == "skimage":
         return _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution, alpha, axis, out)
@@ -155,7 +153,7 @@ def clahe(
         raise ValueError("kernel_size is scikit-image's parameter (method='skimage'); use tile_grid")
     grid = check_tile_grid(tile_grid, spatial)
     shift = check_bit_shift(bit_shift, image.dtype)
-    distribution = check_choice("distribution", distribution, DISTRIBUTIONS)
+    distribution = check_choice("distribution", distribution, CLAHE_DISTRIBUTIONS)
     alpha = check_alpha(alpha)
     if is_small_integer(image.dtype) and nbins is not None:
         raise ValueError(
@@ -188,7 +186,7 @@ def _lift(shape: tuple[int, ...], grid: tuple[int, ...]) -> tuple[tuple[int, int
 
 def _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha) -> None:
     """OpenCV's CLAHE of one channel ``plane`` into ``target``."""
-    from .backends import cpu_tiles
+    tiles = kernels(plane).tiles
 
     shape3, axes = _lift(plane.shape, grid)
     codes, flip, levels = _codes(plane, nbins)
@@ -198,13 +196,13 @@ def _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha) 
     # others): 16-bit images rarely fill 65536 levels.
     lo, hi = 0, bins - 1
     if is_small_integer(plane.dtype) and bins > 256:  # small tables: lo = 0 is faster
-        lo, hi = (level >> shift for level in cpu_tiles.code_range(codes, flip))
+        lo, hi = (level >> shift for level in tiles.code_range(codes, flip))
     area = axes[0].length * axes[1].length * axes[2].length
     limit = max(int(clip * area / bins), 1) if clip > 0 else 0
     top = bins - 1
     scale = np.float32(top) / np.float32(area)
     curve = None if distribution == "uniform" else _distribution_curve(distribution, alpha, area, top)
-    luts = cpu_tiles.opencv_luts(codes, flip, shift, lo, axes, hi - lo + 1, bins, limit, scale, top, curve)
+    luts = tiles.opencv_luts(codes, flip, shift, lo, axes, hi - lo + 1, bins, limit, scale, top, curve)
     _write(target, codes, flip, shift, lo, top, luts, axes)
 
 
@@ -271,8 +269,7 @@ def _write(target, codes, flip, shift, lo, top, luts, axes) -> None:
     """Blend into ``target``: levels into 8/16-bit integers, fractions into
     floats; through a buffer when ``target`` is not C-contiguous, and for
     float16 and wide integers (fractions become levels of the full range)."""
-    from .backends import cpu_tiles
-
+    blend = kernels(codes).tile_blend.blend
     small = is_small_integer(target.dtype)
     direct = target.flags.c_contiguous and (small or target.dtype in (np.float32, np.float64))
     if direct:
@@ -280,7 +277,7 @@ def _write(target, codes, flip, shift, lo, top, luts, axes) -> None:
     else:
         buffer = np.empty(target.shape, target.dtype if small else np.float32)
     kernel_out = buffer.view(f"u{buffer.dtype.itemsize}") if small else buffer
-    cpu_tiles.blend(codes, kernel_out.reshape(codes.shape), flip, shift, lo, top, luts, axes, fraction=not small)
+    blend(codes, kernel_out.reshape(codes.shape), flip, shift, lo, top, luts, axes, fraction=not small)
     if direct:
         return
     if small or target.dtype.kind == "f":
@@ -297,7 +294,7 @@ def _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution
         ("tile_grid", tile_grid, None),
         ("bit_shift", bit_shift, 0),
         ("distribution", distribution, "uniform"),
-        ("alpha", alpha, 0.4),
+        ("alpha", alpha, DEFAULT_ALPHA),
     ):
         if value != default:
             raise ValueError(f"{name} is not a parameter of method='skimage' (scikit-image has no such option)")

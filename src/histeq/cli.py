@@ -13,14 +13,13 @@ import numpy as np
 
 from . import __version__
 from ._core.levels import levels_from_fractions
-from ._core.plans import METHODS
-from ._core.validate import TARGET_DEFAULTS
+from ._core.methods import CLAHE_METHODS, MATCH_METHODS
+from ._core.methods import EQUALIZE_METHODS as METHODS
+from ._core.targets import CLAHE_DISTRIBUTIONS as DISTRIBUTIONS
+from ._core.targets import DEFAULT_ALPHA, TARGET_DEFAULTS
 from ._metadata import ImageMetadata
 from .batch import describe, is_batch, run_command, same_file
-from .clahe import DISTRIBUTIONS
-from .clahe import METHODS as CLAHE_METHODS
 from .io import MAX_PIXELS, WRITE_FORMATS
-from .matching import METHODS as MATCH_METHODS
 from .plot import COMPARE_METHODS, FIGURE_CLAHE_CLIP, plot_path
 
 #: The file name that stands for standard input (as INPUT) or output (as -o).
@@ -112,7 +111,9 @@ def _parser() -> argparse.ArgumentParser:
         default="uniform",
         help="opencv: target histogram shape per tile, as MATLAB's adapthisteq (default: uniform)",
     )
-    clahe_options.add_argument("--alpha", type=float, default=0.4, help="rayleigh/exponential parameter (default: 0.4)")
+    clahe_options.add_argument(
+        "--alpha", type=float, default=DEFAULT_ALPHA, help=f"rayleigh/exponential parameter (default: {DEFAULT_ALPHA})"
+    )
 
     exact = commands.add_parser(
         "exact",

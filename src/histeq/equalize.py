@@ -6,18 +6,19 @@ import numpy as np
 
 from ._core.binning import BYTE_LEVELS, choose_binning
 from ._core.layout import contiguous_order, interleaved_rgb, line_pairs
-from ._core.levels import is_integer, output_dtype
-from ._core.plans import METHODS, plan
-from ._core.targets import default_levels, target_weights
+from ._core.levels import is_integer
+from ._core.methods import equalize_method
+from ._core.plan import build_plan
+from ._core.plans import opencv
+from ._core.targets import check_target, default_levels, target_weights
 from ._core.validate import (
     as_image,
     check_channel_axis,
     check_mask,
-    check_method,
     check_nbins,
     check_out,
-    check_target,
 )
+from .backends import kernels
 
 
 def equalize(
@@ -152,35 +153,25 @@ def equalize(
         if result is not None:
             return result
     image = as_image(image)
-    method = check_method(method, METHODS, image.dtype)
     target = check_target(target)
-    if target is not None:
-        if method not in ("opencv", "matlab"):
-            raise ValueError(
-                f"target is specified with MATLAB's rule (method 'matlab'); method={method!r} takes no target"
-            )
-        method = "matlab"
+    record = equalize_method(method, image.dtype, target=target is not None)
     nbins = check_nbins(nbins)
     axis = check_channel_axis(channel_axis, image.ndim)
     mask = check_mask(mask, image.shape, axis)
-    result_dtype = output_dtype(image.dtype, method)
+    result_dtype = record.output_dtype(image.dtype)
     result = check_out(out, image.shape, result_dtype)
     if result is None:
         result = np.empty_like(image, dtype=result_dtype)
-    if method == "skimage" and is_integer(image.dtype):
+    if record.maps_values and is_integer(image.dtype):
         nbins = None  # scikit-image counts integers one bin per level
     weights = None if target is None else target_weights(target, default_levels(result_dtype))
     for pair in line_pairs(image, mask, result, axis):
         binning = choose_binning([(pair.source, pair.mask)], image.dtype, nbins, None)
-        if method == "skimage":  # maps float values, not bins
+        if record.maps_values:  # maps float values, not bins: no bin codes to keep
             counts, memo = binning.count(pair.source, pair.mask), None
         else:
             counts, memo = binning.count_for_lut(pair.source, pair.mask)
-        mapping = plan(method, counts, binning, result_dtype, weights)
-        if mapping is None:
-            pair.target[...] = pair.source
-        else:
-            binning.apply(mapping, pair.source, pair.target, memo)
+        build_plan(record, counts, binning, image.dtype, weights).apply_line(pair.source, pair.target, memo)
         pair.finish()
     return result
 
@@ -216,12 +207,11 @@ def _equalize_rgb(image: np.ndarray, out: np.ndarray | None) -> np.ndarray | Non
     target = interleaved_rgb(result)
     if target is None:
         return None
-    from .backends.cpu import apply_rgb, count_rgb
-
+    cpu = kernels(image)
     (line, step), (target_line, target_step) = source, target
-    luts = [plan("opencv", counts, BYTE_LEVELS, image.dtype) for counts in count_rgb(line, step)]
+    luts = [opencv(counts, BYTE_LEVELS, image.dtype) for counts in cpu.count_rgb(line, step)]
     identity = np.arange(256, dtype=np.uint8)  # a constant channel is returned unchanged
-    apply_rgb(line, np.stack([identity if lut is None else lut for lut in luts]), target_line, step, target_step)
+    cpu.apply_rgb(line, np.stack([identity if lut is None else lut for lut in luts]), target_line, step, target_step)
     return result
 
 
@@ -235,7 +225,7 @@ def _equalize_bytes(image: np.ndarray, out: np.ndarray | None) -> np.ndarray:
     source = image.reshape(-1, order=order)
     target = result.reshape(-1, order=order)
     counts = BYTE_LEVELS.count(source, None)
-    lut = plan("opencv", counts, BYTE_LEVELS, image.dtype)
+    lut = opencv(counts, BYTE_LEVELS, image.dtype)
     if lut is None:
         result[...] = image
     else:

@@ -22,7 +22,8 @@ from ._core.binning import (
     choose_binning,
 )
 from ._core.layout import LinePair, contiguous_order, line_pairs, source_lines
-from ._core.levels import is_integer, levels_from_offsets, output_dtype
+from ._core.levels import is_integer, levels_from_offsets, skimage_float_dtype
+from ._core.methods import MATCH_METHODS
 from ._core.validate import (
     as_image,
     check_channel_axis,
@@ -31,9 +32,8 @@ from ._core.validate import (
     check_reference_channels,
     check_skimage_matching,
 )
+from .backends import kernels
 
-#: The public method names.
-METHODS = ("histeq", "skimage")
 #: Equal bins of float images and float references in method "histeq" (float16: 256).
 FLOAT_BINS = 4096
 #: The level bins of the fast path's dtypes, and the values of those levels.
@@ -127,7 +127,7 @@ def match_histograms(
         return _match_plain(image, reference, method)
     image = as_image(image)
     reference = as_image(reference, "reference")
-    method = check_choice("method", method, METHODS)
+    method = check_choice("method", method, MATCH_METHODS)
     axis = check_channel_axis(channel_axis, image.ndim)
     channels = None if axis is None else image.shape[axis]
     ref_axis = check_reference_channels(reference.shape, channel_axis, channels)
@@ -162,7 +162,6 @@ def _match_plain(image: np.ndarray, reference: np.ndarray, method: str) -> np.nd
     # "histeq") and a LUT maps the image, without the general path's layers
     # (each costly when its code is out of the caches, as when other work ran
     # since the last call).
-    from .backends.cpu import interp_cdf  # numba: imported on first use
 
     order = contiguous_order(image)
     source = image.reshape(-1, order=order)
@@ -173,10 +172,10 @@ def _match_plain(image: np.ndarray, reference: np.ndarray, method: str) -> np.nd
     ref_values = _LEVEL_VALUES[: ref_counts.size]
     if method == "histeq":  # levels 0 .. top: rounded and clipped as _nearest_levels does
         table = np.empty(counts.size, image.dtype)
-        interp_cdf(counts, ref_counts, ref_values, table, float(counts.size - 1))
+        kernels().interp_cdf(counts, ref_counts, ref_values, table, float(counts.size - 1))
     else:  # scikit-image's float64 values
         table = np.empty(counts.size)
-        interp_cdf(counts, ref_counts, ref_values, table)
+        kernels().interp_cdf(counts, ref_counts, ref_values, table)
     result = np.empty_like(image, dtype=table.dtype)
     binning.apply(table, source, result.reshape(-1, order=order))
     return result
@@ -218,7 +217,6 @@ def _reference_points(binning: Binning, counts: np.ndarray) -> tuple[np.ndarray,
 def _match_line(pair: LinePair, dtype: np.dtype, ref_binning: Binning, ref_counts: np.ndarray) -> None:
     # Count the image line, plan its mapping through the reference's inverse
     # cdf, and apply it: a LUT of levels for integers, an Interp for floats.
-    from .backends.cpu import interp_cdf  # numba: imported on first use
 
     line, mask = pair.source, pair.mask
     if is_integer(dtype):
@@ -227,7 +225,7 @@ def _match_line(pair: LinePair, dtype: np.dtype, ref_binning: Binning, ref_count
         _check_counted(counts, "image", "mask")
         if isinstance(ref_binning, LevelBins):  # strictly increasing fractions: np.interp in one call
             mapped = np.empty(counts.size)
-            interp_cdf(counts, ref_counts, ref_binning.centres(), mapped)
+            kernels().interp_cdf(counts, ref_counts, ref_binning.centres(), mapped)
         else:
             mapped = _inverse(_fractions(counts), *_reference_points(ref_binning, ref_counts), last=False)
         binning.apply(_nearest_levels(mapped, dtype), line, pair.target, memo)
@@ -280,7 +278,7 @@ def _match_skimage(image: np.ndarray, reference: np.ndarray, axis: int | None, r
     # scikit-image writes per-channel results into an array of the image's
     # dtype (truncating integers), then returns floats as float32/64.
     channel_dtype = image.dtype if axis is not None else np.dtype(np.float64)
-    result_dtype = channel_dtype if is_integer(channel_dtype) else output_dtype(image.dtype, "skimage")
+    result_dtype = channel_dtype if is_integer(channel_dtype) else skimage_float_dtype(image.dtype)
     result = np.empty_like(image, dtype=result_dtype)
     references = source_lines(reference, None, ref_axis)
     for pair, (ref_line, _, _) in zip(line_pairs(image, None, result, axis), references):
@@ -331,14 +329,13 @@ def _match_skimage_line(
     # and r the reference's cumulative fractions and values (float64) at its
     # occupied bins; cast as scikit-image casts, applied through a LUT or a
     # search of the values.
-    from .backends.cpu import apply_sorted, interp_cdf  # numba: imported on first use
 
     values = _numeric(pair.source, dtype)
     binning, levels, counts = _skimage_counts(values, "image")
     mapped = np.empty(counts.size)
-    interp_cdf(counts, ref_counts, ref_values, mapped)
+    kernels().interp_cdf(counts, ref_counts, ref_values, mapped)
     table = mapped.astype(channel_dtype).astype(result_dtype)
     if binning is not None:
         binning.apply(table, values, pair.target)
     else:
-        apply_sorted(values, levels, table, pair.target)
+        kernels().apply_sorted(values, levels, table, pair.target)

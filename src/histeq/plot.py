@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._core.plans import METHODS
+from ._core.methods import EQUALIZE_METHODS
 from .histogram import histogram
 from .io import write_safely
 
@@ -34,7 +34,7 @@ _GREY = "0.35"
 #: The clip limit (OpenCV's meaning) of CLAHE in figures: ``histeq compare`` and the demo.
 FIGURE_CLAHE_CLIP = 2.0
 #: What a comparison can show: every equalization method, and CLAHE.
-COMPARE_METHODS = (*METHODS, "clahe")
+COMPARE_METHODS = (*EQUALIZE_METHODS, "clahe")
 #: The formats a figure may be saved as, by suffix.
 FIGURE_FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
 

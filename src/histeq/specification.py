@@ -17,6 +17,7 @@ import numpy as np
 from ._core.layout import channel_planes
 from ._core.levels import is_integer
 from ._core.targets import (
+    check_target,
     default_levels,
     level_counts,
     level_fractions,
@@ -30,7 +31,6 @@ from ._core.validate import (
     check_filters,
     check_mask,
     check_mask_selects,
-    check_target,
 )
 
 #: Box sums are kept below this, so that int64 integral images give them exactly.

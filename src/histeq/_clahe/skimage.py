@@ -8,11 +8,11 @@ The pipeline, with scikit-image's arithmetic at every step (see
    per pixel (:func:`_bin_codes`);
 2. per-tile histograms over scikit-image's reflect-padded regions
    (:func:`histeq._clahe.tiles.skimage_tiling`,
-   :func:`histeq.backends.cpu_tiles.count_tiles`);
+   :func:`histeq.backends.cpu.tiles.count_tiles`);
 3. per-tile LUTs: clip with iterative redistribution, scaled cumulative sum
-   (:func:`histeq.backends.cpu_skimage.skimage_luts`);
+   (:func:`histeq.backends.cpu.skimage_tiles.skimage_luts`);
 4. the multilinear blend of neighbouring tiles' LUTs, truncated to uint16
-   (:func:`histeq.backends.cpu_skimage.blend`);
+   (:func:`histeq.backends.cpu.skimage_tiles.blend`);
 5. a min-max stretch to [0, 1] in the output float type: one table from
    blended levels to output values (:func:`_stretch`).
 
@@ -28,11 +28,9 @@ import numbers
 import numpy as np
 
 from .._core.layout import pixel_line
-from .._core.levels import output_dtype
+from .._core.levels import skimage_float_dtype
 from .._core.validate import as_image, check_nbins
-from ..backends.cpu import apply_levels
-from ..backends.cpu_skimage import blend, float_codes, skimage_luts
-from ..backends.cpu_tiles import count_tiles
+from ..backends import kernels
 from .tiles import skimage_tiling, whole_axis
 
 #: Levels scikit-image requantizes to (14 bits).
@@ -100,10 +98,11 @@ def skimage_clahe(
     clim = _clip_pixels(clip_limit, elements)
     codes = _bin_codes(array, bins).reshape((1,) * (3 - array.ndim) + array.shape)
     axes = [whole_axis(1)] * (3 - array.ndim) + skimage_tiling(array.shape, kernel)
-    hist = count_tiles(codes, 0, 0, 0, axes, bins)
-    luts = skimage_luts(hist.reshape(-1, bins + 1), clim, elements)
-    low, high = blend(codes, luts, axes)
-    return _stretch(codes, low, high, output_dtype(array.dtype, "skimage")).reshape(array.shape)
+    cpu = kernels(codes)
+    hist = cpu.tiles.count_tiles(codes, 0, 0, 0, axes, bins)
+    luts = cpu.skimage_tiles.skimage_luts(hist.reshape(-1, bins + 1), clim, elements)
+    low, high = cpu.skimage_tiles.blend(codes, luts, axes)
+    return _stretch(codes, low, high, skimage_float_dtype(array.dtype)).reshape(array.shape)
 
 
 def _grey_image(image: object) -> np.ndarray:
@@ -183,11 +182,11 @@ def _bin_codes(array: np.ndarray, nbins: int) -> np.ndarray:
     codes = np.empty(array.shape, dtype=np.uint16)
     line = pixel_line(array, tuple(range(array.ndim)))
     if array.dtype.kind == "f":
-        float_codes(line, table, codes.reshape(-1))
+        kernels(line).skimage_tiles.float_codes(line, table, codes.reshape(-1))
     else:
         top = np.iinfo(array.dtype).max
         values = np.arange(top + 1, dtype=array.dtype)
-        apply_levels(line, None, array.dtype.type(top), table[_integer_levels(values)], codes.reshape(-1))
+        kernels().apply_levels(line, None, array.dtype.type(top), table[_integer_levels(values)], codes.reshape(-1))
     return codes
 
 
@@ -198,7 +197,7 @@ def _integer_levels(values: np.ndarray) -> np.ndarray:
 
 def _float_levels(values: np.ndarray) -> np.ndarray:
     """scikit-image's ``img_as_uint`` of float32 or float64 values: ``rint(x *
-    65535)`` in their type, clipped (:func:`histeq.backends.cpu_skimage.float_codes`
+    65535)`` in their type, clipped (:func:`histeq.backends.cpu.skimage_tiles.float_codes`
     does the same per pixel)."""
     levels = np.multiply(values, 65535, dtype=values.dtype)
     return np.clip(np.rint(levels), 0, 65535).astype(np.uint16)
@@ -217,7 +216,7 @@ def _stretch(levels: np.ndarray, low: int, high: int, dtype: np.dtype) -> np.nda
     (uint16 spanning ``low .. high``) to [0, 1] in ``dtype``, as a new array."""
     table = _rescale(np.arange(high + 1, dtype=np.uint16).astype(dtype), low, high, 1)
     out = np.empty(levels.shape, dtype=dtype)
-    apply_levels(levels.reshape(-1), None, np.uint16(high), table, out.reshape(-1))
+    kernels().apply_levels(levels.reshape(-1), None, np.uint16(high), table, out.reshape(-1))
     return out
 
 

@@ -27,6 +27,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..backends import kernels
 from .levels import is_integer, is_small_integer
 
 #: Integers are counted one bin per level while their range spans at most this many levels.
@@ -64,13 +65,6 @@ class Interp:
 Mapping = np.ndarray | Interp
 
 
-def _cpu():
-    # numba is imported on first use, not with ``import histeq``.
-    from ..backends import cpu
-
-    return cpu
-
-
 @dataclass(frozen=True)
 class LevelBins:
     """One bin per integer level ``lo .. hi`` (numpy scalars of the pixel dtype).
@@ -101,7 +95,7 @@ class LevelBins:
         return None if self.direct else self.lo
 
     def count(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        cpu = _cpu()
+        cpu = kernels()
         if self.direct and mask is None:
             if _contiguous_bytes(x):
                 return cpu.count_bytes(x)
@@ -115,7 +109,7 @@ class LevelBins:
     def apply(self, lut: np.ndarray, x: np.ndarray, out: np.ndarray, memo: object = None) -> None:
         """``out[i] = lut[x[i] - lo]``, clamping values outside ``lo .. hi``
         (integer plans always give a LUT, one entry per bin)."""
-        cpu = _cpu()
+        cpu = kernels()
         if not self.direct:
             cpu.apply_levels(x, self.lo, self.hi, lut, out)
         elif lut.itemsize == 1 and _contiguous_bytes(x) and _contiguous_bytes(out):
@@ -230,7 +224,7 @@ class EqualBins:
         return (kind(first), kind(scale), cells)
 
     def count(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        cpu = _cpu()
+        cpu = kernels()
         return cpu.count_equal(x, mask, *self._spec(x.size))
 
     def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, object]:
@@ -239,13 +233,13 @@ class EqualBins:
         if x.size < _GRID_MIN_PIXELS or self.nbins > 0xFFFF:
             return self.count(x, mask), None
         codes = np.empty(x.size, np.uint16)
-        return _cpu().count_equal(x, mask, *self._spec(x.size), codes), codes
+        return kernels().count_equal(x, mask, *self._spec(x.size), codes), codes
 
     def apply(self, mapping: Mapping, x: np.ndarray, out: np.ndarray, memo: object = None) -> None:
         """``out[i] = lut[bin(x[i])]``, clamping to the end bins, or the
         interpolation of ``x[i]``; NaN stays NaN. ``memo``: the codes from
         :meth:`count_for_lut`."""
-        cpu = _cpu()
+        cpu = kernels()
         if isinstance(mapping, Interp):
             cpu.apply_interp(x, mapping.xp, mapping.fp, mapping.slopes, out)
         elif memo is not None:  # codes: bins, and nbins for NaN
@@ -304,7 +298,7 @@ class HalfBins:
         return self.bins.bin_of(_half_values())
 
     def count(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        patterns = _cpu().count_levels(x, mask, None, np.uint16(0xFFFF))
+        patterns = kernels().count_levels(x, mask, None, np.uint16(0xFFFF))
         bins = self._pattern_bins
         inside = (bins >= 0) & (bins < self.nbins)
         counts = np.zeros(self.nbins, np.int64)
@@ -329,7 +323,7 @@ class HalfBins:
         else:
             table = table.astype(out.dtype)
             table[nan] = np.nan
-        _cpu().apply_levels(x, None, np.uint16(0xFFFF), table, out)
+        kernels().apply_levels(x, None, np.uint16(0xFFFF), table, out)
 
 
 Binning = LevelBins | EqualBins | HalfBins
@@ -355,8 +349,28 @@ def choose_binning(
     return _float_binning(lines, nbins, value_range, name)
 
 
+def binning_for(dtype: np.dtype, nbins: int | None, value_range: tuple | None) -> Binning:
+    """The binning of images of ``dtype`` without looking at pixels, as
+    :func:`choose_binning` gives it for the same ``nbins`` and ``value_range``.
+    Only 8- and 16-bit integers without ``nbins`` have bins fixed by their
+    dtype; every other binning needs ``value_range`` (ValueError otherwise)."""
+    if value_range is None and not (nbins is None and is_small_integer(dtype)):
+        raise ValueError(
+            f"value_range is needed: the bins of {dtype} images (or of any image with nbins) span a range of "
+            "values; pass the value_range the counts were made with (e.g. the first and last histogram edges)"
+        )
+    if is_integer(dtype):
+        return _integer_binning([], dtype, nbins, value_range)
+    # Float bins as for an array whose min and max are value_range (numpy's
+    # arithmetic then runs in the array's dtype, as it does without a range).
+    value_range = tuple(dtype.type(v) for v in value_range)
+    if dtype == np.float16:
+        return HalfBins(_equal_bins([], [], nbins, value_range, dtype))
+    return _equal_bins([], [], nbins, value_range, dtype)
+
+
 def _integer_binning(lines, dtype, nbins, value_range):
-    kind = lines[0][0].dtype.type
+    kind = dtype.type
     if value_range is None and nbins is None and is_small_integer(dtype):
         info = np.iinfo(dtype)
         return LevelBins(kind(info.min), kind(info.max), direct=info.min == 0)
@@ -368,7 +382,7 @@ def _integer_binning(lines, dtype, nbins, value_range):
 
 def _integer_extent(lines):
     # Occupied range over all lines, as numpy scalars (as ``a.min()`` gives).
-    cpu = _cpu()
+    cpu = kernels()
     lows, highs = [], []
     for x, m in lines:
         extent = (x.min(), x.max()) if m is None else cpu.masked_integer_range(x, m)
@@ -391,7 +405,7 @@ def _finite_range(x: np.ndarray, mask: np.ndarray | None) -> tuple[float, float,
         if np.isinf(low) or np.isinf(high):
             return None, None, int(np.count_nonzero(np.isinf(x)))
         return (None, None, 0) if np.isnan(low) else (low, high, 0)
-    return _cpu().masked_float_range(x, mask)
+    return kernels().masked_float_range(x, mask)
 
 
 def _check_finite(infinite: int, name: str) -> None:
@@ -427,7 +441,7 @@ def _float_binning(lines, nbins, value_range, name):
 def _half_binning(lines, nbins, value_range, name):
     # Extents from pattern histograms: the whole line for +-inf, the masked
     # pixels for the range.
-    cpu = _cpu()
+    cpu = kernels()
     values = _half_values()
     finite = np.isfinite(values)
     lows, highs = [], []

@@ -1,12 +1,9 @@
-"""Dtype policy: which images are accepted, what each method returns, and how
-output levels are written into integer dtypes. Every other module asks here."""
+"""Levels and dtypes: integer kinds, spans, and how output levels are written
+into integer dtypes (what each method returns is in :mod:`.methods`)."""
 
 from __future__ import annotations
 
 import numpy as np
-
-#: Methods whose output keeps the input's dtype (float output in [0, 1]).
-_NATIVE_OUTPUT_METHODS = ("opencv", "textbook", "pillow", "matlab", "bbhe", "dsihe")
 
 
 def is_integer(dtype: np.dtype) -> bool:
@@ -26,17 +23,9 @@ def kernel_view(line: np.ndarray) -> np.ndarray:
     return line.view(np.uint16) if line.dtype == np.float16 else line
 
 
-def output_dtype(dtype: np.dtype, method: str) -> np.dtype:
-    """The dtype :func:`histeq.equalize` returns for an input of ``dtype``.
-
-    - ``"opencv"``, ``"textbook"``, ``"pillow"``, ``"matlab"``, ``"bbhe"``,
-      ``"dsihe"``: the input dtype (integer
-      levels over the dtype's whole range; float values in [0, 1]).
-    - ``"skimage"``: what scikit-image returns: float32 for float16/float32
-      input, float64 otherwise.
-    """
-    if method in _NATIVE_OUTPUT_METHODS:
-        return dtype
+def skimage_float_dtype(dtype: np.dtype) -> np.dtype:
+    """The float dtype scikit-image returns for an input of ``dtype``:
+    float32 for float16 and float32, float64 otherwise."""
     if dtype in (np.float16, np.float32):
         return np.dtype(np.float32)
     return np.dtype(np.float64)

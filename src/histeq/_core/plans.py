@@ -1,8 +1,10 @@
-"""Plans: from histogram counts to the mapping of every bin.
+"""Plans: from histogram counts to the mapping of every bin, one function per
+equalization method (their records are in :mod:`.methods`). Every plan takes
+``(counts, binning, out_dtype, target)``; only ``matlab`` uses ``target``.
 
 Plans touch bins, never pixels, and are plain numpy shared by every backend,
 except the 8-bit OpenCV plan, which runs on every uint8 call and is one small
-compiled function (``backends.cpu.opencv_byte_offsets``).
+compiled function (``backends.cpu.plans.opencv_byte_offsets``).
 Each returns a LUT (one output value per bin, in the output dtype), an
 :class:`Interp` (scikit-image's piecewise-linear mapping of float values), or
 ``None`` when the image is returned unchanged. The formulas are those of
@@ -13,25 +15,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import kernels
 from .binning import Binning, Interp, LevelBins, Mapping
 from .levels import is_integer, levels_from_offsets, span
 from .targets import output_levels, unit
 
-#: The public method names, in the order the docs list them.
-METHODS = ("opencv", "textbook", "skimage", "pillow", "matlab", "bbhe", "dsihe")
 #: MATLAB's default target: 64 equally populated levels.
 MATLAB_TARGET = np.ones(64)
 
 
-def plan(
-    method: str, counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
-) -> Mapping | None:
-    """The mapping of ``method`` for int64 ``counts`` over ``binning``'s bins;
-    ``target`` (float64 weights per output level) is the ``"matlab"`` method's
-    target histogram (default :data:`MATLAB_TARGET`)."""
-    if method == "matlab":
-        return specify(counts, MATLAB_TARGET if target is None else target, out_dtype)
-    return _PLANS[method](counts, binning, out_dtype)
+def matlab(counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None) -> Mapping | None:
+    """MATLAB's ``histeq``: :func:`specify` to ``target`` (float64 weights per
+    output level), by default :data:`MATLAB_TARGET`."""
+    return specify(counts, MATLAB_TARGET if target is None else target, out_dtype)
 
 
 def specify(counts: np.ndarray, weights: np.ndarray, out_dtype: np.dtype) -> Mapping | None:
@@ -52,7 +48,9 @@ def specify(counts: np.ndarray, weights: np.ndarray, out_dtype: np.dtype) -> Map
     return output_levels(level * (unit(out_dtype) / max(weights.size - 1, 1)), out_dtype)
 
 
-def _opencv(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
+def opencv(
+    counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
+) -> Mapping | None:
     # lut = round_half_even((cdf - h[v0]) * top / (N - h[v0])), v0 the lowest
     # occupied bin; in float32 for 8-bit output (as cv2.equalizeHist), float64
     # for wider output so that every level is reachable.
@@ -74,15 +72,15 @@ def _opencv(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mappin
 
 def _opencv_bytes(counts: np.ndarray, out_dtype: np.dtype) -> np.ndarray | None:
     # The 8-bit case of _opencv, compiled (float32 arithmetic, as OpenCV).
-    from ..backends.cpu import opencv_byte_offsets  # numba: imported on first use
-
-    offsets = opencv_byte_offsets(counts)
+    offsets = kernels().opencv_byte_offsets(counts)
     if offsets is None or out_dtype == np.uint8:
         return offsets
     return levels_from_offsets(offsets, out_dtype)
 
 
-def _textbook(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
+def textbook(
+    counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
+) -> Mapping | None:
     # s_k = (L - 1) * cdf[k] / N (Gonzalez & Woods), rounded half to even.
     total = int(counts.sum())
     if total == 0:
@@ -93,7 +91,9 @@ def _textbook(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapp
     return levels_from_offsets(np.rint(cdf * float(span(out_dtype)) / total), out_dtype)
 
 
-def _pillow(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
+def pillow(
+    counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
+) -> Mapping | None:
     # PIL.ImageOps.equalize: step = (N - h[top]) // 255 and
     # lut[v] = (step // 2 + sum_{j<v} h[j]) // step, in integers.
     occupied = np.flatnonzero(counts)
@@ -106,7 +106,9 @@ def _pillow(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mappin
     return np.minimum((step // 2 + before) // step, 255).astype(out_dtype)
 
 
-def _skimage(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
+def skimage(
+    counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
+) -> Mapping | None:
     # skimage.exposure.equalize_hist: cdf = cumsum(h) / N in float64, cast to
     # the output float type, then np.interp(value, bin_centres, cdf).
     occupied = np.flatnonzero(counts)
@@ -129,7 +131,7 @@ def _skimage(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mappi
     return Interp.through(binning.centres(), cdf)
 
 
-def _bbhe(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
+def bbhe(counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None) -> Mapping | None:
     # Kim 1997: split at the mean bin, floor(sum(k * h[k]) / N).
     total = int(counts.sum())
     if total == 0:
@@ -138,7 +140,9 @@ def _bbhe(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping 
     return _split_equalize(counts, weighted // total, out_dtype)
 
 
-def _dsihe(counts: np.ndarray, binning: Binning, out_dtype: np.dtype) -> Mapping | None:
+def dsihe(
+    counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
+) -> Mapping | None:
     # Wang 1999: split at the median bin, the first with 2 * cdf >= N.
     total = int(counts.sum())
     if total == 0:
@@ -161,13 +165,3 @@ def _split_equalize(counts: np.ndarray, split: int, out_dtype: np.dtype) -> np.n
         (low_end * (low / low[-1]), high_start + (top - high_start) * (high / max(int(high[-1:].sum()), 1)))
     )
     return output_levels(positions, out_dtype)
-
-
-_PLANS = {
-    "opencv": _opencv,
-    "textbook": _textbook,
-    "skimage": _skimage,
-    "pillow": _pillow,
-    "bbhe": _bbhe,
-    "dsihe": _dsihe,
-}

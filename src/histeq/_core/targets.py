@@ -16,7 +16,63 @@ from __future__ import annotations
 import numpy as np
 
 from .levels import is_integer, levels_from_offsets, span
-from .validate import Target
+
+#: The rayleigh and exponential parameter's default (MATLAB adapthisteq's Alpha).
+DEFAULT_ALPHA = 0.4
+
+#: Named target distributions and their default parameters (fractions of the output range).
+TARGET_DEFAULTS: dict[str, tuple[float, ...]] = {
+    "uniform": (),
+    "gaussian": (0.5, 0.2),  # mean, std
+    "rayleigh": (DEFAULT_ALPHA,),
+    "exponential": (DEFAULT_ALPHA,),
+}
+#: The distributions CLAHE's ``distribution`` offers (each with one ``alpha``).
+CLAHE_DISTRIBUTIONS = ("uniform", "rayleigh", "exponential")
+
+#: A checked target: float64 weights, or a distribution name with its parameters.
+Target = np.ndarray | tuple[str, tuple[float, ...]]
+
+
+def check_target(target: object) -> Target | None:
+    """``None``; a name of :data:`TARGET_DEFAULTS` or a tuple ``(name, *params)``
+    (every parameter a finite number > 0, a gaussian mean in [0, 1]); or a 1-D
+    array of finite non-negative weights with a positive sum (returned as float64)."""
+    if target is None:
+        return None
+    if isinstance(target, str) or (isinstance(target, tuple) and target and isinstance(target[0], str)):
+        return _check_named_target(target)
+    array = np.asarray(target)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"target must be a distribution name or an array of weights; got {target!r}")
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"target weights must be a non-empty 1-D array; got shape {array.shape}")
+    weights = array.astype(np.float64)
+    if not np.all(np.isfinite(weights)):
+        raise ValueError("target weights must be finite (no NaN or inf)")
+    if weights.min() < 0:
+        raise ValueError(f"target weights must be non-negative; got {weights.min()}")
+    if weights.sum() <= 0:
+        raise ValueError("target weights are all zero; at least one level needs a positive weight")
+    return weights
+
+
+def _check_named_target(target: str | tuple) -> tuple[str, tuple[float, ...]]:
+    name, *params = (target,) if isinstance(target, str) else target
+    if name not in TARGET_DEFAULTS:
+        raise ValueError(f"target must be one of {', '.join(map(repr, TARGET_DEFAULTS))} or weights; got {name!r}")
+    defaults = TARGET_DEFAULTS[name]
+    if params and len(params) != len(defaults):
+        raise ValueError(f"target {name!r} takes {len(defaults)} parameter(s); got {len(params)}: {target!r}")
+    if any(isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.number)) for p in params):
+        raise TypeError(f"target parameters must be numbers; got {target!r}")
+    values = tuple(float(p) for p in params) or defaults
+    if not all(np.isfinite(values)) or (values and values[-1] <= 0):  # std or alpha: the last
+        raise ValueError(f"target {name!r} parameters must be finite, the last one > 0; got {target!r}")
+    if name == "gaussian" and not 0.0 <= values[0] <= 1.0:
+        raise ValueError(f"target 'gaussian' mean must be in [0, 1] (a fraction of the range); got {values[0]}")
+    return name, values
+
 
 #: Levels of a named (or the default flat) target: the dtype's levels, at most this many.
 MAX_TARGET_LEVELS = 1 << 16

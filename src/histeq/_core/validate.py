@@ -8,7 +8,7 @@ received. Errors are plain :class:`TypeError` (wrong kind of thing) and
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Collection
 
 import numpy as np
 
@@ -47,18 +47,6 @@ def as_image(image: object, name: str = "image") -> np.ndarray:
     if not array.dtype.isnative:
         array = array.astype(array.dtype.newbyteorder("="))
     return array
-
-
-def check_method(method: object, allowed: Sequence[str], dtype: np.dtype) -> str:
-    """Check ``method`` against ``allowed`` and against the image dtype."""
-    if not isinstance(method, str) or method not in allowed:
-        raise ValueError(f"method must be one of {', '.join(map(repr, allowed))}; got {method!r}")
-    if method == "pillow" and dtype != np.uint8:
-        raise TypeError(
-            f"method='pillow' reproduces Pillow, which equalizes 8-bit images only; "
-            f"got dtype {dtype} (use method='opencv' for other dtypes)"
-        )
-    return method
 
 
 def check_nbins(nbins: object) -> int | None:
@@ -259,7 +247,7 @@ def check_bit_shift(bit_shift: object, dtype: np.dtype) -> int:
     return int(bit_shift)
 
 
-def check_choice(name: str, value: object, allowed: Sequence[str]) -> str:
+def check_choice(name: str, value: object, allowed: Collection[str]) -> str:
     """``value`` is one of ``allowed``."""
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
@@ -273,58 +261,6 @@ def check_alpha(alpha: object) -> float:
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"alpha must be a finite number > 0; got {alpha!r}")
     return float(alpha)
-
-
-#: Named target distributions and their default parameters (fractions of the output range).
-TARGET_DEFAULTS: dict[str, tuple[float, ...]] = {
-    "uniform": (),
-    "gaussian": (0.5, 0.2),  # mean, std
-    "rayleigh": (0.4,),  # alpha (MATLAB adapthisteq's default)
-    "exponential": (0.4,),  # alpha
-}
-
-#: A checked target: float64 weights, or a distribution name with its parameters.
-Target = np.ndarray | tuple[str, tuple[float, ...]]
-
-
-def check_target(target: object) -> Target | None:
-    """``None``; a name of :data:`TARGET_DEFAULTS` or a tuple ``(name, *params)``
-    (every parameter a finite number > 0, a gaussian mean in [0, 1]); or a 1-D
-    array of finite non-negative weights with a positive sum (returned as float64)."""
-    if target is None:
-        return None
-    if isinstance(target, str) or (isinstance(target, tuple) and target and isinstance(target[0], str)):
-        return _check_named_target(target)
-    array = np.asarray(target)
-    if array.dtype.kind not in "iuf":
-        raise TypeError(f"target must be a distribution name or an array of weights; got {target!r}")
-    if array.ndim != 1 or array.size == 0:
-        raise ValueError(f"target weights must be a non-empty 1-D array; got shape {array.shape}")
-    weights = array.astype(np.float64)
-    if not np.all(np.isfinite(weights)):
-        raise ValueError("target weights must be finite (no NaN or inf)")
-    if weights.min() < 0:
-        raise ValueError(f"target weights must be non-negative; got {weights.min()}")
-    if weights.sum() <= 0:
-        raise ValueError("target weights are all zero; at least one level needs a positive weight")
-    return weights
-
-
-def _check_named_target(target: str | tuple) -> tuple[str, tuple[float, ...]]:
-    name, *params = (target,) if isinstance(target, str) else target
-    if name not in TARGET_DEFAULTS:
-        raise ValueError(f"target must be one of {', '.join(map(repr, TARGET_DEFAULTS))} or weights; got {name!r}")
-    defaults = TARGET_DEFAULTS[name]
-    if params and len(params) != len(defaults):
-        raise ValueError(f"target {name!r} takes {len(defaults)} parameter(s); got {len(params)}: {target!r}")
-    if any(isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.number)) for p in params):
-        raise TypeError(f"target parameters must be numbers; got {target!r}")
-    values = tuple(float(p) for p in params) or defaults
-    if not all(np.isfinite(values)) or (values and values[-1] <= 0):  # std or alpha: the last
-        raise ValueError(f"target {name!r} parameters must be finite, the last one > 0; got {target!r}")
-    if name == "gaussian" and not 0.0 <= values[0] <= 1.0:
-        raise ValueError(f"target 'gaussian' mean must be in [0, 1] (a fraction of the range); got {values[0]}")
-    return name, values
 
 
 def check_filters(filters: object) -> int:

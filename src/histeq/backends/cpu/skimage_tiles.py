@@ -2,9 +2,9 @@
 codes of float pixels, per-tile LUTs (clip with iterative redistribution) and
 the multilinear blend of neighbouring tiles' LUTs.
 
-Tile histograms are counted by :func:`histeq.backends.cpu_tiles.count_tiles`
+Tile histograms are counted by :func:`histeq.backends.cpu.tiles.count_tiles`
 and integer pixels are mapped to their bins by
-:func:`histeq.backends.cpu.apply_levels`; these kernels do the rest. Like the
+:func:`histeq.backends.cpu.apply.apply_levels`; these kernels do the rest. Like the
 other backends they are serial, GIL-free, run over chunks on several threads
 and never use ``fastmath``: the blend must round exactly as scikit-image's
 numpy code does.
@@ -13,17 +13,15 @@ numpy code does.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from ._threads import run_chunks
-
-_jit = njit(cache=True, nogil=True)
+from .._threads import run_chunks
+from .bins import jit
 
 #: scikit-image's requantized levels: 14 bits.
 _TOP_LEVEL = 16383
 
 
-@_jit
+@jit
 def _float_codes(x, scale, table, out, start, stop):
     # scikit-image's img_as_uint (rint(x * 65535) in x's float type, clipped),
     # then the table from 16-bit levels to bins.
@@ -39,7 +37,7 @@ def float_codes(x: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
     run_chunks(_float_codes, x.size, x, x.dtype.type(65535), table, out)
 
 
-@_jit
+@jit
 def _clip_and_redistribute(h, clim):
     # scikit-image's clip_histogram, in place on the int64 histogram h.
     nbins = h.shape[0]
@@ -78,7 +76,7 @@ def _clip_and_redistribute(h, clim):
             break
 
 
-@_jit
+@jit
 def _skimage_luts(hist, clim, scale, luts, begin, end):
     # Tiles begin .. end: clip, then lut = trunc(min(cumsum * scale, top)).
     nbins = luts.shape[1]
@@ -106,14 +104,14 @@ def skimage_luts(hist: np.ndarray, clim: int, kernel_elements: int) -> np.ndarra
     return luts
 
 
-@_jit
+@jit
 def _gather(row, table, first, stop, into):
     # into[i] = table[row[i]] for columns first .. stop: a scalar loop of loads.
     for i in range(np.uint64(first), np.uint64(stop)):
         into[i] = table[np.uint64(row[i])]
 
 
-@_jit
+@jit
 def _add_terms(acc, g, xw0, xw1, wy0, wy1, wz):
     # acc += the four terms of one z layer in np.ndindex order (y, then x),
     # each float32(lut * ((w_x * w_y) * w_z)), in float32: a loop without
@@ -127,7 +125,7 @@ def _add_terms(acc, g, xw0, xw1, wy0, wy1, wz):
         acc[i] = total
 
 
-@_jit
+@jit
 def _add_layer(acc, g, luts, row, low_row, high_row, x, starts, wy0, wy1, wz):
     # Add one z layer's terms for a pixel row: low_row and high_row are the
     # first LUTs of the y tile rows it blends. Columns fall into segments that
@@ -145,7 +143,7 @@ def _add_layer(acc, g, luts, row, low_row, high_row, x, starts, wy0, wy1, wz):
     _add_terms(acc, g, xw0, xw1, wy0, wy1, wz)
 
 
-@_jit
+@jit
 def _truncate(acc, row, lo, hi):
     # row = uint16(acc) (truncation, as numpy's astype); returns the running range.
     for i in range(np.uint64(acc.shape[0])):
@@ -156,7 +154,7 @@ def _truncate(acc, row, lo, hi):
     return lo, hi
 
 
-@_jit
+@jit
 def _blend(codes, luts, tiles, z, y, x, starts, begin, end):
     # Rows begin .. end of all z slices: each code becomes the uint16
     # truncation of its blended level, in place. Returns the chunk's range.

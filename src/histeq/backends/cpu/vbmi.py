@@ -7,8 +7,8 @@ two lookups and a select on each byte's top bit map 64 bytes through a
 select by each byte's channel (the 4th byte of RGBX pixels kept). Mapping
 then runs at about the speed of a copy; on this project's Zen 4 VM, with two
 threads: 3840x2160 grey 0.5 - 0.6 ms against 1.0 - 1.7 ms for the pair-table
-lookups of ``cpu.apply_bytes``, and 1920x1080 RGB or RGBX 0.3 - 0.4 ms
-against 1.26 ms for ``cpu.apply_rgb``'s scalar loop.
+lookups of ``apply.apply_bytes``, and 1920x1080 RGB or RGBX 0.3 - 0.4 ms
+against 1.26 ms for ``apply.apply_rgb``'s scalar loop.
 
 numba compiles for the CPU it runs on, and LLVM cannot compile the intrinsic
 for a CPU without the instructions: :func:`available` says whether numba's
@@ -23,15 +23,14 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._threads import run_chunks
-from .cpu import _apply_rgb as _apply_rgb_scalar
-from .cpu import _rgb_pixels
-
-_jit = njit(cache=True, nogil=True)
+from .._threads import run_chunks
+from .bins import jit
+from .rgb import _apply_rgb as _apply_rgb_scalar
+from .rgb import rgb_pixels
 
 #: Bytes one instruction maps.
 _BLOCK = 64
@@ -110,7 +109,7 @@ def _block_mapper(step: int):
 _map_grey, _map_rgb, _map_rgbx = (_block_mapper(step) for step in (1, 3, 4))
 
 
-@_jit
+@jit
 def _apply_bytes(x, lut, out, start, stop):
     blocks = (stop - start) // _BLOCK
     _map_grey(x.ctypes.data + start, blocks, lut.ctypes.data, out.ctypes.data + start)
@@ -125,7 +124,7 @@ def apply_bytes(x: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
     run_chunks(_apply_bytes, x.size, x, lut, out)
 
 
-@_jit
+@jit
 def _apply_rgb(x, step, luts, out, start, stop):
     # Pixels start..stop; the last pixel of the line (whose 4th byte may lie
     # beyond it) and what does not fill a period are left to the scalar kernel.
@@ -143,4 +142,4 @@ def apply_rgb(x: np.ndarray, luts: np.ndarray, out: np.ndarray, step: int) -> No
     """:func:`.cpu.apply_rgb` for lines with the same ``step`` (3 or 4) and a
     contiguous ``luts`` of 768 bytes (red, green, blue); only where
     :func:`available`."""
-    run_chunks(_apply_rgb, _rgb_pixels(x, step), x, step, luts, out, grain=3)
+    run_chunks(_apply_rgb, rgb_pixels(x, step), x, step, luts, out, grain=3)

@@ -1,0 +1,141 @@
+"""One record per method: the single place that says what a method is.
+
+An equalization :class:`Method` names its plan (counts -> mapping, in
+:mod:`.plans`), the dtype it returns, the dtypes it accepts and whether it
+takes a target histogram. ``equalize``, the plan-as-a-value API, the command
+line's choices and the comparison figure all read :data:`EQUALIZE_METHODS`;
+adding a method means adding its plan function and one record here.
+CLAHE's and matching's methods are algorithms of their own; their names
+and defaults are recorded here too, so that every caller reads one list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import plans
+from .binning import Binning, Mapping
+from .levels import skimage_float_dtype
+
+#: A plan: int64 counts over a binning -> the mapping of every bin (None: the
+#: image stays as it is), in the output dtype; the last argument is the
+#: target's float64 weights per output level, for methods that take one.
+PlanFunction = Callable[[np.ndarray, Binning, np.dtype, "np.ndarray | None"], "Mapping | None"]
+
+
+@dataclass(frozen=True)
+class Method:
+    """What an equalization method is.
+
+    Attributes
+    ----------
+    name : str
+        The ``method=`` value.
+    summary : str
+        One line for help texts.
+    plan : callable
+        ``plan(counts, binning, out_dtype, weights) -> mapping or None``.
+    float_output : bool
+        False: the result has the input's dtype (integers over the dtype's
+        range, floats in [0, 1]); True: scikit-image's float dtype (float32
+        for float16/32 input, float64 otherwise).
+    dtypes : tuple of numpy dtypes, or None
+        The accepted input dtypes; None: every integer and float dtype.
+    takes_target : bool
+        Whether ``target=`` (histogram specification) selects this method.
+    maps_values : bool
+        The plan maps pixel values by interpolation (scikit-image), not
+        bins through a LUT; integers are then counted one bin per level.
+    """
+
+    name: str
+    summary: str
+    plan: PlanFunction
+    float_output: bool = False
+    dtypes: tuple[np.dtype, ...] | None = None
+    takes_target: bool = False
+    maps_values: bool = False
+
+    def output_dtype(self, dtype: np.dtype) -> np.dtype:
+        """The dtype of the result for an input of ``dtype``."""
+        return skimage_float_dtype(dtype) if self.float_output else dtype
+
+    def check_dtype(self, dtype: np.dtype) -> None:
+        """Raise TypeError if the method does not take images of ``dtype``."""
+        if self.dtypes is not None and dtype not in self.dtypes:
+            accepted = ", ".join(str(d) for d in self.dtypes)
+            raise TypeError(
+                f"method={self.name!r} reproduces a library that equalizes {accepted} images only; "
+                f"got dtype {dtype} (use method='opencv' for other dtypes)"
+            )
+
+
+#: The equalization methods, in the order the docs list them.
+EQUALIZE_METHODS: dict[str, Method] = {
+    method.name: method
+    for method in (
+        Method("opencv", "cv2.equalizeHist: (cdf - cdf_min) scaled, half to even (default)", plans.opencv),
+        Method("textbook", "Gonzalez & Woods: top * cdf / N, rounded", plans.textbook),
+        Method(
+            "skimage",
+            "skimage.exposure.equalize_hist: float output",
+            plans.skimage,
+            float_output=True,
+            maps_values=True,
+        ),
+        Method("pillow", "PIL.ImageOps.equalize (8-bit only)", plans.pillow, dtypes=(np.dtype(np.uint8),)),
+        Method("matlab", "MATLAB histeq: 64 equally populated levels, or a target", plans.matlab, takes_target=True),
+        Method("bbhe", "brightness preserving, split at the mean (Kim 1997)", plans.bbhe),
+        Method("dsihe", "brightness preserving, split at the median (Wang 1999)", plans.dsihe),
+    )
+}
+#: The method that ``target=`` uses.
+TARGET_METHOD = "matlab"
+#: The default ``method=`` of ``equalize``.
+DEFAULT_METHOD = "opencv"
+
+
+def equalize_method(name: object, dtype: np.dtype, *, target: bool = False) -> Method:
+    """The record of ``method=name`` for an image of ``dtype``; with a
+    ``target``, the target method (``name`` must be the default or it).
+    Raises ValueError for unknown names and TypeError for refused dtypes."""
+    if not isinstance(name, str) or name not in EQUALIZE_METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, EQUALIZE_METHODS))}; got {name!r}")
+    if target:
+        if name not in (DEFAULT_METHOD, TARGET_METHOD):
+            raise ValueError(
+                f"target is specified with MATLAB's rule (method {TARGET_METHOD!r}); method={name!r} takes no target"
+            )
+        name = TARGET_METHOD
+    method = EQUALIZE_METHODS[name]
+    method.check_dtype(dtype)
+    return method
+
+
+@dataclass(frozen=True)
+class ClaheMethod:
+    """A CLAHE algorithm: its name, summary and default clip limit."""
+
+    name: str
+    summary: str
+    default_clip: float
+
+
+#: CLAHE's methods. Clip limits: OpenCV's is a multiple of the mean bin
+#: height (default 40), scikit-image's a fraction of the window (0.01).
+CLAHE_METHODS: dict[str, ClaheMethod] = {
+    method.name: method
+    for method in (
+        ClaheMethod("opencv", "cv2.createCLAHE(...).apply, in 1-D, 2-D and 3-D (default)", 40.0),
+        ClaheMethod("skimage", "skimage.exposure.equalize_adapthist: float output", 0.01),
+    )
+}
+
+#: Histogram matching's methods and their summaries.
+MATCH_METHODS: dict[str, str] = {
+    "histeq": "output in the image's dtype, rounded (default)",
+    "skimage": "skimage.exposure.match_histograms to the last bit",
+}

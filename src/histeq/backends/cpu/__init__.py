@@ -1,0 +1,52 @@
+"""The CPU backend: numba kernels, the only code in histeq that touches every pixel.
+
+Split by job: :mod:`.count` (histograms), :mod:`.apply` (mapping through
+LUTs; :mod:`.vbmi` maps bytes 64 at a time on CPUs with AVX-512 VBMI),
+:mod:`.rgb` (interleaved 8-bit RGB), :mod:`.plans` (the plans that run on every
+call of a common path), :mod:`.ranges` (masked value ranges), and CLAHE's
+:mod:`.tiles` (tile histograms and LUTs), :mod:`.tile_blend` and
+:mod:`.skimage_tiles` (scikit-image's variant). :mod:`.bins` holds the
+per-value bin arithmetic they share.
+
+Library code reaches these through :func:`histeq.backends.kernels`. The
+CLAHE modules are imported on first use (``kernels().tiles``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from .apply import apply_bytes, apply_direct, apply_equal, apply_interp, apply_levels, apply_rgb, apply_sorted
+from .count import count_bytes, count_equal, count_levels, count_words
+from .plans import interp_cdf, opencv_byte_offsets
+from .ranges import masked_float_range, masked_integer_range
+from .rgb import count_rgb
+
+__all__ = [
+    "apply_bytes",
+    "apply_direct",
+    "apply_equal",
+    "apply_interp",
+    "apply_levels",
+    "apply_rgb",
+    "apply_sorted",
+    "count_bytes",
+    "count_equal",
+    "count_levels",
+    "count_rgb",
+    "count_words",
+    "interp_cdf",
+    "masked_float_range",
+    "masked_integer_range",
+    "opencv_byte_offsets",
+]
+
+_LAZY_MODULES = ("tiles", "tile_blend", "skimage_tiles")
+
+
+def __getattr__(name: str) -> ModuleType:
+    # CLAHE's kernel modules, imported when first asked for.
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
