@@ -181,7 +181,8 @@ def _lift(shape: tuple[int, ...], grid: tuple[int, ...]) -> tuple[tuple[int, int
         return shape, tuple(opencv_tiling(shape, grid))
     if len(shape) == 1:
         shape, grid = (1, shape[0]), (1, grid[0])
-    return (1, *shape), (whole_axis(1), *opencv_tiling(shape, grid))
+    rows, columns = shape
+    return (1, rows, columns), (whole_axis(1), *opencv_tiling(shape, grid))
 
 
 def _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha) -> None:
@@ -237,7 +238,7 @@ def _codes(plane: np.ndarray, nbins: int | None) -> tuple[np.ndarray, int, int]:
     return codes.astype(np.uint16, copy=False), 0, binning.nbins
 
 
-def _finite_extent(values: np.ndarray) -> tuple:
+def _finite_extent(values: np.ndarray) -> tuple[float | np.floating, float | np.floating]:
     """``(min, max)`` of the non-NaN values (numpy's 0..1 when all are NaN);
     ValueError for +-inf."""
     finite = np.isfinite(values)

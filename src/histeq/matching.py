@@ -129,8 +129,7 @@ def match_histograms(
     reference = as_image(reference, "reference")
     method = check_choice("method", method, MATCH_METHODS)
     axis = check_channel_axis(channel_axis, image.ndim)
-    channels = None if axis is None else image.shape[axis]
-    ref_axis = check_reference_channels(reference.shape, channel_axis, channels)
+    ref_axis = None if axis is None else check_reference_channels(reference.shape, channel_axis, image.shape[axis])
     if method == "skimage":
         check_skimage_matching(image, reference, mask, reference_mask)
         return _match_skimage(image, reference, axis, ref_axis)
@@ -147,8 +146,9 @@ def match_histograms(
 def _is_plain(image: object, reference: object, method: object) -> bool:
     # The common case, served by _match_plain: non-empty contiguous uint8 or
     # uint16 arrays (of the same number of dimensions for "skimage").
-    arrays = (image, reference)
-    if not all(type(a) is np.ndarray and a.dtype in _PLAIN_LEVELS and a.ndim and a.size for a in arrays):
+    if not (type(image) is np.ndarray and type(reference) is np.ndarray):
+        return False
+    if not all(a.dtype in _PLAIN_LEVELS and a.ndim and a.size for a in (image, reference)):
         return False
     if not (type(method) is str and (method == "histeq" or (method == "skimage" and image.ndim == reference.ndim))):
         return False
@@ -242,6 +242,7 @@ def _match_line(pair: LinePair, dtype: np.dtype, ref_binning: Binning, ref_count
         starts = np.append(counts > 0, False)
         ends = _inverse(below, *ref_points, last=False)
         mapped = np.where(starts, _inverse(below, *ref_points, last=True), ends)
+        assert not isinstance(binning, LevelBins)  # float dtypes have equal bins
         binning.apply(Interp.through(binning.edges(), mapped), line, pair.target)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -151,7 +151,11 @@ def save_comparison(
     figure = comparison_figure(panels, colour=colour)
     buffer = io.BytesIO()
     figure.savefig(buffer, format=file_format, dpi=FIGURE_DPI)
-    write_safely(path, lambda file: file.write(buffer.getvalue()), overwrite=overwrite)
+
+    def write(file: BinaryIO) -> None:
+        file.write(buffer.getvalue())
+
+    write_safely(path, write, overwrite=overwrite)
 
 
 def plot_path(output: Path) -> Path:

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
+from typing import cast
 
 import numpy as np
 
@@ -124,30 +126,36 @@ def _kernel_size(kernel_size: object, shape: tuple[int, ...]) -> tuple[int, ...]
     an int on every axis, else one size per axis; each truncated to an int."""
     if kernel_size is None:
         return tuple(max(size // 8, 1) for size in shape)
+    sizes: tuple[object, ...]
     if isinstance(kernel_size, numbers.Number):
         sizes = (kernel_size,) * len(shape)
     elif isinstance(kernel_size, (str, bytes)):
         raise TypeError(f"kernel_size must be an int or a sequence of ints; got {kernel_size!r}")
     else:
         try:
-            sizes = tuple(kernel_size)  # type: ignore[arg-type]
+            sizes = tuple(cast("Iterable[object]", kernel_size))  # a non-iterable raises TypeError
         except TypeError:
             raise TypeError(f"kernel_size must be an int or a sequence of ints; got {kernel_size!r}") from None
         if len(sizes) != len(shape):
             raise ValueError(f"kernel_size must have one size per image axis ({len(shape)}); got {kernel_size!r}")
+    whole = []
     for size in sizes:
         if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Real):
             raise TypeError(f"kernel_size must hold numbers; got {kernel_size!r}")
-        if not (math.isfinite(size) and int(size) >= 1):
+        real = cast(float, size)  # any real number (PEP 484's float; typeshed's numbers.Real has no int())
+        if not (math.isfinite(real) and int(real) >= 1):
             raise ValueError(f"kernel_size must be at least 1 on every axis; got {kernel_size!r}")
-    return tuple(int(size) for size in sizes)
+        whole.append(int(real))
+    return tuple(whole)
 
 
 def _bin_count(nbins: object) -> int:
     """``nbins``: an int in ``1 .. 2**20`` (``None`` is refused)."""
     if nbins is None:
         raise TypeError("nbins must be an integer; got None")
-    return check_nbins(nbins)  # type: ignore[return-value]
+    count = check_nbins(nbins)
+    assert count is not None  # None was refused above
+    return count
 
 
 def _clip_pixels(clip_limit: object, elements: int) -> int:
@@ -157,10 +165,13 @@ def _clip_pixels(clip_limit: object, elements: int) -> int:
     larger limits clip nothing either."""
     if isinstance(clip_limit, (bool, np.bool_)) or not isinstance(clip_limit, numbers.Real):
         raise TypeError(f"clip_limit must be a number; got {clip_limit!r}")
-    if not (math.isfinite(clip_limit) and clip_limit >= 0):
+    # Any real number (PEP 484's float; typeshed's numbers.Real has no arithmetic
+    # with ints and floats); a numpy scalar keeps its own type's arithmetic.
+    limit = cast(float, clip_limit)
+    if not (math.isfinite(limit) and limit >= 0):
         raise ValueError(f"clip_limit must be finite and at least 0; got {clip_limit!r}")
-    if clip_limit > 0.0:
-        return min(int(np.clip(clip_limit * elements, 1, None)), elements)
+    if limit > 0.0:
+        return min(int(np.clip(limit * elements, 1, None)), elements)
     return elements
 
 

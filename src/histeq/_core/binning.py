@@ -42,6 +42,9 @@ _GRID_MIN_PIXELS = 1 << 18
 _NO_GRID = (0.0, 0.0, np.full(1, -1, np.int16))  # one cell, always undecided
 
 Line = tuple[np.ndarray, "np.ndarray | None"]
+#: A range end as ``np.histogram`` receives it: a numpy scalar of the image
+#: dtype (from ``a.min()``/``a.max()``) or a Python number (a user's range).
+Edge = float | np.integer | np.floating
 
 
 @dataclass(frozen=True)
@@ -103,10 +106,10 @@ class LevelBins:
                 return cpu.count_words(x)
         return cpu.count_levels(x, mask, self._lo, self.hi)
 
-    def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, object]:
+    def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
         return self.count(x, mask), None
 
-    def apply(self, lut: np.ndarray, x: np.ndarray, out: np.ndarray, memo: object = None) -> None:
+    def apply(self, lut: np.ndarray, x: np.ndarray, out: np.ndarray, memo: np.ndarray | None = None) -> None:
         """``out[i] = lut[x[i] - lo]``, clamping values outside ``lo .. hi``
         (integer plans always give a LUT, one entry per bin)."""
         cpu = kernels()
@@ -145,7 +148,7 @@ class EqualBins:
     bin_edges: np.ndarray
 
     @classmethod
-    def between(cls, first: object, last: object, nbins: int, dtype: np.dtype) -> EqualBins:
+    def between(cls, first: Edge, last: Edge, nbins: int, dtype: np.dtype) -> EqualBins:
         """Bins of ``np.histogram(a, bins=nbins, range=(first, last))`` for an
         array ``a`` of ``dtype``; ``first``/``last`` as numpy would receive them
         (numpy scalars of ``dtype`` from ``a.min()``/``a.max()``, or Python
@@ -227,7 +230,7 @@ class EqualBins:
         cpu = kernels()
         return cpu.count_equal(x, mask, *self._spec(x.size))
 
-    def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, object]:
+    def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
         """Counts, and for large lines each pixel's bin code (uint16, 2 bytes a
         pixel), so that :meth:`apply` maps codes instead of binning again."""
         if x.size < _GRID_MIN_PIXELS or self.nbins > 0xFFFF:
@@ -235,7 +238,7 @@ class EqualBins:
         codes = np.empty(x.size, np.uint16)
         return kernels().count_equal(x, mask, *self._spec(x.size), codes), codes
 
-    def apply(self, mapping: Mapping, x: np.ndarray, out: np.ndarray, memo: object = None) -> None:
+    def apply(self, mapping: Mapping, x: np.ndarray, out: np.ndarray, memo: np.ndarray | None = None) -> None:
         """``out[i] = lut[bin(x[i])]``, clamping to the end bins, or the
         interpolation of ``x[i]``; NaN stays NaN. ``memo``: the codes from
         :meth:`count_for_lut`."""
@@ -305,10 +308,10 @@ class HalfBins:
         np.add.at(counts, bins[inside], patterns[inside])
         return counts
 
-    def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, object]:
+    def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
         return self.count(x, mask), None
 
-    def apply(self, mapping: Mapping, x: np.ndarray, out: np.ndarray, memo: object = None) -> None:
+    def apply(self, mapping: Mapping, x: np.ndarray, out: np.ndarray, memo: np.ndarray | None = None) -> None:
         """Map every bit pattern once, then every pixel through that table;
         ``out`` is float32 or a float16 output viewed as uint16."""
         values = _half_values()
@@ -333,7 +336,7 @@ def choose_binning(
     lines: Sequence[Line],
     dtype: np.dtype,
     nbins: int | None,
-    value_range: tuple | None,
+    value_range: tuple[float, float] | None,
     name: str = "image",
 ) -> Binning:
     """The binning for pixel ``lines`` (all sharing one set of bins) of ``dtype``.
@@ -349,7 +352,7 @@ def choose_binning(
     return _float_binning(lines, nbins, value_range, name)
 
 
-def binning_for(dtype: np.dtype, nbins: int | None, value_range: tuple | None) -> Binning:
+def binning_for(dtype: np.dtype, nbins: int | None, value_range: tuple[float, float] | None) -> Binning:
     """The binning of images of ``dtype`` without looking at pixels, as
     :func:`choose_binning` gives it for the same ``nbins`` and ``value_range``.
     Only 8- and 16-bit integers without ``nbins`` have bins fixed by their
@@ -361,12 +364,13 @@ def binning_for(dtype: np.dtype, nbins: int | None, value_range: tuple | None) -
         )
     if is_integer(dtype):
         return _integer_binning([], dtype, nbins, value_range)
+    assert value_range is not None  # only 8/16-bit integers go without one (above)
     # Float bins as for an array whose min and max are value_range (numpy's
     # arithmetic then runs in the array's dtype, as it does without a range).
-    value_range = tuple(dtype.type(v) for v in value_range)
+    low, high = (dtype.type(v) for v in value_range)
     if dtype == np.float16:
-        return HalfBins(_equal_bins([], [], nbins, value_range, dtype))
-    return _equal_bins([], [], nbins, value_range, dtype)
+        return HalfBins(_equal_bins([], [], nbins, (low, high), dtype))
+    return _equal_bins([], [], nbins, (low, high), dtype)
 
 
 def _integer_binning(lines, dtype, nbins, value_range):
@@ -395,7 +399,9 @@ def _integer_extent(lines):
     return kind(min(lows)), kind(max(highs))
 
 
-def _finite_range(x: np.ndarray, mask: np.ndarray | None) -> tuple[float, float, int]:
+def _finite_range(
+    x: np.ndarray, mask: np.ndarray | None
+) -> tuple[float | np.floating | None, float | np.floating | None, int]:
     # (min, max) of the finite values where ``mask`` (None, None when there are
     # none) and the number of +-inf anywhere in ``x``.
     if mask is None:
@@ -416,7 +422,13 @@ def _check_finite(infinite: int, name: str) -> None:
         )
 
 
-def _equal_bins(lows, highs, nbins, value_range, dtype) -> EqualBins:
+def _equal_bins(
+    lows: Sequence[float | np.floating],
+    highs: Sequence[float | np.floating],
+    nbins: int | None,
+    value_range: tuple[Edge, Edge] | None,
+    dtype: np.dtype,
+) -> EqualBins:
     # Bins over value_range, else over the finite extent found (numpy's 0..1
     # when there is none).
     nbins = nbins or DEFAULT_FLOAT_BINS
@@ -433,6 +445,7 @@ def _float_binning(lines, nbins, value_range, name):
         low, high, infinite = _finite_range(x, m)
         _check_finite(infinite, name)
         if low is not None:
+            assert high is not None  # both None or neither: no finite value counted
             lows.append(low)
             highs.append(high)
     return _equal_bins(lows, highs, nbins, value_range, lines[0][0].dtype)

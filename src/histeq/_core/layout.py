@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -27,7 +28,7 @@ def channel_planes(array: np.ndarray, channel_axis: int | None) -> list[np.ndarr
     return [moved[c] for c in range(moved.shape[0])]
 
 
-def contiguous_order(array: np.ndarray) -> str | None:
+def contiguous_order(array: np.ndarray) -> Literal["C", "F"] | None:
     """``"C"`` or ``"F"`` for an array contiguous in that order (``"C"`` when
     both), None otherwise: ``array.reshape(-1, order=...)`` is then a view in
     memory order."""
@@ -143,6 +144,6 @@ def line_pairs(
     for (source, line_mask, order), dst in zip(lines, channel_planes(out, channel_axis)):
         target = _line_view(dst.transpose(order))
         buffered = target is None
-        if buffered:
+        if target is None:
             target = np.empty(source.size, dst.dtype)
         yield LinePair(source, line_mask, kernel_view(target), dst, order, buffered)

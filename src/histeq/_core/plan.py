@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .binning import Binning, Interp, Mapping
+from .binning import Binning, Interp, LevelBins, Mapping
 from .layout import line_pairs
 from .methods import Method
 from .validate import as_image, check_out
@@ -82,12 +82,15 @@ class Plan:
             pair.finish()
         return result
 
-    def apply_line(self, source: np.ndarray, target: np.ndarray, memo: object = None) -> None:
+    def apply_line(self, source: np.ndarray, target: np.ndarray, memo: np.ndarray | None = None) -> None:
         """Map a 1-D line of pixels into ``target`` (same length, ``dtype``);
         ``memo`` is what the binning's ``count_for_lut`` returned for this
         very line (bin codes kept between counting and mapping), or None."""
         if self.mapping is None:
             target[...] = source
+        elif isinstance(self.mapping, Interp):
+            assert not isinstance(self.binning, LevelBins)  # plans over level bins are LUTs
+            self.binning.apply(self.mapping, source, target, memo)
         else:
             self.binning.apply(self.mapping, source, target, memo)
 

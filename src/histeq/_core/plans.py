@@ -24,13 +24,13 @@ from .targets import output_levels, unit
 MATLAB_TARGET = np.ones(64)
 
 
-def matlab(counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None) -> Mapping | None:
+def matlab(counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None) -> np.ndarray | None:
     """MATLAB's ``histeq``: :func:`specify` to ``target`` (float64 weights per
     output level), by default :data:`MATLAB_TARGET`."""
     return specify(counts, MATLAB_TARGET if target is None else target, out_dtype)
 
 
-def specify(counts: np.ndarray, weights: np.ndarray, out_dtype: np.dtype) -> Mapping | None:
+def specify(counts: np.ndarray, weights: np.ndarray, out_dtype: np.dtype) -> np.ndarray | None:
     """MATLAB's ``histeq(I, hgram)`` transform: bin ``k`` maps to the smallest
     level ``j`` with ``T[j] >= cdf[k] - tol[k] - N * sqrt(eps)``, where ``T`` is
     the cumulative target scaled to ``N`` counted pixels and ``tol[k] = h[k] / 2``
@@ -50,7 +50,7 @@ def specify(counts: np.ndarray, weights: np.ndarray, out_dtype: np.dtype) -> Map
 
 def opencv(
     counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
-) -> Mapping | None:
+) -> np.ndarray | None:
     # lut = round_half_even((cdf - h[v0]) * top / (N - h[v0])), v0 the lowest
     # occupied bin; in float32 for 8-bit output (as cv2.equalizeHist), float64
     # for wider output so that every level is reachable.
@@ -80,7 +80,7 @@ def _opencv_bytes(counts: np.ndarray, out_dtype: np.dtype) -> np.ndarray | None:
 
 def textbook(
     counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
-) -> Mapping | None:
+) -> np.ndarray | None:
     # s_k = (L - 1) * cdf[k] / N (Gonzalez & Woods), rounded half to even.
     total = int(counts.sum())
     if total == 0:
@@ -93,7 +93,7 @@ def textbook(
 
 def pillow(
     counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
-) -> Mapping | None:
+) -> np.ndarray | None:
     # PIL.ImageOps.equalize: step = (N - h[top]) // 255 and
     # lut[v] = (step // 2 + sum_{j<v} h[j]) // step, in integers.
     occupied = np.flatnonzero(counts)
@@ -131,7 +131,9 @@ def skimage(
     return Interp.through(binning.centres(), cdf)
 
 
-def bbhe(counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None) -> Mapping | None:
+def bbhe(
+    counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
+) -> np.ndarray | None:
     # Kim 1997: split at the mean bin, floor(sum(k * h[k]) / N).
     total = int(counts.sum())
     if total == 0:
@@ -142,7 +144,7 @@ def bbhe(counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.n
 
 def dsihe(
     counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
-) -> Mapping | None:
+) -> np.ndarray | None:
     # Wang 1999: split at the median bin, the first with 2 * cdf >= N.
     total = int(counts.sum())
     if total == 0:

@@ -8,7 +8,8 @@ received. Errors are plain :class:`TypeError` (wrong kind of thing) and
 from __future__ import annotations
 
 import operator
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from typing import Any, SupportsIndex, cast
 
 import numpy as np
 
@@ -56,7 +57,7 @@ def check_nbins(nbins: object) -> int | None:
     if isinstance(nbins, (bool, np.bool_)):
         raise TypeError(f"nbins must be an integer; got {nbins!r}")
     try:
-        value = operator.index(nbins)
+        value = operator.index(cast(SupportsIndex, nbins))  # anything else raises TypeError here
     except TypeError:
         raise TypeError(f"nbins must be an integer; got {type(nbins).__name__} {nbins!r}") from None
     if not 1 <= value <= MAX_BINS:
@@ -71,7 +72,7 @@ def check_channel_axis(channel_axis: object, ndim: int) -> int | None:
     if isinstance(channel_axis, (bool, np.bool_)):
         raise TypeError(f"channel_axis must be an integer or None; got {channel_axis!r}")
     try:
-        axis = operator.index(channel_axis)
+        axis = operator.index(cast(SupportsIndex, channel_axis))  # anything else raises TypeError here
     except TypeError:
         raise TypeError(f"channel_axis must be an integer or None; got {type(channel_axis).__name__}") from None
     if ndim < 2:
@@ -121,13 +122,13 @@ def check_mask_selects(mask: np.ndarray, channel_axis: int | None, name: str = "
         raise ValueError(f"{name} selects no pixel of channel {int(empty[0])}; every channel needs at least one")
 
 
-def check_reference_channels(shape: tuple[int, ...], channel_axis: object, channels: int) -> int | None:
+def check_reference_channels(shape: tuple[int, ...], channel_axis: SupportsIndex | None, channels: int) -> int | None:
     """The reference's channel axis (``channel_axis``, already checked against
     the image, counted in the reference's dimensions), which must hold the
     image's number of ``channels``."""
     if channel_axis is None:
         return None
-    axis, ndim = operator.index(channel_axis), len(shape)  # type: ignore[arg-type]
+    axis, ndim = operator.index(channel_axis), len(shape)
     if ndim < 2 or not -ndim <= axis < ndim:
         raise ValueError(f"reference has shape {shape}: no channel axis {axis} with the image's {channels} channels")
     if shape[axis] != channels:
@@ -162,12 +163,15 @@ def check_value_range(value_range: object, dtype: np.dtype) -> tuple[float, floa
     if value_range is None:
         return None
     try:
-        low, high = value_range  # type: ignore[misc]
+        # Items of any type: operator.index and float check them below.
+        first, last = cast("Iterable[Any]", value_range)
     except (TypeError, ValueError):
         raise TypeError(f"value_range must be a pair (low, high); got {value_range!r}") from None
+    low: float
+    high: float
     if is_integer(dtype):
         try:
-            low, high = operator.index(low), operator.index(high)
+            low, high = operator.index(first), operator.index(last)
         except TypeError:
             raise TypeError(
                 f"value_range must be a pair of integers for an integer image; got {value_range!r}"
@@ -177,7 +181,7 @@ def check_value_range(value_range: object, dtype: np.dtype) -> tuple[float, floa
             raise ValueError(f"value_range {value_range!r} exceeds the range of {dtype} ({info.min}..{info.max})")
     else:
         try:
-            low, high = float(low), float(high)
+            low, high = float(first), float(last)
         except (TypeError, ValueError):
             raise TypeError(f"value_range must be a pair of numbers; got {value_range!r}") from None
         if not (np.isfinite(low) and np.isfinite(high)):
@@ -219,12 +223,15 @@ def check_tile_grid(tile_grid: object, ndim: int) -> tuple[int, ...]:
     ``ndim`` positive ints."""
     if tile_grid is None:
         return (8,) * ndim
-    values = (tile_grid,) * ndim if isinstance(tile_grid, (int, np.integer)) else tile_grid
+    # Items of any type: operator.index checks them (a non-iterable raises TypeError too).
+    values: Iterable[Any] = (
+        (tile_grid,) * ndim if isinstance(tile_grid, (int, np.integer)) else cast("Iterable[Any]", tile_grid)
+    )
     try:
-        grid = tuple(operator.index(v) for v in values)  # type: ignore[union-attr]
+        grid = tuple(operator.index(v) for v in values)
     except TypeError:
         raise TypeError(f"tile_grid must be an int or a tuple of ints; got {tile_grid!r}") from None
-    if any(isinstance(v, (bool, np.bool_)) for v in values):  # type: ignore[union-attr]
+    if any(isinstance(v, (bool, np.bool_)) for v in values):
         raise TypeError(f"tile_grid must be an int or a tuple of ints; got {tile_grid!r}")
     if len(grid) != ndim:
         raise ValueError(f"tile_grid must have one entry per spatial axis ({ndim}); got {len(grid)}: {tile_grid!r}")

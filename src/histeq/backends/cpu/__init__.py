@@ -14,6 +14,10 @@ CLAHE modules are imported on first use (``kernels().tiles``).
 
 from __future__ import annotations
 
+from . import _numba_boot  # noqa: F401  (first: numba is imported without scipy)
+
+# isort: split
+
 import importlib
 from types import ModuleType
 

@@ -44,7 +44,8 @@ def _map_table(x, out, table, start, stop):
     ahead = PREFETCH_BYTES // line.itemsize
     full = line.size // PREFETCH_STEP * PREFETCH_STEP
     for first in range(0, full, PREFETCH_STEP):
-        prefetch(line, min(first + ahead, line.size - 1))
+        # numba @intrinsic called from jitted code: its stub's __call__ also counts typingctx
+        prefetch(line, min(first + ahead, line.size - 1))  # type: ignore[call-arg]
         for i in range(first, first + PREFETCH_STEP):
             target[i] = table[line[i]]
     for i in range(full, line.size):

@@ -26,7 +26,7 @@ def _masked_integer_range(x, mask, start, stop):
     return lo, hi, m
 
 
-def masked_integer_range(x, mask) -> tuple:
+def masked_integer_range(x, mask) -> tuple[int, int] | None:
     """``(min, max)`` of the integers where ``mask``, or None if none is."""
     found = [(lo, hi) for lo, hi, m in run_chunks(_masked_integer_range, x.size, x, mask) if m]
     if not found:
@@ -53,7 +53,7 @@ def _masked_float_range(x, mask, start, stop):
     return lo, hi, m, infinite
 
 
-def masked_float_range(x, mask) -> tuple:
+def masked_float_range(x, mask) -> tuple[float | None, float | None, int]:
     """``(min, max, infinite)``: min and max of the finite values where ``mask``
     (None, None if there are none) and the number of +-inf anywhere in ``x``."""
     chunks = run_chunks(_masked_float_range, x.size, x, mask)

@@ -69,7 +69,8 @@ def _round_level(value):
     # np.rint(value) as an int32 for 0 <= value < 2**22: one add and one
     # integer subtraction instead of a round and a conversion (a blend
     # spends more on these than on its arithmetic).
-    return np.int32(_float_bits(value + _ROUNDER) - _float_bits(_ROUNDER))
+    # numba @intrinsic called from jitted code: its stub's __call__ also counts typingctx
+    return np.int32(_float_bits(value + _ROUNDER) - _float_bits(_ROUNDER))  # type: ignore[call-arg]
 
 
 @jit

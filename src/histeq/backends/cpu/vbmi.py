@@ -42,7 +42,9 @@ def available() -> bool:
     from numba.core import config
     from numba.core.codegen import get_host_cpu_features
 
-    features = config.CPU_FEATURES if config.CPU_FEATURES is not None else get_host_cpu_features()
+    # numba sets its config attributes at run time (through globals()): unknown to type checkers
+    cpu_features = config.CPU_FEATURES  # type: ignore[attr-defined]
+    features = cpu_features if cpu_features is not None else get_host_cpu_features()
     enabled = set(features.split(","))
     return {"+avx512f", "+avx512bw", "+avx512vbmi"} <= enabled
 
