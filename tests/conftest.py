@@ -49,8 +49,8 @@ def camera_exif(orientation: int | None = None) -> bytes:
 
 
 def skimage_image(name: str) -> np.ndarray:
-    from skimage import data
-
+    """A sample image of scikit-image's; the calling test skips without scikit-image."""
+    data = pytest.importorskip("skimage.data")
     return getattr(data, name)()
 
 

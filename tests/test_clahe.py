@@ -3,7 +3,6 @@ the algorithm's properties on every other image, and bad input."""
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -14,7 +13,9 @@ from conftest import SKIMAGE_IMAGES, skimage_image
 
 
 def cv2_clahe(image: np.ndarray, clip: float, grid: tuple[int, int], shift: int = 0) -> np.ndarray:
-    """OpenCV's CLAHE; ``grid`` in histeq's (rows, columns) order."""
+    """OpenCV's CLAHE; ``grid`` in histeq's (rows, columns) order. The
+    calling test skips without OpenCV."""
+    cv2 = pytest.importorskip("cv2")
     engine = cv2.createCLAHE(clip, (grid[1], grid[0]))
     if shift:
         engine.setBitShift(shift)
@@ -92,6 +93,7 @@ def test_uint16_real_images_equal_opencv(name, shift):
     seed=st.integers(0, 2**32 - 1),
 )
 def test_random_images_equal_opencv(rows, cols, grid, clip, dtype, levels, shift, seed):
+    cv2 = pytest.importorskip("cv2")
     bits = 8 * np.dtype(dtype).itemsize
     shift = shift % bits
     rng = np.random.default_rng(seed)
@@ -279,8 +281,7 @@ def test_distributions_are_monotone_and_shift_the_mean(distribution):
 
 
 def test_skimage_method_matches_scikit_image_per_channel():
-    from skimage import exposure
-
+    exposure = pytest.importorskip("skimage.exposure")
     image = skimage_image("astronaut")[::2, ::2]
     got = histeq.clahe(image, method="skimage", kernel_size=(20, 30), clip_limit=0.02, channel_axis=-1)
     for c in range(3):

@@ -11,13 +11,17 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from skimage.exposure import match_histograms as sk_match
 
 import histeq
 from conftest import SKIMAGE_IMAGES, skimage_image
 from histeq.io import read_image, write_image
 
 DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
+
+
+def sk_match(image: np.ndarray, reference: np.ndarray, **kwargs) -> np.ndarray:
+    """scikit-image's match_histograms; the calling test skips without scikit-image."""
+    return pytest.importorskip("skimage.exposure").match_histograms(image, reference, **kwargs)
 
 
 def random_image(rng: np.random.Generator, shape: tuple[int, ...], dtype) -> np.ndarray:
