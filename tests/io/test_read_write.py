@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -69,21 +72,18 @@ def test_refuses_to_overwrite_and_leaves_no_temporary_files(tmp_path):
 
 
 def test_failed_encoding_removes_the_temporary_file(tmp_path, monkeypatch):
-    import histeq.io
-
     def broken(file, array, file_format, metadata):
         file.write(b"half an image")
         raise OSError("disk full")
 
-    monkeypatch.setattr(histeq.io, "_encode", broken)
+    monkeypatch.setattr("histeq.io.write._encode", broken)
     with pytest.raises(OSError, match="disk full"):
         write_image(tmp_path / "a.png", np.zeros((4, 4), np.uint8))
     assert list(tmp_path.iterdir()) == []
 
 
 def _photo() -> np.ndarray:
-    from skimage import data
-
+    data = pytest.importorskip("skimage.data")
     return data.astronaut()[:300, :400]
 
 
@@ -94,7 +94,7 @@ def test_rgb_pixels_are_read_from_pillows_memory_without_a_copy(tmp_path):
 
     from PIL import Image
 
-    from histeq._pillow_pixels import rgb_view
+    from histeq.io import rgb_view
 
     path = tmp_path / "photo.jpg"
     Image.fromarray(_photo()).save(path, quality=90)
@@ -114,7 +114,7 @@ def test_rgb_pixels_are_read_from_pillows_memory_without_a_copy(tmp_path):
 def test_jpeg_written_from_pillows_layout_without_a_copy_is_the_same_file(tmp_path):
     from PIL import Image
 
-    from histeq._pillow_pixels import padded_rgb, rgbx_image
+    from histeq.io import padded_rgb, rgbx_image
 
     photo = _photo()
     padded = padded_rgb(photo.shape)
@@ -125,3 +125,10 @@ def test_jpeg_written_from_pillows_layout_without_a_copy_is_the_same_file(tmp_pa
     write_image(tmp_path / "padded.jpg", padded)
     Image.fromarray(photo).save(tmp_path / "pillow.jpg", quality=95)
     assert (tmp_path / "padded.jpg").read_bytes() == (tmp_path / "pillow.jpg").read_bytes()
+
+
+def test_importing_the_io_wing_imports_no_codec():
+    # Pillow, tifffile, imagecodecs and numba are imported by the functions that use them.
+    code = "import histeq.io, sys; print([m for m in ('numba', 'imagecodecs', 'PIL', 'tifffile') if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

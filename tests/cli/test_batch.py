@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import histeq
-from histeq.batch import Job, Outcome, Progress
+from histeq.cli.jobs import Job, Outcome
+from histeq.cli.report import Progress
 from histeq.io import TEMPORARY_PREFIX, read_image, write_image
 
 RNG = np.random.default_rng(5)
@@ -258,7 +259,7 @@ def test_match_a_folder_to_one_reference_in_two_workers(tmp_path, tree):
 MMAPPED_BYTES = """
 import ctypes, sys
 import numpy as np
-from histeq.batch import _start_worker, keep_freed_memory
+from histeq.cli.runner import _start_worker, keep_freed_memory
 
 class MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in

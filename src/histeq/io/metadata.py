@@ -15,6 +15,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from PIL import Image
+    from tifffile import TiffTags
 
 #: The EXIF/TIFF tag of the orientation.
 ORIENTATION_TAG = 0x0112
@@ -49,7 +50,20 @@ class ImageMetadata:
 
 
 def pillow_metadata(image: Image.Image) -> ImageMetadata:
-    """The metadata of an image Pillow opened, without its orientation."""
+    """The metadata of an image Pillow opened, without its orientation.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        An opened image (its pixels need not be loaded).
+
+    Returns
+    -------
+    ImageMetadata
+        Pillow's format name, the ICC profile, the resolution in pixels per
+        inch (when both are positive) and, but for TIFF, the EXIF block
+        without its orientation tag.
+    """
     dpi = image.info.get("dpi")
     return ImageMetadata(
         format=image.format,
@@ -59,8 +73,17 @@ def pillow_metadata(image: Image.Image) -> ImageMetadata:
     )
 
 
-def tiff_metadata(tags) -> ImageMetadata:
-    """The metadata of a TIFF page's tags (``tifffile.TiffPage.tags``)."""
+def pillow_orientation(image: Image.Image) -> int:
+    """The orientation (1..8, 1 = upright) an image Pillow opened declares:
+    its EXIF orientation, else the one in its XMP, as
+    ``PIL.ImageOps.exif_transpose`` reads it."""
+    value = image.getexif().get(ORIENTATION_TAG, 1)
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def tiff_metadata(tags: TiffTags) -> ImageMetadata:
+    """The metadata of a TIFF page's tags (``tifffile.TiffPage.tags``): format
+    ``"TIFF"``, the ICC profile and the resolution in pixels per inch."""
     profile = tags.get("InterColorProfile")
     return ImageMetadata(
         format="TIFF",
@@ -69,7 +92,7 @@ def tiff_metadata(tags) -> ImageMetadata:
     )
 
 
-def tiff_orientation(tags) -> int:
+def tiff_orientation(tags: TiffTags) -> int:
     """The orientation (1..8, 1 = upright) a TIFF page's tags declare."""
     tag = tags.get("Orientation")
     value = int(tag.value) if tag is not None else 1
@@ -77,9 +100,24 @@ def tiff_orientation(tags) -> int:
 
 
 def upright(array: np.ndarray, orientation: int, rows_axis: int) -> np.ndarray:
-    """Apply an EXIF/TIFF ``orientation`` (1..8) to the rows and columns axes
-    ``rows_axis`` and ``rows_axis + 1`` (negative: counted from the end),
-    as Pillow's ``ImageOps.exif_transpose`` does to an image; a view."""
+    """Apply an EXIF/TIFF orientation to an array, as Pillow's
+    ``ImageOps.exif_transpose`` does to an image.
+
+    Parameters
+    ----------
+    array : ndarray
+        Any dtype, with rows and columns on axes ``rows_axis`` and ``rows_axis + 1``.
+    orientation : int
+        1..8 (1: upright already).
+    rows_axis : int
+        The axis of the rows (negative: counted from the end).
+
+    Returns
+    -------
+    ndarray
+        A view of ``array``, upright; its rows and columns axes swapped for
+        orientations 5..8.
+    """
     rows = rows_axis % array.ndim
     columns = rows + 1
     if orientation in (5, 6, 7, 8):  # a quarter turn swaps rows and columns
@@ -104,9 +142,9 @@ def _exif_without_orientation(image: Image.Image) -> bytes | None:
             exif[ORIENTATION_TAG] = orientation
 
 
-def _tiff_dpi(tags) -> tuple[float, float] | None:
-    x, y, unit = tags.get("XResolution"), tags.get("YResolution"), tags.get("ResolutionUnit")
-    unit = int(unit.value) if unit is not None else 2  # TIFF's default unit is the inch
+def _tiff_dpi(tags: TiffTags) -> tuple[float, float] | None:
+    x, y, unit_tag = tags.get("XResolution"), tags.get("YResolution"), tags.get("ResolutionUnit")
+    unit = int(unit_tag.value) if unit_tag is not None else 2  # TIFF's default unit is the inch
     if x is None or y is None or unit not in (2, 3):
         return None
     per_unit = [_rational(tag.value) for tag in (x, y)]
@@ -116,7 +154,7 @@ def _tiff_dpi(tags) -> tuple[float, float] | None:
     return (per_unit[0] * scale, per_unit[1] * scale)
 
 
-def _rational(value) -> float:
+def _rational(value: tuple[int, int] | float) -> float:
     if isinstance(value, tuple):
         numerator, denominator = value
         return numerator / denominator if denominator else 0.0

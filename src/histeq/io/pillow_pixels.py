@@ -17,8 +17,12 @@ quarter of what the command line spent beside decoding and encoding a
 from __future__ import annotations
 
 import ctypes
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 #: Bytes of a pixel in Pillow's RGB (and RGBX) images.
 PIXEL_BYTES = 4
@@ -55,7 +59,7 @@ class _Exported:
         self.__array_interface__ = {"data": (address, True), "shape": shape, "typestr": "|u1", "version": 3}
 
 
-def rgb_view(image) -> np.ndarray | None:
+def rgb_view(image: Image.Image) -> np.ndarray | None:
     """The pixels of a loaded RGB Pillow image without a copy, or None.
 
     Parameters
@@ -95,7 +99,7 @@ def padded_rgb(shape: tuple[int, ...]) -> np.ndarray:
     return np.empty((*shape[:-1], PIXEL_BYTES), np.uint8)[..., :3]
 
 
-def rgbx_image(pixels: np.ndarray):
+def rgbx_image(pixels: np.ndarray) -> Image.Image | None:
     """An RGBX Pillow image sharing the memory of ``pixels``, or None.
 
     Parameters

@@ -1,0 +1,52 @@
+"""The ``histeq`` command: equalize, CLAHE or match image files, compare methods in a figure, or run the demo.
+
+One module per job: :mod:`.parser` (the options), :mod:`.commands` (what
+each subcommand does to one file), :mod:`.jobs` (inputs -> files to
+process), :mod:`.runner` (running them, in worker processes too) and
+:mod:`.report` (progress, summary, JSON). The library never imports this
+package.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program's name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        The exit status: 0 ok, 1 an error (any file failed), 2 a usage
+        error, 130 interrupted.
+    """
+    from .parser import build_parser, check_streams
+
+    args = build_parser().parse_args(argv)  # --help, --version and usage errors end here
+    from .commands import compare, demo, process_file
+    from .runner import run_command
+
+    try:
+        if args.command == "demo":
+            demo(args)
+        elif args.command == "compare":
+            compare(args)
+        else:
+            check_streams(args)
+            return run_command(args, functools.partial(process_file, args))
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"histeq: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # outputs are written whole or not at all
+        print("histeq: interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,253 @@
+"""What each subcommand does: one file through equalize, CLAHE, exact specification or
+matching (read, transform the colour samples, write safely, plot), the comparison figure and
+the demo.
+
+Alpha is kept as it is: :mod:`histeq._core.colour` says which samples are colour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from histeq import clahe, equalize, exact_specification, match_histograms
+from histeq._core.colour import colour_samples, join_alpha, spatial_shape, split_alpha, without_alpha
+from histeq._core.levels import levels_from_fractions
+from histeq.io import (
+    WRITE_FORMATS,
+    ImageMetadata,
+    encode_image,
+    format_of,
+    padded_rgb,
+    read_image,
+    read_image_with_metadata,
+    write_image,
+)
+from histeq.plot import compared_panels, plot_path, save_comparison
+
+from .jobs import STREAM, same_file
+from .report import describe
+
+#: ``transform(colour samples or grey image, channel_axis, mask)``: the operation on one image.
+Transform = Callable[[np.ndarray, int | None, np.ndarray | None], np.ndarray]
+
+
+def process_file(args: argparse.Namespace, source: Path, output: Path) -> None:
+    """Run the command ``args`` names on one file, ``source`` -> ``output``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``equalize``, ``clahe``, ``exact`` or ``match``.
+    source, output : Path
+        The image to read and the file to write.
+    """
+    commands = {"equalize": _equalize_file, "clahe": _clahe_file, "exact": _exact_file, "match": _match_file}
+    commands[args.command](args, source, output)
+
+
+def _equalize_file(args: argparse.Namespace, source: Path, output: Path) -> None:
+    """``histeq equalize`` on one file."""
+
+    def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
+        return equalize(
+            target,
+            method=args.method,
+            nbins=args.nbins,
+            mask=mask,
+            channel_axis=channel_axis,
+            target=args.target,
+            out=_jpeg_pixels(args, output, target, channel_axis),
+        )
+
+    _process_file(args, source, output, transform, args.mask)
+
+
+def _jpeg_pixels(
+    args: argparse.Namespace, output: Path, target: np.ndarray, channel_axis: int | None
+) -> np.ndarray | None:
+    """Where an equalized 8-bit RGB image bound for a JPEG file goes: an array
+    laid out as Pillow's pixels, which the JPEG writer takes without a copy
+    (None: let ``equalize`` allocate)."""
+    jpeg = args.format == "jpeg" if output == STREAM else format_of(output) == "JPEG"
+    rgb = channel_axis is not None and target.dtype == np.uint8 and target.shape[-1] == 3 and target.ndim == 3
+    return padded_rgb(target.shape) if jpeg and rgb and args.method != "skimage" else None
+
+
+def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
+    """``histeq clahe`` on one file."""
+
+    def axes(values: list[int] | None) -> int | tuple[int, ...] | None:
+        return values[0] if values is not None and len(values) == 1 else (tuple(values) if values else None)
+
+    def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
+        options = {"distribution": args.distribution, "alpha": args.alpha} if args.method == "opencv" else {}
+        return clahe(
+            target,
+            method=args.method,
+            clip_limit=args.clip_limit,
+            tile_grid=axes(args.tile_grid),
+            kernel_size=axes(args.kernel_size),
+            nbins=args.nbins,
+            channel_axis=channel_axis,
+            **options,
+        )
+
+    _process_file(args, source, output, transform, None)
+
+
+def _exact_file(args: argparse.Namespace, source: Path, output: Path) -> None:
+    """``histeq exact`` on one file."""
+
+    def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
+        return exact_specification(
+            target, target=args.target, filters=args.filters, channel_axis=channel_axis, mask=mask
+        )
+
+    _process_file(args, source, output, transform, args.mask)
+
+
+def _match_file(args: argparse.Namespace, source: Path, output: Path) -> None:
+    """``histeq match`` on one file (the reference is read once per process)."""
+    reference, samples = _reference_samples(args.reference, args.max_pixels)
+
+    def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
+        wanted = 1 if channel_axis is None else target.shape[-1]
+        if samples.shape[-1] != wanted:
+            raise ValueError(
+                f"reference {str(args.reference)!r} has {samples.shape[-1]} colour sample(s) "
+                f"(shape {reference.shape}); the image has {wanted}"
+            )
+        ref = samples if channel_axis is not None else samples[..., 0]
+        matched = match_histograms(target, ref, channel_axis=channel_axis, method=args.method)
+        if matched.dtype == target.dtype or target.dtype.kind == "f":
+            return matched.astype(target.dtype, copy=False)
+        info = np.iinfo(target.dtype)  # "skimage": float levels, truncated as scikit-image writes them
+        return np.clip(matched, info.min, info.max).astype(target.dtype)
+
+    _process_file(args, source, output, transform, None, args.reference)
+
+
+@functools.lru_cache(maxsize=1)  # read once per process, not once per file of a batch
+def _reference_samples(path: Path, max_pixels: int) -> tuple[np.ndarray, np.ndarray]:
+    """The reference image and its colour samples, ``(H, W, samples)`` (grey: one)."""
+    reference = read_image(path, max_pixels=max_pixels)
+    colour, _ = split_alpha(reference)
+    return reference, colour if colour_samples(reference.shape) else reference[..., None]
+
+
+@functools.lru_cache(maxsize=1)  # read once per process, not once per file of a batch
+def _read_mask(path: Path, max_pixels: int) -> np.ndarray:
+    """The mask file as booleans (non-zero: counted); a grey image."""
+    mask = read_image(path, max_pixels=max_pixels)
+    if mask.ndim != 2:
+        raise ValueError(f"mask {str(path)!r} must be a grey image; got shape {mask.shape}")
+    return mask != 0
+
+
+def _process_file(
+    args: argparse.Namespace,
+    source: Path,
+    output: Path,
+    transform: Transform,
+    mask_path: Path | None,
+    reference_path: Path | None = None,
+) -> None:
+    """Read ``source``, run ``transform(colour samples or grey image,
+    channel_axis, mask)``, write the result in the input's dtype with the
+    input's metadata to ``output`` (alpha kept), refusing to overwrite unless
+    ``--force`` (or to write over the input, mask or reference file); with
+    ``--plot``, the figure of input and result beside it."""
+    for name, given in (("input", source), ("mask", mask_path), ("reference", reference_path)):
+        if given is not None and STREAM not in (given, output) and same_file(output, given):
+            raise ValueError(f"output {str(output)!r} is the {name} file; write to another file")
+    written = [] if output == STREAM else [output] + ([plot_path(output)] if args.plot else [])
+    for path in written:
+        if os.path.lexists(path) and not args.force:
+            raise FileExistsError(f"{str(path)!r} already exists; use --force to replace it")
+    image, metadata = read_image_with_metadata(_readable(source), max_pixels=args.max_pixels)
+    samples = colour_samples(image.shape)
+    mask = None
+    if mask_path is not None:
+        mask = _read_mask(mask_path, args.max_pixels)
+        spatial = spatial_shape(image.shape)
+        if mask.shape != spatial:
+            raise ValueError(f"mask {str(mask_path)!r} is {mask.shape}; the image is {spatial}")
+    colour, alpha = split_alpha(image)  # alpha is kept as it is
+    result = _to_dtype(transform(colour, None if samples is None else -1, mask), image.dtype)
+    if alpha is not None:  # the colour goes back in the input's dtype, float results too
+        result = join_alpha(result.astype(image.dtype, copy=False), alpha)
+    _write_output(args, output, result, metadata)
+    if args.plot:
+        panels = [("input", without_alpha(image)), (describe(args), without_alpha(result))]
+        save_comparison(plot_path(output), panels, colour=samples == 3, overwrite=args.force)
+
+
+def _readable(source: Path) -> Path | BinaryIO:
+    """The file to read, or standard input for ``-``."""
+    return sys.stdin.buffer if source == STREAM else source
+
+
+def _write_output(args: argparse.Namespace, output: Path, result: np.ndarray, metadata: ImageMetadata) -> None:
+    """Write ``result`` to the output file, or whole to standard output for ``-o -``."""
+    if output != STREAM:
+        write_image(output, result, metadata=metadata, overwrite=args.force)
+        return
+    if args.format is not None:
+        file_format = args.format.upper()
+    elif metadata.format in WRITE_FORMATS.values():
+        file_format = metadata.format
+    else:
+        raise ValueError(f"cannot write a {metadata.format} image to standard output; choose a --format")
+    data = encode_image(result, file_format, metadata)  # whole before the first byte goes out
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def _to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Float results of the "skimage" method in [0, 1] back to the input's
+    integer levels over the dtype's whole range (min + round(x * span))."""
+    if values.dtype == dtype or dtype.kind == "f":
+        return values
+    return levels_from_fractions(values, dtype)
+
+
+def compare(args: argparse.Namespace) -> None:
+    """``histeq compare``: the image and its results by each method, side by side in a figure.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: ``input``, ``output``, ``methods``,
+        ``clip_limit``, ``force``, ``max_pixels``.
+    """
+    if args.input != STREAM and same_file(args.output, args.input):
+        raise ValueError(f"output {str(args.output)!r} is the input file; write to another file")
+    image = read_image(_readable(args.input), max_pixels=args.max_pixels)
+    shown = without_alpha(image)
+    colour = colour_samples(image.shape) == 3
+    panels = compared_panels(shown, args.methods, colour=colour, clip_limit=args.clip_limit)
+    save_comparison(args.output, panels, colour=colour, overwrite=args.force)
+    print(f"{args.input} -> {args.output} (compare: {', '.join(args.methods)})")
+
+
+def demo(args: argparse.Namespace) -> None:
+    """``histeq demo``: every method on the built-in image, and the comparison figure.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: ``output`` (a folder) and ``force``.
+    """
+    from histeq.demo import run_demo, summary
+
+    written = run_demo(args.output, overwrite=args.force)
+    print(summary(written))
+    print(f"side by side: {args.output / 'comparison.png'}")

@@ -1,0 +1,45 @@
+"""What every format's reader shares: the read error, the pixel limit checked
+from a file's header before its pixels are decoded, and native byte order."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: The most pixels (colour samples not counted) ``read_image`` accepts by
+#: default: files that declare more are refused before they are decoded.
+MAX_PIXELS = 2**30
+
+
+class ImageReadError(OSError):
+    """An image file is missing, unreadable, corrupt, too large or in an unsupported format."""
+
+
+class TooLarge(ValueError):
+    """A file declares more pixels than allowed."""
+
+
+def check_pixels(shape: tuple[int, ...], samples: int, max_pixels: int | None) -> None:
+    """Refuse a file whose header declares more than ``max_pixels`` pixels.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The array shape the header declares (colour samples included).
+    samples : int
+        How many of the values in ``shape`` make one pixel (the colour samples).
+    max_pixels : int or None
+        The limit; None: no limit.
+
+    Raises
+    ------
+    TooLarge
+        When ``prod(shape) // samples`` exceeds ``max_pixels``.
+    """
+    pixels = int(np.prod(shape, dtype=object)) // max(samples, 1)
+    if max_pixels is not None and pixels > max_pixels:
+        raise TooLarge(f"declares {pixels} pixels, more than the limit of {max_pixels} (max_pixels, --max-pixels)")
+
+
+def native(array: np.ndarray) -> np.ndarray:
+    """``array`` in the machine's byte order (itself when it already is)."""
+    return array if array.dtype.isnative else array.astype(array.dtype.newbyteorder("="))

@@ -1,0 +1,147 @@
+"""Every format Pillow reads (PNG up to 8 bits and 16-bit grey, JPEG, BMP,
+GIF, PGM, WebP, ...), and the PNG and JPEG files Pillow writes; 8-bit RGB
+without copies (:mod:`.pillow_pixels`)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import numpy as np
+
+from .common import check_pixels, native
+from .metadata import ImageMetadata, pillow_metadata
+from .pillow_pixels import rgb_view, rgbx_image
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+#: Quality of written JPEG files (Pillow's scale, 1..95).
+JPEG_QUALITY = 95
+
+#: Held while Pillow's own pixel limit is switched off for one ``Image.open``.
+_PILLOW_LIMIT_LOCK = threading.Lock()
+
+#: Formats whose Pillow mode "I" holds 16-bit grey samples (older Pillow opens
+#: 16-bit PNG, and current Pillow 16-bit PGM, as "I").
+_SIXTEEN_BIT_I_FORMATS = ("PNG", "PPM")
+
+#: Pillow modes returned as they are (after the 16-bit and "I" handling).
+_KEPT_MODES = ("L", "LA", "RGB", "RGBA", "I", "F")
+
+
+def read_pillow(file: BinaryIO, max_pixels: int | None) -> tuple[np.ndarray, ImageMetadata]:
+    """An image file Pillow reads: its pixels, upright, and its metadata.
+
+    Parameters
+    ----------
+    file : binary file
+        Seekable, at the start of the file.
+    max_pixels : int or None
+        The most pixels the file may declare (checked before decoding; it
+        replaces Pillow's ``Image.MAX_IMAGE_PIXELS``); None: no limit.
+
+    Returns
+    -------
+    image : ndarray
+        Read-only, wrapping Pillow's decoded bytes: ``(H, W)`` uint8 (grey and
+        1-bit), uint16 (16-bit grey), int32 or float32; ``(H, W, 2)`` grey
+        with alpha; ``(H, W, 3)`` RGB (8-bit: a view of Pillow's 4-byte
+        pixels where Pillow exports them); ``(H, W, 4)`` RGBA. Palette images
+        become RGB, or RGBA with transparency; CMYK, YCbCr, ... become RGB.
+        The first frame of multi-frame files.
+    metadata : ImageMetadata
+        Pillow's format name, the profile, resolution and EXIF (without orientation).
+
+    Raises
+    ------
+    TooLarge
+        When the file declares more than ``max_pixels`` pixels.
+    Exception
+        Whatever Pillow raises for files it cannot read.
+    """
+    from PIL import ImageOps
+
+    with open_pillow(file) as image:
+        check_pixels((image.height, image.width), 1, max_pixels)
+        image.load()
+        metadata = pillow_metadata(image)
+        file_format, mode = image.format, image.mode
+        ImageOps.exif_transpose(image, in_place=True)  # no copy when already upright
+        if not (mode in _KEPT_MODES or mode.startswith("I;16")):
+            image = image.convert(_conversion_mode(image))
+        view = rgb_view(image)  # Pillow's own memory, for RGB
+        array = native(np.asarray(image)) if view is None else view  # read-only: Pillow's pixel bytes
+    if mode == "I" and file_format in _SIXTEEN_BIT_I_FORMATS:
+        return array.astype(np.uint16), metadata
+    return array, metadata
+
+
+def write_pillow(file: BinaryIO, array: np.ndarray, file_format: str, metadata: ImageMetadata) -> None:
+    """Write a PNG or JPEG file with Pillow, with the profile, resolution and EXIF of ``metadata``.
+
+    Parameters
+    ----------
+    file : binary file
+        Where the file goes.
+    array : ndarray
+        PNG: uint8 ``(H, W)``, ``(H, W, 2|3|4)``, or uint16 ``(H, W)``;
+        JPEG: uint8 ``(H, W)`` or ``(H, W, 3)`` (quality :data:`JPEG_QUALITY`),
+        read in place when laid out as :func:`.pillow_pixels.padded_rgb` makes.
+    file_format : {"PNG", "JPEG"}
+        Pillow's name of the format.
+    metadata : ImageMetadata
+        What to write besides the pixels.
+    """
+    from PIL import Image
+
+    options: dict[str, Any] = {"quality": JPEG_QUALITY} if file_format == "JPEG" else {}
+    if metadata.icc_profile is not None:
+        options["icc_profile"] = metadata.icc_profile
+    if metadata.dpi is not None:
+        options["dpi"] = metadata.dpi
+    if metadata.exif is not None:
+        options["exif"] = metadata.exif
+    image = rgbx_image(array) if file_format == "JPEG" else None  # saved as RGB, without a copy
+    if image is None:
+        image = Image.fromarray(np.ascontiguousarray(array))
+    image.save(file, format=file_format, **options)
+
+
+@contextmanager
+def open_pillow(file: BinaryIO) -> Iterator[Image.Image]:
+    """``PIL.Image.open(file)``, closed on exit, with Pillow's own pixel limit
+    off while it opens: histeq's ``max_pixels`` replaces it."""
+    from PIL import Image
+
+    with _PILLOW_LIMIT_LOCK:
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            image = Image.open(file)
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
+    with image:
+        yield image
+
+
+def reason(exc: Exception) -> str:
+    """What went wrong, in words, for an error raised while reading a file."""
+    from PIL import UnidentifiedImageError
+
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image file, or a format Pillow cannot read"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _conversion_mode(image: Image.Image) -> str:
+    """The mode an image in an unusual mode is converted to."""
+    if image.mode == "1":
+        return "L"
+    if image.mode == "La":
+        return "LA"
+    has_alpha = image.mode in ("PA", "RGBa") or "transparency" in image.info
+    return "RGBA" if has_alpha else "RGB"
