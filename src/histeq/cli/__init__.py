@@ -27,26 +27,28 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         The exit status: 0 ok, 1 an error (any file failed), 2 a usage
-        error, 130 interrupted.
+        error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
     """
     from .parser import build_parser, check_streams
 
     args = build_parser().parse_args(argv)  # --help, --version and usage errors end here
     from .commands import compare, demo, process_file
-    from .runner import run_command
+    from .runner import INTERRUPTED, TERMINATED, Terminated, run_command, terminate_as_interrupt
 
     try:
-        if args.command == "demo":
-            demo(args)
-        elif args.command == "compare":
-            compare(args)
-        else:
-            check_streams(args)
-            return run_command(args, functools.partial(process_file, args))
+        with terminate_as_interrupt():
+            if args.command == "demo":
+                demo(args)
+            elif args.command == "compare":
+                compare(args)
+            else:
+                check_streams(args)
+                return run_command(args, functools.partial(process_file, args))
     except (OSError, ValueError, TypeError) as exc:
         print(f"histeq: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:  # outputs are written whole or not at all
-        print("histeq: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # outputs are written whole or not at all
+        terminated = isinstance(exc, Terminated)
+        print(f"histeq: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return TERMINATED if terminated else INTERRUPTED
     return 0

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import functools
+import io
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -23,14 +25,18 @@ from histeq._core.levels import levels_from_fractions
 from histeq.io import (
     WRITE_FORMATS,
     ImageMetadata,
+    WriteError,
+    check_writable,
     encode_image,
     format_of,
     padded_rgb,
     read_image,
     read_image_with_metadata,
+    remove_stale_temporaries,
     write_image,
+    write_safely,
 )
-from histeq.plot import compared_panels, plot_path, save_comparison
+from histeq.plot import FIGURE_DPI, compared_panels, comparison_figure, plot_path, save_comparison
 
 from .jobs import STREAM, same_file
 from .report import describe
@@ -164,14 +170,14 @@ def _process_file(
     channel_axis, mask)``, write the result in the input's dtype with the
     input's metadata to ``output`` (alpha kept), refusing to overwrite unless
     ``--force`` (or to write over the input, mask or reference file); with
-    ``--plot``, the figure of input and result beside it."""
-    for name, given in (("input", source), ("mask", mask_path), ("reference", reference_path)):
-        if given is not None and STREAM not in (given, output) and same_file(output, given):
-            raise ValueError(f"output {str(output)!r} is the {name} file; write to another file")
-    written = [] if output == STREAM else [output] + ([plot_path(output)] if args.plot else [])
-    for path in written:
-        if os.path.lexists(path) and not args.force:
-            raise FileExistsError(f"{str(path)!r} already exists; use --force to replace it")
+    ``--plot``, the figure of input and result beside it.
+
+    Both files or neither: the paths of both are checked (see
+    :func:`_check_paths`) and the figure is drawn before the output is
+    written; if the figure then cannot be written, the output is removed
+    again (a rerun makes both)."""
+    figure = plot_path(output) if args.plot and output != STREAM else None
+    _check_paths(args, [path for path in (output, figure) if path is not None], source, mask_path, reference_path)
     image, metadata = read_image_with_metadata(_readable(source), max_pixels=args.max_pixels)
     samples = colour_samples(image.shape)
     mask = None
@@ -184,10 +190,61 @@ def _process_file(
     result = _to_dtype(transform(colour, None if samples is None else -1, mask), image.dtype)
     if alpha is not None:  # the colour goes back in the input's dtype, float results too
         result = join_alpha(result.astype(image.dtype, copy=False), alpha)
+    drawn = None
+    if figure is not None:  # drawn before the output is written: a failure here writes nothing
+        drawn = _figure_bytes([("input", without_alpha(image)), (describe(args), without_alpha(result))], samples == 3)
     _write_output(args, output, result, metadata)
-    if args.plot:
-        panels = [("input", without_alpha(image)), (describe(args), without_alpha(result))]
-        save_comparison(plot_path(output), panels, colour=samples == 3, overwrite=args.force)
+    if figure is not None and drawn is not None:
+        _write_figure(figure, drawn, output, overwrite=args.force)
+
+
+def _check_paths(
+    args: argparse.Namespace,
+    written: list[Path],
+    source: Path,
+    mask_path: Path | None,
+    reference_path: Path | None,
+) -> None:
+    """Refuse, before anything is read or written, files that would be written
+    over the input, mask or reference file, that exist (without ``--force``),
+    or that cannot be created: a missing or read-only folder, a name too long
+    for the file system."""
+    for path in written:
+        what = "output" if path == written[0] else "figure"
+        for name, given in (("input", source), ("mask", mask_path), ("reference", reference_path)):
+            if given is not None and STREAM not in (given, path) and same_file(path, given):
+                raise ValueError(f"{what} {str(path)!r} is the {name} file; write to another file")
+    for path in written:
+        if path == STREAM:
+            continue
+        if os.path.lexists(path) and not args.force:
+            raise FileExistsError(f"{str(path)!r} already exists; use --force to replace it")
+        check_writable(path, overwrite=True)
+
+
+def _figure_bytes(panels: list[tuple[str, np.ndarray]], colour: bool) -> bytes:
+    """The PNG file of the comparison figure of ``panels``, as
+    :func:`histeq.plot.save_comparison` writes it."""
+    figure = comparison_figure(panels, colour=colour)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=FIGURE_DPI)
+    return buffer.getvalue()
+
+
+def _write_figure(path: Path, data: bytes, output: Path, *, overwrite: bool) -> None:
+    """Write the figure's bytes; if that fails, remove ``output`` (just written) too."""
+
+    def write(file: BinaryIO) -> None:
+        file.write(data)
+
+    try:
+        write_safely(path, write, overwrite=overwrite)
+    except OSError as exc:
+        output.unlink(missing_ok=True)
+        raise WriteError(f"{exc}; {str(output)!r} was removed again, so that a rerun writes both") from exc
+    except BaseException:  # interrupted: neither file stays
+        output.unlink(missing_ok=True)
+        raise
 
 
 def _readable(source: Path) -> Path | BinaryIO:
@@ -230,6 +287,7 @@ def compare(args: argparse.Namespace) -> None:
     """
     if args.input != STREAM and same_file(args.output, args.input):
         raise ValueError(f"output {str(args.output)!r} is the input file; write to another file")
+    remove_stale_temporaries([args.output.parent], before=time.time())
     image = read_image(_readable(args.input), max_pixels=args.max_pixels)
     shown = without_alpha(image)
     colour = colour_samples(image.shape) == 3
@@ -248,6 +306,7 @@ def demo(args: argparse.Namespace) -> None:
     """
     from histeq.demo import run_demo, summary
 
+    remove_stale_temporaries([args.output], before=time.time())
     written = run_demo(args.output, overwrite=args.force)
     print(summary(written))
     print(f"side by side: {args.output / 'comparison.png'}")

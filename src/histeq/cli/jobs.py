@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
 from histeq.io import TEMPORARY_PREFIX
+from histeq.plot import plot_path
 
 #: The file name that stands for standard input (as INPUT) or output (as -o).
 STREAM = Path("-")
@@ -57,13 +60,16 @@ def is_batch(inputs: list[Path]) -> bool:
     return len(inputs) != 1 or inputs[0].is_dir() or _is_pattern(inputs[0])
 
 
-def plan_jobs(inputs: list[Path], output_folder: Path) -> list[Job]:
+def plan_jobs(inputs: list[Path], output_folder: Path, *, plot: bool = False) -> list[Job]:
     """The jobs of a batch: every input file and its output below ``output_folder``.
 
     A folder gives every image file below it (by suffix, see
     :data:`IMAGE_SUFFIXES`; not the output folder, nor temporary files),
     written at the same relative path below ``output_folder``; a file, or a
     file a glob pattern matches, is written under its own name there.
+    Symbolic links to folders are followed, and each real folder is read once
+    (see :func:`image_files`), in folders and ``**`` patterns alike: a link
+    loop ends, a link to a folder already read adds nothing.
 
     Parameters
     ----------
@@ -71,16 +77,19 @@ def plan_jobs(inputs: list[Path], output_folder: Path) -> list[Job]:
         Files, folders or glob patterns (expanded here, ``**`` included).
     output_folder : Path
         The folder that receives the outputs.
+    plot : bool, default False
+        Each job also writes its figure, ``NAME.plot.png`` beside its output.
 
     Returns
     -------
     list of Job
         In input order, each folder sorted. A pattern that matches nothing, an
-        output that is its input and a second job for the same output carry
+        output that is its input and a second job for the same output (or,
+        with ``plot``, a figure that is another job's output or figure) carry
         their ``error``.
     """
     jobs = [job for given in inputs for job in _jobs_of(given, output_folder)]
-    return _refuse_conflicts(jobs)
+    return _refuse_conflicts(jobs, plot)
 
 
 def make_folders(jobs: list[Job]) -> None:
@@ -109,51 +118,216 @@ def same_file(a: Path, b: Path) -> bool:
     """
     try:
         return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist
-        return a.resolve() == b.resolve()
+    except OSError:  # one of them does not exist (or is a link loop)
+        return resolved(a) == resolved(b)
+
+
+def resolved(path: Path) -> Path:
+    """``path`` made absolute with its symbolic links resolved as far as they
+    go; never an error (a link loop stays as it is)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
+        return Path(os.path.abspath(path))
 
 
 def _is_pattern(path: Path) -> bool:
-    return not os.path.lexists(path) and any(char in str(path) for char in "*?[")
+    return not os.path.lexists(path) and _has_magic(str(path))
+
+
+def _has_magic(text: str) -> bool:
+    """Whether ``text`` holds a glob wildcard."""
+    return any(char in text for char in "*?[")
 
 
 def _jobs_of(given: Path, output_folder: Path) -> list[Job]:
     if _is_pattern(given):
-        matches = sorted(Path(match) for match in glob.glob(str(given), recursive=True))
+        matches = _expand(given)
         if not matches:
             return [Job(given, None, f"{str(given)!r}: no files match this pattern")]
         return [job for match in matches for job in _jobs_of(match, output_folder)]
     if given.is_dir():
-        return [Job(path, output_folder / path.relative_to(given)) for path in _image_files(given, output_folder)]
+        return [Job(path, output_folder / path.relative_to(given)) for path in image_files(given, output_folder)]
     return [Job(given, output_folder / given.name)]
 
 
-def _image_files(folder: Path, output_folder: Path) -> list[Path]:
-    """Every image file below ``folder`` (sorted), leaving out ``output_folder`` and temporary files."""
-    found: list[Path] = []
-    for root, folders, names in os.walk(folder):
-        folders[:] = sorted(name for name in folders if not same_file(Path(root, name), output_folder))
-        found.extend(
-            Path(root, name)
-            for name in sorted(names)
-            if Path(name).suffix.lower() in IMAGE_SUFFIXES and not name.startswith(TEMPORARY_PREFIX)
-        )
+def image_files(folder: Path, leave_out: Path | None = None) -> list[Path]:
+    """Every image file below ``folder``, each real folder read once.
+
+    Files are taken by suffix (:data:`IMAGE_SUFFIXES`, any case), leaving out
+    temporary files (``.histeq-*``). Symbolic links to folders are followed
+    (see :func:`_folders`): a link loop ends, a link into the tree adds
+    nothing, a link out of it adds the folder it points to, once. Links to
+    files are taken as files (a broken one fails when it is read). Folders
+    that cannot be listed are passed over.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder to search.
+    leave_out : Path, optional
+        A folder not to search (the output folder).
+
+    Returns
+    -------
+    list of Path
+        Below ``folder`` (through the links as found), each folder's files
+        sorted by name before its subfolders' files.
+    """
+    left_out = _folder_key(leave_out)
+    return [
+        Path(entry.path)
+        for _, entries in _folders(folder, hidden=True, visited={left_out} if left_out else set())
+        for entry in entries
+        if Path(entry.name).suffix.lower() in IMAGE_SUFFIXES
+        and not entry.name.startswith(TEMPORARY_PREFIX)
+        and not _is_folder(entry)
+    ]
+
+
+def _folders(
+    top: Path, *, hidden: bool, visited: set[tuple[int, int]] | None = None
+) -> list[tuple[Path, list[os.DirEntry[str]]]]:
+    """``top`` and every folder below it, each with its entries sorted by name.
+
+    Depth first (a folder, then each subfolder's tree in name order), the
+    real folders first, then those reached through symbolic links, in the
+    order the links were met. Each real folder (device and inode) comes once:
+    none of ``visited``, and none twice. Folders whose names begin with a dot
+    only if ``hidden``.
+    """
+    visited = set() if visited is None else visited
+    found: list[tuple[Path, list[os.DirEntry[str]]]] = []
+    links: list[Path] = []
+
+    def tree(start: Path) -> None:
+        pending = [start]
+        while pending:
+            folder = pending.pop()
+            entries = _entries(folder)
+            found.append((folder, entries))
+            subfolders = []
+            for entry in entries:
+                if (hidden or not entry.name.startswith(".")) and _is_folder(entry):
+                    if entry.is_symlink():
+                        links.append(Path(entry.path))
+                    elif _first_visit(Path(entry.path), visited):
+                        subfolders.append(Path(entry.path))
+            pending.extend(reversed(subfolders))  # the first subfolder is read next
+
+    key = _folder_key(top)
+    if key is not None:
+        visited.add(key)
+    tree(top)
+    while links:
+        link = links.pop(0)
+        if _first_visit(link, visited):
+            tree(link)
     return found
 
 
-def _refuse_conflicts(jobs: list[Job]) -> list[Job]:
-    """Jobs that would write over their input, or over another job's output, get an error."""
+def _first_visit(folder: Path, visited: set[tuple[int, int]]) -> bool:
+    """Whether ``folder`` is a folder not in ``visited`` (then added)."""
+    key = _folder_key(folder)
+    if key is None or key in visited:
+        return False
+    visited.add(key)
+    return True
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    """The entries of ``folder`` sorted by name; none if it cannot be listed (as os.walk)."""
+    try:
+        with os.scandir(folder) as scan:
+            return sorted(scan, key=lambda entry: entry.name)
+    except OSError:
+        return []
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # through links
+    except OSError:
+        return False
+
+
+def _folder_key(folder: Path | None) -> tuple[int, int] | None:
+    """A folder's identity, ``(st_dev, st_ino)`` through links; None if it is none."""
+    if folder is None:
+        return None
+    try:
+        info = os.stat(folder)
+    except (OSError, ValueError):
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
+
+
+def _expand(pattern: Path) -> list[Path]:
+    """The paths a glob pattern matches, sorted; ``**`` (any folders below) is
+    matched through :func:`_folders`, each real folder once, where Python's
+    glob follows link loops to the system's limit on link depth, and two
+    links in a loop make that exponential."""
+    parts = pattern.parts
+    if "**" not in parts:
+        return sorted(Path(match) for match in glob.glob(str(pattern)))
+    first = next(index for index, part in enumerate(parts) if _has_magic(part))
+    base = Path(*parts[:first]) if first else Path()
+    if not os.path.isdir(base):
+        return []
+    matches: set[Path] = set()
+    _match(base, parts[first:], matches)
+    return sorted(matches)
+
+
+def _match(folder: Path, parts: tuple[str, ...], matches: set[Path]) -> None:
+    """Add to ``matches`` the paths below ``folder`` that match ``parts``
+    (glob's rules: names that begin with a dot only for patterns that do;
+    ``**`` any folders below, through links, each real folder once)."""
+    part, rest = parts[0], parts[1:]
+    if part == "**":
+        for below, _ in _folders(folder, hidden=False):
+            if rest:
+                _match(below, rest, matches)
+            else:
+                matches.update(_visible(below))
+        return
+    if not _has_magic(part):
+        candidates = [folder / part] if os.path.lexists(folder / part) else []
+    else:
+        candidates = [path for path in _visible(folder, hidden=part.startswith(".")) if fnmatch(path.name, part)]
+    for candidate in candidates:
+        if not rest:
+            matches.add(candidate)
+        elif candidate.is_dir():
+            _match(candidate, rest, matches)
+
+
+def _visible(folder: Path, *, hidden: bool = False) -> list[Path]:
+    """The entries of ``folder`` (those whose names begin with a dot only if ``hidden``)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [folder / name for name in names if hidden or not name.startswith(".")]
+
+
+def _refuse_conflicts(jobs: list[Job], plot: bool = False) -> list[Job]:
+    """Jobs that would write over their input, or over a file an earlier job
+    writes (its output, or with ``plot`` its figure), get an error."""
     first: dict[Path, Path] = {}
     checked = []
     for job in jobs:
         source, output = job.source, job.output
         if job.error is None and output is not None:
+            written = {"output": output, "figure": plot_path(output)} if plot else {"output": output}
+            taken = [(what, path) for what, path in written.items() if resolved(path) in first]
             if same_file(output, source):
                 job = Job(source, output, f"{str(source)!r}: the output is the input file; write elsewhere")
-            elif output.resolve() in first:
-                other = first[output.resolve()]
-                job = Job(source, output, f"{str(source)!r}: output {str(output)!r} is also {str(other)!r}'s")
+            elif taken:
+                what, path = taken[0]
+                other = first[resolved(path)]
+                job = Job(source, output, f"{str(source)!r}: {what} {str(path)!r} is also written for {str(other)!r}")
             else:
-                first[output.resolve()] = source
+                first.update((resolved(path), source) for path in written.values())
         checked.append(job)
     return checked

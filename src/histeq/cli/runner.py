@@ -2,25 +2,37 @@
 
 The command line hands a picklable ``work(source, output)`` function (read,
 transform, safe write) to :func:`run_command`, which decides what to write
-where (:mod:`.jobs`), skips what exists, keeps going past failures and
-reports (:mod:`.report`).
+where (:mod:`.jobs`), removes the temporary files of runs that died there,
+skips what exists, keeps going past failures and reports (:mod:`.report`).
+
+Stopping: SIGTERM is handled as Ctrl-C (:class:`Terminated`, a
+``KeyboardInterrupt``): the file being written loses its temporary file and
+the command exits with 143 (130 for Ctrl-C). Worker processes leave SIGINT to
+the command, which stops them with SIGTERM; they stop too when the command
+dies, even by SIGKILL (Linux: ``PR_SET_PDEATHSIG``; elsewhere a thread that
+watches the parent process).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from types import FrameType
 
 from histeq.backends import get_num_threads, set_num_threads
+from histeq.io import remove_stale_temporaries
 
-from .jobs import Job, Outcome, is_batch, make_folders, plan_jobs
+from .jobs import STREAM, Job, Outcome, is_batch, make_folders, plan_jobs
 from .report import Progress, print_report
 
 #: ``work(source, output)``: what a command does to one file.
@@ -33,6 +45,39 @@ MMAP_THRESHOLD = 32 * 2**20
 TRIM_THRESHOLD = 256 * 2**20
 #: glibc's ``mallopt`` parameters (malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+#: Exit statuses of a run stopped by Ctrl-C (SIGINT) and by SIGTERM: 128 + the signal.
+INTERRUPTED, TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
+#: Seconds workers get to remove their temporary files when stopped, before SIGKILL.
+STOP_SECONDS = 5.0
+#: Seconds between two looks at the parent process, where a worker cannot
+#: ask the system for a signal when its parent dies.
+WATCH_SECONDS = 0.25
+#: Linux's ``prctl`` option that asks for a signal when the parent process dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C: what is being written is removed, and the
+    command exits with :data:`TERMINATED`."""
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While in this block, SIGTERM raises :class:`Terminated` in the main
+    thread (elsewhere, or where signals cannot be handled: nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 def run_command(args: argparse.Namespace, work: Work) -> int:
@@ -53,14 +98,16 @@ def run_command(args: argparse.Namespace, work: Work) -> int:
     int
         0 when every file was done or skipped, 1 when any failed.
     """
-    started = time.monotonic()
+    started, now = time.monotonic(), time.time()
     keep_freed_memory()
     batch = is_batch(args.input)
     if batch:
-        jobs = plan_jobs(args.input, args.output)
+        jobs = plan_jobs(args.input, args.output, plot=args.plot)
         make_folders(jobs)
     else:
         jobs = [Job(args.input[0], args.output)]
+    outputs = [job.output for job in jobs if job.error is None and job.output not in (None, STREAM)]
+    remove_stale_temporaries(sorted({output.parent for output in outputs if output is not None}), before=now)
     progress = Progress(len(jobs), enabled=batch and sys.stderr.isatty())
     outcomes = run_jobs(jobs, work, workers=args.workers, skip_existing=batch and not args.force, progress=progress)
     print_report(args, outcomes, time.monotonic() - started, batch=batch)
@@ -140,10 +187,64 @@ def _attempt(work: Work, job: Job) -> str | None:
     return None
 
 
-def _start_worker(threads: int) -> None:
-    """Set up a worker process: its kernels' threads, and freed memory kept for the next file."""
+def _start_worker(threads: int, parent: int | None = None) -> None:
+    """Set up a worker process: its kernels' threads, freed memory kept for the
+    next file, SIGINT left to the parent, SIGTERM handled (see
+    :func:`_attempt_in_worker`) and, given the ``parent`` process id, an end
+    when the parent dies."""
     set_num_threads(threads)
     keep_freed_memory()
+    if parent is None:
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops its workers
+    signal.signal(signal.SIGTERM, _worker_terminated)
+    if not _signal_when_parent_dies(signal.SIGTERM):
+        threading.Thread(target=_watch_parent, args=(parent,), name="histeq-parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(TERMINATED)
+
+
+#: Whether this worker process is running a job (read by its SIGTERM handler).
+_in_job = False
+
+
+def _worker_terminated(signum: int, frame: FrameType | None) -> None:
+    """A worker's SIGTERM: unwind the job (its temporary file is removed), or end at once between jobs."""
+    if _in_job:
+        raise Terminated
+    os._exit(TERMINATED)
+
+
+def _attempt_in_worker(work: Work, job: Job) -> str | None:
+    """:func:`_attempt` in a worker process, which ends when SIGTERM stops the job."""
+    global _in_job
+    _in_job = True
+    try:
+        return _attempt(work, job)
+    except KeyboardInterrupt:  # SIGTERM: the job's temporary file is removed by now
+        os._exit(TERMINATED)
+    finally:
+        _in_job = False
+
+
+def _signal_when_parent_dies(signum: int) -> bool:
+    """Ask Linux for ``signum`` when the parent process dies; False where it cannot be asked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signum), 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int, interval: float = WATCH_SECONDS) -> None:
+    """Send this process SIGTERM once its parent ``parent`` has died (it then has another)."""
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _run_in_processes(
@@ -158,10 +259,10 @@ def _run_in_processes(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(threads,),
+        initargs=(threads, os.getpid()),
     )
     try:
-        futures = {executor.submit(_attempt, work, jobs[index]): index for index in pending}
+        futures = {executor.submit(_attempt_in_worker, work, jobs[index]): index for index in pending}
         for future in as_completed(futures):
             index = futures[future]
             try:
@@ -169,9 +270,29 @@ def _run_in_processes(
             except BrokenProcessPool as exc:  # a worker was killed (out of memory, ...)
                 error = _naming(jobs[index].source, f"a worker process ended abruptly ({exc})")
             outcomes[index] = _record(_outcome(jobs[index], error), progress)
+    except BaseException:  # Ctrl-C, SIGTERM, or a failure here: the workers stop now
+        _stop_workers(executor)
+        raise
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
     return outcomes
+
+
+def _stop_workers(executor: ProcessPoolExecutor) -> None:
+    """SIGTERM to every worker (each removes the temporary file it is writing
+    and ends), SIGKILL to those still alive after :data:`STOP_SECONDS`."""
+    table = getattr(executor, "_processes", None) or {}  # the pool's own table: pid -> process
+    workers = list(table.values())
+    for process in workers:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + STOP_SECONDS
+    for process in workers:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in workers:
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
 
 
 def _outcome(job: Job, error: str | None) -> Outcome:

@@ -13,7 +13,7 @@ from .metadata import ImageMetadata
 from .pillow import JPEG_QUALITY
 from .pillow_pixels import padded_rgb, rgb_view, rgbx_image
 from .read import read_image, read_image_with_metadata
-from .safe_write import TEMPORARY_PREFIX, write_safely
+from .safe_write import TEMPORARY_PREFIX, WriteError, check_writable, remove_stale_temporaries, write_safely
 from .write import WRITE_FORMATS, encode_image, format_of, write_image
 
 __all__ = [
@@ -23,11 +23,14 @@ __all__ = [
     "WRITE_FORMATS",
     "ImageMetadata",
     "ImageReadError",
+    "WriteError",
+    "check_writable",
     "encode_image",
     "format_of",
     "padded_rgb",
     "read_image",
     "read_image_with_metadata",
+    "remove_stale_temporaries",
     "rgb_view",
     "rgbx_image",
     "write_image",

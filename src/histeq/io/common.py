@@ -1,5 +1,7 @@
-"""What every format's reader shares: the read error, the pixel limit checked
-from a file's header before its pixels are decoded, and native byte order."""
+"""What every format's reader shares: the read error, the files refused for
+what they declare (the pixel limit checked from a file's header before its
+pixels are decoded, arrays that are no image, pages that differ), and native
+byte order."""
 
 from __future__ import annotations
 
@@ -14,7 +16,12 @@ class ImageReadError(OSError):
     """An image file is missing, unreadable, corrupt, too large or in an unsupported format."""
 
 
-class TooLarge(ValueError):
+class Refused(ValueError):
+    """A file is refused for what it declares (too many pixels, no image, pages
+    that differ), before its pixels are decoded: no other reader is tried."""
+
+
+class TooLarge(Refused):
     """A file declares more pixels than allowed."""
 
 

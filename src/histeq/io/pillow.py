@@ -4,6 +4,7 @@ without copies (:mod:`.pillow_pixels`)."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
-from .common import check_pixels, native
+from .common import Refused, check_pixels, native
 from .metadata import ImageMetadata, pillow_metadata
 from .pillow_pixels import rgb_view, rgbx_image
 
@@ -32,7 +33,9 @@ _SIXTEEN_BIT_I_FORMATS = ("PNG", "PPM")
 _KEPT_MODES = ("L", "LA", "RGB", "RGBA", "I", "F")
 
 
-def read_pillow(file: BinaryIO, max_pixels: int | None) -> tuple[np.ndarray, ImageMetadata]:
+def read_pillow(
+    file: BinaryIO, max_pixels: int | None, *, all_frames: bool = False
+) -> tuple[np.ndarray, ImageMetadata]:
     """An image file Pillow reads: its pixels, upright, and its metadata.
 
     Parameters
@@ -42,6 +45,9 @@ def read_pillow(file: BinaryIO, max_pixels: int | None) -> tuple[np.ndarray, Ima
     max_pixels : int or None
         The most pixels the file may declare (checked before decoding; it
         replaces Pillow's ``Image.MAX_IMAGE_PIXELS``); None: no limit.
+    all_frames : bool, default False
+        Refuse files of more than one frame instead of reading the first
+        (TIFF pages, which must not be dropped).
 
     Returns
     -------
@@ -59,6 +65,8 @@ def read_pillow(file: BinaryIO, max_pixels: int | None) -> tuple[np.ndarray, Ima
     ------
     TooLarge
         When the file declares more than ``max_pixels`` pixels.
+    Refused
+        With ``all_frames``, for a file of more than one frame.
     Exception
         Whatever Pillow raises for files it cannot read.
     """
@@ -66,6 +74,9 @@ def read_pillow(file: BinaryIO, max_pixels: int | None) -> tuple[np.ndarray, Ima
 
     with open_pillow(file) as image:
         check_pixels((image.height, image.width), 1, max_pixels)
+        frames = getattr(image, "n_frames", 1)
+        if all_frames and frames > 1:
+            raise Refused(f"it has {frames} pages, of which only the first could be read (with Pillow)")
         image.load()
         metadata = pillow_metadata(image)
         file_format, mode = image.format, image.mode
@@ -107,7 +118,26 @@ def write_pillow(file: BinaryIO, array: np.ndarray, file_format: str, metadata: 
     image = rgbx_image(array) if file_format == "JPEG" else None  # saved as RGB, without a copy
     if image is None:
         image = Image.fromarray(np.ascontiguousarray(array))
-    image.save(file, format=file_format, **options)
+    image.save(_WithoutDescriptor(file), format=file_format, **options)
+
+
+class _WithoutDescriptor:
+    """``file`` without its descriptor. Given one, Pillow's encoders write to
+    it themselves and ignore a short write (a full disk, a file size limit:
+    a truncated JPEG, reported as written); without one they hand their bytes
+    to ``file.write``, which raises."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+
+    def write(self, data: Any) -> int:
+        return self._file.write(data)
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("fileno")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .common import check_pixels
+from .common import Refused, check_pixels
 from .metadata import ImageMetadata, pillow_metadata, pillow_orientation, upright
 from .png_chunks import AFTER_IHDR, HEADER_BYTES, PNG_SIGNATURE, Chunk, make_chunk, png_chunks, png_header
 
@@ -40,6 +40,24 @@ _IEND = make_chunk(b"IEND", b"")
 #: default strategy: 2.9 MB for the photo in the same time, but twice the time
 #: with noise; libpng choosing the filter per row: 1.5x the time, no smaller.
 _LEVEL = 1
+
+#: The most compressed pixel data (IDAT) a file may hold: this many times the
+#: bytes its declared pixels take uncompressed (the filter byte of each row
+#: included), plus :data:`IDAT_EXTRA`. zlib never needs more than the raw size
+#: and a few bytes per 16 KiB, and libpng reads only the declared rows into
+#: memory, but it inflates every IDAT byte to its end: a file of 64x64 pixels
+#: whose IDAT inflates to 1 GiB (1 MB of zlib data) kept a core busy for 1.5 s
+#: and is refused instead (nothing decoded). Data within the limit inflate to
+#: at most about 1032 times it (zlib's best ratio).
+IDAT_SLACK = 2
+#: Bytes every file may hold in IDAT beyond :data:`IDAT_SLACK` times its pixels.
+IDAT_EXTRA = 65536
+
+#: Adam7's passes: first column and row, column and row steps.
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+#: Where IHDR's interlace method lies in a PNG file.
+_INTERLACE_OFFSET = 28
 
 #: Metres per inch (pHYs counts pixels per metre).
 _METRES_PER_INCH = 0.0254
@@ -102,6 +120,9 @@ def read_png16(file: BinaryIO, max_pixels: int | None) -> tuple[np.ndarray, Imag
     ------
     TooLarge
         When the header declares more than ``max_pixels`` pixels (nothing else read).
+    Refused
+        When its compressed pixel data (IDAT) are larger than the pixels the
+        header declares could need (nothing decoded): see :data:`IDAT_SLACK`.
     ValueError
         For a file that is not a 16-bit colour PNG, is truncated or corrupt;
         the message says which.
@@ -114,6 +135,7 @@ def read_png16(file: BinaryIO, max_pixels: int | None) -> tuple[np.ndarray, Imag
     file.seek(0)
     data = file.read()
     chunks = png_chunks(data)  # a chunk cut short: "truncated PNG", before decoding
+    _check_compressed_size(data, chunks, fields.width, fields.height, _SAMPLES[fields.colour_type])
     pixels = _decode(data)
     if pixels.dtype != np.uint16 or pixels.shape[:2] != (fields.height, fields.width) or pixels.ndim != 3:
         raise ValueError(f"corrupt PNG: decoded as {pixels.dtype} {pixels.shape}")
@@ -154,6 +176,33 @@ def write_png16(file: BinaryIO, array: np.ndarray, metadata: ImageMetadata) -> N
     for chunk in _metadata_chunks(metadata):
         file.write(chunk)
     file.write(pieces[AFTER_IHDR:])  # IDAT ... IEND, not copied
+
+
+def _check_compressed_size(data: bytes, chunks: list[Chunk], width: int, height: int, samples: int) -> None:
+    """Refuse IDAT data larger than :data:`IDAT_SLACK` times the raw pixels
+    (plus :data:`IDAT_EXTRA`): a decompression bomb hidden behind a small header."""
+    compressed = sum(chunk.stop - chunk.start - 12 for chunk in chunks if chunk.kind == b"IDAT")
+    interlaced = len(data) > _INTERLACE_OFFSET and data[_INTERLACE_OFFSET] == 1
+    raw = _raw_bytes(width, height, 2 * samples, interlaced)
+    if compressed > IDAT_SLACK * raw + IDAT_EXTRA:
+        raise Refused(
+            f"its compressed pixel data (IDAT, {compressed} bytes) are far larger than the "
+            f"{width}x{height} pixels it declares need ({raw} bytes uncompressed): "
+            "a decompression bomb, or a corrupt file"
+        )
+
+
+def _raw_bytes(width: int, height: int, pixel_bytes: int, interlaced: bool) -> int:
+    """The bytes of a PNG's filtered rows, uncompressed: a filter byte and the
+    pixels of each row, of each of Adam7's passes when interlaced."""
+    if not interlaced:
+        return height * (1 + width * pixel_bytes)
+    total = 0
+    for x0, y0, dx, dy in _ADAM7:
+        columns, rows = max(0, -(-(width - x0) // dx)), max(0, -(-(height - y0) // dy))
+        if columns and rows:
+            total += rows * (1 + columns * pixel_bytes)
+    return total
 
 
 def _decode(data: bytes) -> np.ndarray:

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .common import MAX_PIXELS, ImageReadError, TooLarge
+from .common import MAX_PIXELS, ImageReadError, Refused
 from .metadata import ImageMetadata
 from .npy import NPY_MAGIC, read_npy
 from .pillow import read_pillow, reason
@@ -153,12 +153,14 @@ def _read(file: BinaryIO, header: bytes, name: str, max_pixels: int | None) -> t
     if header[:4] in TIFF_MAGIC:
         try:
             return read_tiff(file, max_pixels)
-        except TooLarge as exc:
+        except Refused as exc:  # too large, pages that differ: no other reader
             raise ImageReadError(f"cannot read TIFF image {name}: {exc}") from exc
         except Exception as exc:  # any other failure (a codec tifffile lacks, ...): try Pillow
             try:
                 file.seek(0)
-                return read_pillow(file, max_pixels)
+                return read_pillow(file, max_pixels, all_frames=True)
+            except Refused as refused:
+                raise ImageReadError(f"cannot read TIFF image {name}: {refused}") from exc
             except Exception:  # report tifffile's reason, the more specific one
                 raise ImageReadError(f"cannot read TIFF image {name}: {exc}") from exc
     try:
