@@ -11,8 +11,8 @@ import functools
 import numpy as np
 
 from ._clahe.tiles import AxisTiles, opencv_tiling, whole_axis
-from ._core.binning import EqualBins
-from ._core.layout import channel_planes
+from ._core.binning import EXACT_FLOAT_LIMIT, EqualBins, OffsetBins
+from ._core.layout import channel_planes, unshared
 from ._core.levels import is_small_integer, levels_from_fractions
 from ._core.methods import CLAHE_METHODS
 from ._core.targets import CLAHE_DISTRIBUTIONS, DEFAULT_ALPHA
@@ -61,17 +61,29 @@ def clahe(
     Parameters
     ----------
     image : ndarray, 1-D, 2-D or 3-D (plus a channel axis), integer or float
-        Not modified (unless it is also ``out``).
+        Not modified (unless it is also ``out``). A ``numpy.ma.MaskedArray``
+        is refused (TypeError): clahe has no mask, so pass
+        ``image.filled(value)`` or ``np.asarray(image)``.
     clip_limit : float >= 0, optional
         ``"opencv"``: a multiple of the mean bin height; each bin keeps at most
         ``max(int(clip_limit * tile_pixels / bins), 1)`` pixels; 0 means no
-        clipping. Default 40.0 (OpenCV's default; 2.0 to 4.0 is typical).
+        clipping, and so does any limit of ``bins`` or more (no bin can pass
+        ``tile_pixels``), however large. (OpenCV's own int conversion
+        overflows once ``clip_limit * tile_pixels / bins`` reaches 2**31: on
+        x86 it then clips every bin at 1 pixel; histeq equals OpenCV for
+        every limit below that.) Default 40.0 (OpenCV's default; 2.0 to 4.0
+        is typical).
         ``"skimage"``: scikit-image's fraction of the window's pixels (default
-        0.01). See the conversion table in the README.
+        0.01; 1 and more: no clipping, also where scikit-image's int
+        conversion overflows). See the conversion table in the README.
     tile_grid : int or tuple of int, optional
         ``"opencv"``: tiles per axis, in array axis order (rows, columns[,
         ...]) -- the reverse of OpenCV's ``tileGridSize=(width, height)``.
-        Default 8 per axis.
+        Default 8 per axis. At most ``max(pixels along the axis, 16)`` tiles
+        along an axis (ValueError otherwise). OpenCV accepts any grid: more
+        tiles than pixels make tiles of one pixel, of the image's mirrored
+        padding past its end, and a grid of 2**31 tiles asks for gigabytes;
+        histeq equals OpenCV on every grid it accepts.
     method : {"opencv", "skimage"}
         - ``"opencv"`` (default): ``cv2.createCLAHE(clip_limit, (gx, gy))
           .apply`` bit for bit on 2-D uint8 and uint16 images (including
@@ -102,7 +114,9 @@ def clahe(
     channel_axis : int, optional
         Process each channel along this axis on its own.
     out : ndarray, optional
-        Where to write the result (same shape, the result's dtype).
+        Where to write the result (same shape, the result's dtype). May be
+        ``image`` itself, or overlap it in any other way (then the result is
+        computed from a copy of ``image``). Returned as given.
 
     Returns
     -------
@@ -114,9 +128,10 @@ def clahe(
     Raises
     ------
     TypeError, ValueError
-        Naming the parameter: a tile grid with zeros or of the wrong length,
-        a negative or non-finite clip limit, parameters of the other method,
-        images of more than 3 spatial dimensions, +-inf, ...
+        Naming the parameter: a tile grid with zeros, of the wrong length or
+        with more tiles than an axis allows, a negative or non-finite clip
+        limit, parameters of the other method, images of more than 3 spatial
+        dimensions, masked arrays, +-inf, ...
 
     Notes
     -----
@@ -135,7 +150,14 @@ def clahe(
     wide integers in a narrow range pass through one copy of their dtype),
     and their output goes through a 4-byte blend per pixel (8 for wide
     integers' final conversion) unless it is C-contiguous float32/float64.
+    An ``out`` that overlaps ``image`` other than exactly costs one copy of
+    ``image``.
     """
+    if isinstance(image, np.ma.MaskedArray):
+        raise TypeError(
+            "clahe has no mask parameter, so it cannot honour a numpy.ma.MaskedArray's mask (every "
+            "pixel of a tile is counted); pass image.filled(value) or np.asarray(image) (its data)"
+        )
     image = as_image(image)
     method = check_choice("method", method, CLAHE_METHODS)
     axis = check_channel_axis(channel_axis, image.ndim)
@@ -151,7 +173,7 @@ def clahe(
         return _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution, alpha, axis, out)
     if kernel_size is not None:
         raise ValueError("kernel_size is scikit-image's parameter (method='skimage'); use tile_grid")
-    grid = check_tile_grid(tile_grid, spatial)
+    grid = check_tile_grid(tile_grid, spatial, tuple(n for i, n in enumerate(image.shape) if i != axis))
     shift = check_bit_shift(bit_shift, image.dtype)
     distribution = check_choice("distribution", distribution, CLAHE_DISTRIBUTIONS)
     alpha = check_alpha(alpha)
@@ -165,9 +187,10 @@ def clahe(
     result = check_out(out, image.shape, image.dtype)
     if result is None:
         result = np.empty_like(image)
+    image = unshared(image, result)  # an out that overlaps it partially: work from a copy
     for plane, target in zip(channel_planes(image, axis), channel_planes(result, axis)):
         _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha)
-    return result
+    return result if out is None else out
 
 
 @functools.lru_cache(maxsize=16)
@@ -199,12 +222,24 @@ def _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha) 
     if is_small_integer(plane.dtype) and bins > 256:  # small tables: lo = 0 is faster
         lo, hi = (level >> shift for level in tiles.code_range(codes, flip))
     area = axes[0].length * axes[1].length * axes[2].length
-    limit = max(int(clip * area / bins), 1) if clip > 0 else 0
+    limit = _clip_pixels(clip, area, bins)
     top = bins - 1
     scale = np.float32(top) / np.float32(area)
     curve = None if distribution == "uniform" else _distribution_curve(distribution, alpha, area, top)
     luts = tiles.opencv_luts(codes, flip, shift, lo, axes, hi - lo + 1, bins, limit, scale, top, curve)
     _write(target, codes, flip, shift, lo, top, luts, axes)
+
+
+def _clip_pixels(clip: float, area: int, bins: int) -> int:
+    """Pixels a bin may hold: OpenCV's ``max(int(clip * area / bins), 1)``,
+    in its double arithmetic, or 0 (no clipping) for a limit of 0 and for
+    limits no tile can reach (a bin holds at most ``area`` pixels, so clipping
+    there changes nothing; OpenCV's own int conversion of limits of 2**31
+    and more is undefined behaviour in C++)."""
+    if clip == 0:
+        return 0
+    pixels = clip * area / bins
+    return 0 if pixels >= area else max(int(pixels), 1)
 
 
 def _codes(plane: np.ndarray, nbins: int | None) -> tuple[np.ndarray, int, int]:
@@ -215,7 +250,9 @@ def _codes(plane: np.ndarray, nbins: int | None) -> tuple[np.ndarray, int, int]:
     integers whose occupied range spans at most 65535 levels become their
     offsets from the minimum (at least 2 levels); other wide integers and
     floats become uint16 codes of ``nbins`` equal bins over the occupied
-    (finite) range, computed as ``np.histogram`` bins them, NaN as ``levels``.
+    (finite) range, computed as ``np.histogram`` bins them, NaN as ``levels``
+    (integers with levels beyond +-2**53, which float64 does not hold: the
+    bins of their exact offsets from the minimum).
     """
     if is_small_integer(plane.dtype):
         bits = 8 * plane.dtype.itemsize
@@ -223,11 +260,15 @@ def _codes(plane: np.ndarray, nbins: int | None) -> tuple[np.ndarray, int, int]:
         flip = 1 << (bits - 1) if plane.dtype.kind == "i" else 0
         return unsigned, flip, 1 << bits
     values = plane.astype(np.float32) if plane.dtype == np.float16 else np.ascontiguousarray(plane)
+    binning: EqualBins | OffsetBins
     if values.dtype.kind in "iu":
         low, high = values.min(), values.max()
         if nbins is None and int(high) - int(low) < MAX_CODED_BINS:
             return (values - low).astype(np.uint16), 0, max(int(high) - int(low) + 1, 2)
-        binning = EqualBins.between(low, high, nbins or MAX_CODED_BINS, values.dtype)
+        if max(-int(low), int(high)) > EXACT_FLOAT_LIMIT:  # levels float64 does not hold: exact offsets
+            binning = OffsetBins.between(low, high, nbins or MAX_CODED_BINS)
+        else:
+            binning = EqualBins.between(low, high, nbins or MAX_CODED_BINS, values.dtype)
     else:
         binning = EqualBins.between(*_finite_extent(values), nbins or DEFAULT_FLOAT_BINS, values.dtype)
     line = values.reshape(-1)
@@ -308,4 +349,4 @@ def _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution
     if target is None:
         return result
     target[...] = result
-    return target
+    return out

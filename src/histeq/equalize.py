@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._core.binning import BYTE_LEVELS, choose_binning
-from ._core.layout import contiguous_order, interleaved_rgb, line_pairs
+from ._core.layout import contiguous_order, interleaved_rgb, line_pairs, unshared
 from ._core.levels import is_integer
 from ._core.methods import equalize_method
 from ._core.plan import build_plan
@@ -17,6 +17,7 @@ from ._core.validate import (
     check_mask,
     check_nbins,
     check_out,
+    unmask,
 )
 from .backends import kernels
 
@@ -41,7 +42,9 @@ def equalize(
     ----------
     image : ndarray, any shape, integer or float dtype
         The image: 2-D, a 3-D volume, a batch, ... Not modified (unless it is
-        also ``out``).
+        also ``out``). A ``numpy.ma.MaskedArray`` counts only its unmasked
+        pixels (combined with ``mask`` by AND); every pixel is mapped, masked
+        ones too, and the result is a MaskedArray with a copy of its mask.
     method : {"opencv", "textbook", "skimage", "pillow", "matlab", "bbhe", "dsihe"}
         - ``"opencv"`` (default): ``round((cdf - cdf_min) * top / (N - cdf_min))``,
           half to even, in float32 for 8-bit images; bit-identical to
@@ -92,7 +95,10 @@ def equalize(
         a separate image. Colour is never guessed from the shape.
     out : ndarray, optional
         Where to write the result: same shape, the result's dtype. May be
-        ``image`` itself for in-place equalization.
+        ``image`` itself for in-place equalization, or any array that
+        overlaps it otherwise (a reversed or shifted view of the same
+        buffer: the result is computed from a copy of ``image``). Returned
+        as given.
     target : array_like or str or tuple, optional
         Histogram specification (MATLAB's ``histeq(I, hgram)``) with the
         ``"matlab"`` rule above; ``method`` must then be left at its default
@@ -145,23 +151,32 @@ def equalize(
     in equal bins) also keep a uint16 bin code per pixel (2 bytes a pixel, one
     channel at a time) between counting and mapping. Planes that are not one evenly
     strided line (e.g. negative strides) and ``out`` arrays laid out
-    differently from ``image`` use one channel-sized buffer at a time.
+    differently from ``image`` use one channel-sized buffer at a time. An
+    ``out`` that overlaps ``image`` other than exactly (``image`` itself, or
+    a view of the same memory laid out alike) costs one copy of ``image``;
+    telling costs one bounds check for arrays that do not overlap.
     """
     plain = target is None and nbins is None and mask is None
     if plain and _is_plain_bytes(image, method, out, channel_axis):
         result = _equalize_bytes(image, out) if channel_axis is None else _equalize_rgb(image, out)
         if result is not None:
             return result
-    image = as_image(image)
+    data, masked = unmask(image)
+    image = as_image(data)
     target = check_target(target)
     record = equalize_method(method, image.dtype, target=target is not None)
     nbins = check_nbins(nbins)
     axis = check_channel_axis(channel_axis, image.ndim)
     mask = check_mask(mask, image.shape, axis)
+    if masked is not None:
+        mask = masked.counted(mask)
     result_dtype = record.output_dtype(image.dtype)
     result = check_out(out, image.shape, result_dtype)
     if result is None:
         result = np.empty_like(image, dtype=result_dtype)
+    else:  # an out that overlaps the image (or mask) partially: work from a copy
+        image = unshared(image, result)
+        mask = None if mask is None else unshared(mask, result, exact=False)
     if record.maps_values and is_integer(image.dtype):
         nbins = None  # scikit-image counts integers one bin per level
     weights = None if target is None else target_weights(target, default_levels(result_dtype))
@@ -173,7 +188,9 @@ def equalize(
             counts, memo = binning.count_for_lut(pair.source, pair.mask)
         build_plan(record, counts, binning, image.dtype, weights).apply_line(pair.source, pair.target, memo)
         pair.finish()
-    return result
+    if out is not None:
+        return out
+    return result if masked is None else masked.wrap(result, image)
 
 
 def _is_plain_bytes(image: object, method: object, out: object, channel_axis: object) -> bool:
@@ -200,6 +217,8 @@ def _equalize_rgb(image: np.ndarray, out: np.ndarray | None) -> np.ndarray | Non
     # one per 4 bytes (see interleaved_rgb), in ``image`` and ``out``, with
     # method "opencv": counted, planned and mapped directly on their lines
     # (see _equalize_bytes). None, before any work, for other layouts.
+    if out is not None:  # one that overlaps the image partially: work from a copy
+        image = unshared(image, out)
     source = interleaved_rgb(image)
     if source is None:
         return None
@@ -221,6 +240,8 @@ def _equalize_bytes(image: np.ndarray, out: np.ndarray | None) -> np.ndarray:
     # without the general path's layers (each costly when its code is out of
     # the caches, as when other work ran since the last call).
     result = np.empty_like(image) if out is None else out
+    if out is not None:  # one that overlaps the image partially: work from a copy
+        image = unshared(image, out)
     order = contiguous_order(image)
     source = image.reshape(-1, order=order)
     target = result.reshape(-1, order=order)

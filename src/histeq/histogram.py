@@ -14,6 +14,7 @@ from ._core.validate import (
     check_mask,
     check_nbins,
     check_value_range,
+    unmask,
 )
 
 
@@ -40,7 +41,8 @@ def histogram(
     Parameters
     ----------
     image : ndarray, any shape, integer or float dtype
-        The image. Not modified.
+        The image. Not modified. A ``numpy.ma.MaskedArray`` counts only its
+        unmasked pixels (and of those, only where ``mask`` is True).
     nbins : int, optional
         Number of equal-width bins. ``None`` (default): one bin per integer
         level for 8- and 16-bit integers (the dtype's whole range) and for wider
@@ -51,7 +53,8 @@ def histogram(
         Only pixels where ``mask`` is True are counted. Same shape as ``image``
         or, with ``channel_axis``, as ``image`` without the channel axis.
     value_range : (low, high), optional
-        The range the bins span; values outside it are not counted. Default:
+        The range the bins span (two real numbers: integers for integer
+        images); values outside it are not counted. Default:
         the dtype's range (8/16-bit integers) or the occupied range of the
         counted pixels (finite values only).
     channel_axis : int, optional
@@ -63,7 +66,12 @@ def histogram(
     Histogram
         ``counts`` (int64, shape ``(nbins,)`` or ``(channels, nbins)``) and
         ``edges`` (float64 for integer images; for float images numpy's bin
-        dtype, which is the image's float dtype).
+        dtype, which is the image's float dtype). Integer levels beyond
+        +-2**53 have no float64 of their own: there the edges are rounded
+        (the counts are exact; to plan from them, pass the image's integer
+        min and max as ``value_range``), and the default equal bins of a
+        range wider than 65536 levels are those of the exact offsets from its
+        minimum (``np.histogram`` cannot make them).
 
     Raises
     ------
@@ -78,10 +86,13 @@ def histogram(
     evenly strided line are copied, one channel at a time. float16 images are
     binned with numpy's float16 arithmetic, as ``np.histogram`` does.
     """
-    image = as_image(image)
+    data, masked = unmask(image)
+    image = as_image(data)
     nbins = check_nbins(nbins)
     axis = check_channel_axis(channel_axis, image.ndim)
     mask = check_mask(mask, image.shape, axis)
+    if masked is not None:
+        mask = masked.counted(mask)
     value_range = check_value_range(value_range, image.dtype)
     lines = [(x, m) for x, m, _ in source_lines(image, mask, axis)]
     binning = choose_binning(lines, image.dtype, nbins, value_range)

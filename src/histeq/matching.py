@@ -10,6 +10,8 @@ channels take a short path through the same kernels.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ._core.binning import (
@@ -17,20 +19,25 @@ from ._core.binning import (
     DEFAULT_FLOAT_BINS,
     WORD_LEVELS,
     Binning,
+    EqualBins,
+    HalfBins,
     Interp,
     LevelBins,
+    OffsetBins,
     choose_binning,
 )
 from ._core.layout import LinePair, contiguous_order, line_pairs, source_lines
-from ._core.levels import is_integer, levels_from_offsets, skimage_float_dtype
+from ._core.levels import is_integer, is_small_integer, skimage_float_dtype
 from ._core.methods import MATCH_METHODS
 from ._core.validate import (
+    Masked,
     as_image,
     check_channel_axis,
     check_choice,
     check_mask,
     check_reference_channels,
     check_skimage_matching,
+    unmask,
 )
 from .backends import kernels
 
@@ -39,6 +46,8 @@ FLOAT_BINS = 4096
 #: The level bins of the fast path's dtypes, and the values of those levels.
 _PLAIN_LEVELS = {np.dtype(np.uint8): BYTE_LEVELS, np.dtype(np.uint16): WORD_LEVELS}
 _LEVEL_VALUES = np.arange(1 << 16, dtype=np.float64)
+#: The largest float64 below 2**64 (float64 has no 2**64 - 1).
+_BELOW_2_64 = float(np.nextafter(2.0**64, 0))
 
 
 def match_histograms(
@@ -60,11 +69,14 @@ def match_histograms(
     Parameters
     ----------
     image : ndarray, any shape, integer or float dtype
-        The image to map. Not modified.
+        The image to map. Not modified. A ``numpy.ma.MaskedArray`` counts
+        only its unmasked pixels (combined with ``mask`` by AND); every pixel
+        is mapped, and the result is a MaskedArray with a copy of its mask.
     reference : ndarray, integer or float dtype
         The histogram to match. Any dtype and size (``method="skimage"``: the
         image's number of dimensions, and an integer reference for an unsigned
-        image, as scikit-image requires). Not modified.
+        image, as scikit-image requires). Not modified. A MaskedArray counts
+        only its unmasked pixels (combined with ``reference_mask``).
     channel_axis : int, optional
         Match each channel along this axis to the reference's channel along
         the same axis (a negative axis counts from the end of each array); the
@@ -88,11 +100,17 @@ def match_histograms(
           references, their occupied levels and cumulative fractions (as
           scikit-image); float references, 4096 equal bins' edges and the
           fractions below them (``G_0 = 0``; a constant float reference
-          ``v`` spans ``np.histogram``'s bins ``v +- 0.5``).
+          ``v`` spans ``np.histogram``'s bins ``v +- 0.5``). Float ranges
+          too narrow for 4096 (float16: 256) distinct edges in their dtype
+          get half as many bins, and so on. Every value lies in the
+          reference's finite range [min, max] of its counted pixels:
+          rounded into it for integer images, clipped into it (as the
+          image's float dtype holds it) for float images.
         - ``"skimage"``: ``skimage.exposure.match_histograms`` to the last
           bit: float64 (float32 for float16/32 images) without
           ``channel_axis``; with ``channel_axis`` the values truncated into
-          the image's dtype, as scikit-image writes them. No masks.
+          the image's dtype, as scikit-image writes them. No masks (nor
+          MaskedArrays with masked pixels).
 
     Returns
     -------
@@ -116,6 +134,11 @@ def match_histograms(
     the reference cdf); float images come back within rounding of one
     ulp or so, as the cdf passes through bin edges.
 
+    Integer references wider than 16 bits are held as offsets from their
+    lowest level, added back in integer arithmetic: levels are exact also
+    where float64 has none (int64 near 2**63), and ties round half to even
+    on the level itself.
+
     Memory: the output, plus histograms and tables of at most 65536 entries
     per channel; no float copy of integer images. For ``"skimage"``, images
     that are not 8/16-bit integers (and reference likewise) are counted with
@@ -125,22 +148,40 @@ def match_histograms(
     """
     if channel_axis is None and mask is None and reference_mask is None and _is_plain(image, reference, method):
         return _match_plain(image, reference, method)
-    image = as_image(image)
-    reference = as_image(reference, "reference")
+    image_data, masked = unmask(image)
+    reference_data, ref_masked = unmask(reference)
+    image = as_image(image_data)
+    reference = as_image(reference_data, "reference")
     method = check_choice("method", method, MATCH_METHODS)
     axis = check_channel_axis(channel_axis, image.ndim)
     ref_axis = None if axis is None else check_reference_channels(reference.shape, channel_axis, image.shape[axis])
     if method == "skimage":
+        _check_nothing_masked(masked, "image")
+        _check_nothing_masked(ref_masked, "reference")
         check_skimage_matching(image, reference, mask, reference_mask)
-        return _match_skimage(image, reference, axis, ref_axis)
+        result = _match_skimage(image, reference, axis, ref_axis)
+        return result if masked is None else masked.wrap(result, image)
     mask = check_mask(mask, image.shape, axis)
     reference_mask = check_mask(reference_mask, reference.shape, ref_axis, "reference_mask", "reference")
+    if masked is not None:
+        mask = masked.counted(mask)
+    if ref_masked is not None:
+        reference_mask = ref_masked.counted(reference_mask)
     result = np.empty_like(image)
     references = source_lines(reference, reference_mask, ref_axis)
     for pair, (ref_line, ref_mask, _) in zip(line_pairs(image, mask, result, axis), references):
-        _match_line(pair, image.dtype, *_count_reference(ref_line, ref_mask, reference.dtype))
+        _match_line(pair, image.dtype, _count_reference(ref_line, ref_mask, reference.dtype))
         pair.finish()
-    return result
+    return result if masked is None else masked.wrap(result, image)
+
+
+def _check_nothing_masked(masked: Masked | None, name: str) -> None:
+    # method="skimage" has no masks: a MaskedArray must have no masked pixel.
+    if masked is not None and masked.hidden is not None and masked.hidden.any():
+        raise ValueError(
+            f"{name} is a MaskedArray with masked pixels, and method='skimage' has no masks (scikit-image "
+            f"counts every pixel); use method='histeq', which counts only the unmasked ones, or {name}.filled(...)"
+        )
 
 
 def _is_plain(image: object, reference: object, method: object) -> bool:
@@ -192,29 +233,96 @@ def _fractions(counts: np.ndarray) -> np.ndarray:
     return np.cumsum(counts) / counts.sum()
 
 
-def _count_reference(line: np.ndarray, mask: np.ndarray | None, dtype: np.dtype) -> tuple[Binning, np.ndarray]:
-    """The reference line's binning and int64 counts (at least one pixel)."""
-    binning = choose_binning(
-        [(line, mask)], dtype, None if is_integer(dtype) else _float_bins(dtype), None, "reference"
-    )
+@dataclass(frozen=True)
+class _Reference:
+    """A reference line counted: its binning and int64 counts, and how its
+    values are held.
+
+    ``base``: values are held as float64 offsets above this exact integer:
+    0 for float references and 8/16-bit integers (their values as they are,
+    exact in float64), else the lowest level of the reference's bins (wider
+    integers, binned over their occupied range), so that offsets are exact
+    whatever the levels (int64 levels near 2**63 are 2048 apart in float64)
+    and levels are added back in integer arithmetic.
+    ``low``, ``high``: the counted pixels' finite min and max (Python ints
+    for integer references), the range every mapped value is clipped to.
+    """
+
+    binning: Binning
+    counts: np.ndarray
+    integer: bool
+    base: int
+    low: int | float
+    high: int | float
+
+    def values(self) -> np.ndarray:
+        """The value of each bin minus ``base`` (float64): level bins, each
+        level; equal bins, each edge."""
+        binning = self.binning
+        if isinstance(binning, LevelBins):
+            return np.arange(binning.nbins, dtype=np.float64) + float(int(binning.lo) - self.base)
+        if self.integer:  # wide integers in equal bins: offsets from the occupied range's exact first level
+            assert isinstance(binning, (EqualBins, OffsetBins)) and binning.ends is not None
+            first, last = binning.ends
+            return np.linspace(0.0, float(int(last) - int(first)), binning.nbins + 1)
+        return binning.edges().astype(np.float64)
+
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(G, r - base)``: cumulative fractions and reference values
+        (float64, both non-decreasing), the reference's inverse cdf for
+        ``np.interp``: level bins, their occupied levels; equal bins, their
+        edges and the fractions below them."""
+        fractions = _fractions(self.counts)
+        if isinstance(self.binning, LevelBins):
+            occupied = np.flatnonzero(self.counts)
+            return fractions[occupied], self.values()[occupied]
+        return np.concatenate(([0.0], fractions)), self.values()
+
+    def absolute(self, offsets: np.ndarray) -> np.ndarray:
+        """Float64 values from offsets, clipped to the reference's range."""
+        values = offsets + float(self.base) if self.base else offsets
+        return np.clip(values, float(self.low), float(self.high))
+
+    def levels(self, offsets: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """The level of integer ``dtype`` nearest to ``base + offset`` (half
+        to even), within the reference's range and clipped into ``dtype``:
+        exact for any levels (integer arithmetic for integer references)."""
+        if not self.integer:
+            return _nearest_levels(self.absolute(offsets), dtype)
+        assert isinstance(self.low, int) and isinstance(self.high, int)
+        whole = _round_half_even(offsets, self.base)
+        low, high = self.low - self.base, self.high - self.base  # the range, as exact offsets
+        below, above = whole < _float_up(low), whole > _float_down(high)
+        inside = np.clip(whole, _float_up(low), _float_down(high))
+        negative = np.clip(inside, -(2.0**63), 0.0).astype(np.int64).view(np.uint64)
+        wrapped = np.where(inside < 0, negative, np.clip(inside, 0.0, _BELOW_2_64).astype(np.uint64))
+        wrapped[below] = low % 2**64
+        wrapped[above] = high % 2**64
+        wrapped += np.uint64(self.base % 2**64)  # base + offset, exact modulo 2**64
+        signed = self.low < 0
+        return _clip_levels(wrapped.view(np.int64) if signed else wrapped, dtype)
+
+
+def _count_reference(line: np.ndarray, mask: np.ndarray | None, dtype: np.dtype) -> _Reference:
+    """The reference line counted (at least one pixel)."""
+    integer = is_integer(dtype)
+    binning = choose_binning([(line, mask)], dtype, None if integer else _float_bins(dtype), None, "reference", True)
     counts = binning.count(line, mask)
     _check_counted(counts, "reference", "reference_mask")
-    return binning, counts
-
-
-def _reference_points(binning: Binning, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(G, r)``: cumulative fractions and reference values (float64, both
-    non-decreasing), the reference's inverse cdf for ``np.interp``: level
-    bins, their occupied levels; equal bins, their edges and the fractions
-    below them."""
-    fractions = _fractions(counts)
     if isinstance(binning, LevelBins):
         occupied = np.flatnonzero(counts)
-        return fractions[occupied], binning.centres()[occupied]
-    return np.concatenate(([0.0], fractions)), binning.edges().astype(np.float64)
+        lo = int(binning.lo)
+        base = 0 if is_small_integer(dtype) else lo
+        return _Reference(binning, counts, True, base, lo + int(occupied[0]), lo + int(occupied[-1]))
+    bins = binning.bins if isinstance(binning, HalfBins) else binning
+    assert bins.ends is not None  # EqualBins.between keeps them
+    first, last = bins.ends
+    if integer:
+        return _Reference(binning, counts, True, int(first), int(first), int(last))
+    return _Reference(binning, counts, False, 0, float(first), float(last))
 
 
-def _match_line(pair: LinePair, dtype: np.dtype, ref_binning: Binning, ref_counts: np.ndarray) -> None:
+def _match_line(pair: LinePair, dtype: np.dtype, ref: _Reference) -> None:
     # Count the image line, plan its mapping through the reference's inverse
     # cdf, and apply it: a LUT of levels for integers, an Interp for floats.
 
@@ -223,27 +331,35 @@ def _match_line(pair: LinePair, dtype: np.dtype, ref_binning: Binning, ref_count
         binning = choose_binning([(line, mask)], dtype, None, None)
         counts, memo = binning.count_for_lut(line, mask)
         _check_counted(counts, "image", "mask")
-        if isinstance(ref_binning, LevelBins):  # strictly increasing fractions: np.interp in one call
+        if isinstance(ref.binning, LevelBins):  # strictly increasing fractions: np.interp in one call
             mapped = np.empty(counts.size)
-            kernels().interp_cdf(counts, ref_counts, ref_binning.centres(), mapped)
+            kernels().interp_cdf(counts, ref.counts, ref.values(), mapped)
         else:
-            mapped = _inverse(_fractions(counts), *_reference_points(ref_binning, ref_counts), last=False)
-        binning.apply(_nearest_levels(mapped, dtype), line, pair.target, memo)
+            mapped = _inverse(_fractions(counts), *ref.points(), last=False)
+        binning.apply(ref.levels(mapped, dtype), line, pair.target, memo)
     else:
-        binning = choose_binning([(line, mask)], dtype, _float_bins(dtype), None)
+        binning = choose_binning([(line, mask)], dtype, _float_bins(dtype), None, fit=True)
         counts = binning.count(line, mask)
         _check_counted(counts, "image", "mask")
         below = np.concatenate(([0.0], _fractions(counts)))
-        ref_points = _reference_points(ref_binning, ref_counts)
+        ref_points = ref.points()
         # An edge that starts an occupied bin takes the largest reference
         # value at its fraction, one that ends it the smallest (they differ
         # where the reference's cdf is flat): no occupied bin is stretched
         # over a gap of the reference.
         starts = np.append(counts > 0, False)
         ends = _inverse(below, *ref_points, last=False)
-        mapped = np.where(starts, _inverse(below, *ref_points, last=True), ends)
+        mapped = ref.absolute(np.where(starts, _inverse(below, *ref_points, last=True), ends))
+        # The reference's range as the image's dtype holds it: clipped into
+        # its finite values, rounded to the nearest.
+        top = float(np.finfo(dtype).max)
+        low, high = (min(max(float(v), -top), top) for v in (ref.low, ref.high))
         assert not isinstance(binning, LevelBins)  # float dtypes have equal bins
-        binning.apply(Interp.through(binning.edges(), mapped), line, pair.target)
+        binning.apply(Interp.through(binning.edges(), np.clip(mapped, low, high)), line, pair.target)
+        # np.interp between two values can pass the upper one by an ulp:
+        # clipped again (NaN stays NaN).
+        values = pair.target.view(dtype)
+        np.clip(values, dtype.type(low), dtype.type(high), out=values)
 
 
 def _float_bins(dtype: np.dtype) -> int:
@@ -266,10 +382,53 @@ def _inverse(fractions: np.ndarray, ref_fractions: np.ndarray, ref_values: np.nd
     return np.where(np.isin(fractions, ref_fractions), smallest, through)
 
 
+def _round_half_even(offsets: np.ndarray, base: int) -> np.ndarray:
+    """Whole float64 offsets: ``base + offset`` rounded to the nearest
+    integer, half to even (``np.rint`` of the offsets when ``base`` is even)."""
+    if base % 2 == 0:
+        return np.rint(offsets)
+    floor = np.floor(offsets)
+    fraction = offsets - floor
+    return floor + ((fraction > 0.5) | ((fraction == 0.5) & (np.fmod(floor, 2) == 0)))
+
+
+def _float_up(value: int) -> float:
+    # The smallest float64 >= value.
+    near = float(value)
+    return near if int(near) >= value else float(np.nextafter(near, np.inf))
+
+
+def _float_down(value: int) -> float:
+    # The largest float64 <= value.
+    near = float(value)
+    return near if int(near) <= value else float(np.nextafter(near, -np.inf))
+
+
 def _nearest_levels(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    # float64 values -> the nearest level of an integer dtype (half to even),
-    # clipped into the dtype.
-    return levels_from_offsets(np.rint(values) - float(np.iinfo(dtype).min), dtype)
+    """float64 values -> the nearest level of integer ``dtype`` (half to
+    even), clipped into the dtype; what the fast path's compiled plan rounds
+    to for uint8/uint16."""
+    return _levels_of_values(np.rint(values), dtype)
+
+
+def _levels_of_values(whole: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Whole float64 values as levels of integer ``dtype``, clipped into it
+    (exactly: the dtype's top need not be a float64)."""
+    info = np.iinfo(dtype)
+    low, high = _float_up(int(info.min)), _float_down(int(info.max))
+    clipped = np.clip(whole, low, high).astype(np.int64 if info.min < 0 else np.uint64)
+    clipped[whole > high] = info.max
+    return clipped.astype(dtype)
+
+
+def _clip_levels(levels: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """int64 or uint64 ``levels`` clipped into integer ``dtype`` (bounds in
+    the levels' own dtype: no float promotion)."""
+    own = np.iinfo(levels.dtype)
+    info = np.iinfo(dtype)
+    low, high = max(int(info.min), int(own.min)), min(int(info.max), int(own.max))
+    kind = levels.dtype.type
+    return np.clip(levels, kind(low), kind(high)).astype(dtype)
 
 
 # --- method "skimage" ---------------------------------------------------------

@@ -40,7 +40,8 @@ def plan_equalization(
         Pixels per bin, as :func:`histeq.histogram` returns them (summed over
         blocks, frames, ... as you like).
     dtype : numpy dtype
-        The dtype of the images counted (and mapped by the plan).
+        The dtype of the images counted (and mapped by the plan); either
+        byte order (the plan maps both).
     method, target
         As in :func:`histeq.equalize`.
     nbins, value_range
@@ -69,6 +70,7 @@ def plan_equalization(
         raise TypeError(f"dtype must be a numpy dtype; got {dtype!r}") from None
     if image_dtype.kind not in "iuf":
         raise TypeError(f"dtype must be an integer or float dtype; got {image_dtype}")
+    image_dtype = image_dtype.newbyteorder("=")  # images are mapped in native byte order
     target = check_target(target)
     record = equalize_method(method, image_dtype, target=target is not None)
     nbins = check_nbins(nbins)

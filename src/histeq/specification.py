@@ -31,6 +31,7 @@ from ._core.validate import (
     check_filters,
     check_mask,
     check_mask_selects,
+    unmask,
 )
 
 #: Box sums are kept below this, so that int64 integral images give them exactly.
@@ -57,7 +58,10 @@ def exact_specification(
     ----------
     image : ndarray, any integer dtype
         1-D, 2-D or 3-D, plus the channel axis if ``channel_axis`` is given.
-        Not modified.
+        Not modified. A ``numpy.ma.MaskedArray`` acts as a ``mask`` of its
+        unmasked pixels (combined with ``mask`` by AND): its masked pixels
+        keep their values, and the result is a MaskedArray with a copy of
+        its mask.
     target : array_like or str or tuple, optional
         The output histogram: 1-D non-negative weights of any length ``L``
         (level ``j`` at ``min + round(j * (max - min) / (L - 1))``), or a
@@ -125,7 +129,8 @@ def exact_specification(
     masked pixels' key): 2.5 int64 arrays of the channel's size with an
     int32 integral image, 3 with an int64 one; plus the output.
     """
-    image = as_image(image)
+    data, masked = unmask(image)
+    image = as_image(data)
     if not is_integer(image.dtype):
         raise TypeError(f"exact_specification needs an integer image; got dtype {image.dtype}")
     axis = check_channel_axis(channel_axis, image.ndim)
@@ -136,6 +141,8 @@ def exact_specification(
     filters = check_filters(filters)
     target = check_target(target)
     mask = check_mask(mask, image.shape, axis)
+    if masked is not None:
+        mask = masked.counted(mask)
     if mask is not None:
         check_mask_selects(mask, axis)
     weights = target_weights(("uniform", ()) if target is None else target, default_levels(image.dtype))
@@ -144,7 +151,7 @@ def exact_specification(
     result = np.empty(image.shape, image.dtype) if mask is None else image.copy(order="C")
     for plane, plane_mask, out in zip(channel_planes(image, axis), masks, channel_planes(result, axis)):
         _specify(plane, plane_mask, weights, levels, filters, out)
-    return result
+    return result if masked is None else masked.wrap(result, image)
 
 
 def _specify(

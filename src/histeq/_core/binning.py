@@ -13,6 +13,9 @@ Three kinds of binning cover every image:
 - :class:`HalfBins`: float16 images, read as their 65536 bit patterns: counted
   per pattern, then gathered into :class:`EqualBins` by numpy's own float16
   arithmetic, and mapped through a 65536-entry table per pattern.
+- :class:`OffsetBins`: the default equal bins of integers with levels beyond
+  +-2**53 (which float64 does not hold), over their exact offsets from the
+  lowest level.
 
 Each binning counts a pixel line and applies a mapping to it: a LUT (one
 output value per bin) or an :class:`Interp`.
@@ -20,6 +23,7 @@ output value per bin) or an :class:`Interp`.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +49,11 @@ Line = tuple[np.ndarray, "np.ndarray | None"]
 #: A range end as ``np.histogram`` receives it: a numpy scalar of the image
 #: dtype (from ``a.min()``/``a.max()``) or a Python number (a user's range).
 Edge = float | np.integer | np.floating
+
+
+class ZeroWidthBins(ValueError):
+    """``nbins`` equal bins over a range that holds too few values of the bin
+    dtype: some would have zero width (``np.histogram`` refuses them too)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,8 @@ class EqualBins:
     converted to ``edges.dtype`` (by adding ``zero``), shifted by ``first``,
     divided by ``denom`` and scaled by ``nbins_f``; the bin is then corrected
     against the ``edges``, and the last bin includes the last edge.
+    ``ends``: the range as it was given (numpy integers stay exact, and a
+    single value is not yet widened to ``v +- 0.5``).
     """
 
     zero: np.floating
@@ -146,6 +157,7 @@ class EqualBins:
     denom: np.floating
     nbins_f: np.floating
     bin_edges: np.ndarray
+    ends: tuple[Edge, Edge] | None = None
 
     @classmethod
     def between(cls, first: Edge, last: Edge, nbins: int, dtype: np.dtype) -> EqualBins:
@@ -153,6 +165,7 @@ class EqualBins:
         array ``a`` of ``dtype``; ``first``/``last`` as numpy would receive them
         (numpy scalars of ``dtype`` from ``a.min()``/``a.max()``, or Python
         numbers from a user's range)."""
+        ends = (first, last)
         if first == last:
             first = first - 0.5
             last = last + 0.5
@@ -161,7 +174,7 @@ class EqualBins:
             bin_type = np.result_type(bin_type, float)
         edges = np.linspace(first, last, nbins + 1, endpoint=True, dtype=bin_type)
         if np.any(edges[:-1] >= edges[1:]):
-            raise ValueError(
+            raise ZeroWidthBins(
                 f"nbins={nbins} is too many bins for the value range [{first}, {last}] "
                 f"in {bin_type}: bins would have zero width (use a smaller nbins)"
             )
@@ -178,6 +191,7 @@ class EqualBins:
             denom=denom,
             nbins_f=scale_type.type(nbins),
             bin_edges=edges,
+            ends=ends,
         )
 
     @property
@@ -329,7 +343,78 @@ class HalfBins:
         kernels().apply_levels(x, None, np.uint16(0xFFFF), table, out)
 
 
-Binning = LevelBins | EqualBins | HalfBins
+#: Integers beyond this magnitude are not all float64 values.
+EXACT_FLOAT_LIMIT = 1 << 53
+
+
+@dataclass(frozen=True)
+class OffsetBins:
+    """Integers with levels beyond +-2**53 in equal bins, exactly.
+
+    float64 holds such levels only every 2 (int64 near 2**63: every 2048),
+    so numpy's arithmetic on the values themselves merges or empties bins,
+    and cannot even make 65536 distinct edges over a range of a million
+    levels there. Here each pixel's offset ``x - lo`` (exact, uint64; values
+    below ``lo``, which masks leave unnumbered, count as 0) is binned by
+    ``bins``: numpy's equal bins over ``0 .. hi - lo``. Used where histeq
+    chooses the bins (``nbins`` not given); with ``nbins`` the bins are
+    ``np.histogram``'s. Costs a uint64 copy of the line per count and per
+    apply (none when bin codes are kept).
+    """
+
+    lo: np.integer
+    hi: np.integer
+    bins: EqualBins
+
+    @classmethod
+    def between(cls, lo: np.integer, hi: np.integer, nbins: int) -> OffsetBins:
+        span = np.uint64(int(hi) - int(lo))
+        return cls(lo, hi, EqualBins.between(np.uint64(0), span, nbins, np.dtype(np.uint64)))
+
+    @property
+    def nbins(self) -> int:
+        return self.bins.nbins
+
+    @property
+    def ends(self) -> tuple[np.integer, np.integer]:
+        """The exact range, as :attr:`EqualBins.ends`."""
+        return self.lo, self.hi
+
+    def edges(self) -> np.ndarray:
+        """The ``nbins + 1`` edges as float64 values (rounded where float64
+        has no such level)."""
+        return self.bins.edges().astype(np.float64) + float(int(self.lo))
+
+    def centres(self) -> np.ndarray:
+        """Bin midpoints as offsets from ``lo``: the values an :class:`Interp`
+        of these bins maps (:meth:`apply` hands it offsets)."""
+        return self.bins.centres()
+
+    def offsets(self, x: np.ndarray) -> np.ndarray:
+        """``x - lo`` as uint64, exact; values below ``lo`` give 0."""
+        offsets = x.astype(np.uint64)  # two's complement: exact modulo 2**64
+        offsets -= np.uint64(int(self.lo) % 2**64)
+        offsets[x < self.lo] = 0
+        return offsets
+
+    def count(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        return self.bins.count(self.offsets(x), mask)
+
+    def count_for_lut(self, x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        return self.bins.count_for_lut(self.offsets(x), mask)
+
+    def apply(self, mapping: Mapping, x: np.ndarray, out: np.ndarray, memo: np.ndarray | None = None) -> None:
+        if memo is not None and not isinstance(mapping, Interp):  # bin codes: x is not read
+            self.bins.apply(mapping, x, out, memo)
+        else:
+            self.bins.apply(mapping, self.offsets(x), out)
+
+    def bin_of(self, values: np.ndarray) -> np.ndarray:
+        """As :meth:`EqualBins.bin_of`, of the values' offsets."""
+        return self.bins.bin_of(self.offsets(values))
+
+
+Binning = LevelBins | EqualBins | HalfBins | OffsetBins
 
 
 def choose_binning(
@@ -338,18 +423,22 @@ def choose_binning(
     nbins: int | None,
     value_range: tuple[float, float] | None,
     name: str = "image",
+    fit: bool = False,
 ) -> Binning:
     """The binning for pixel ``lines`` (all sharing one set of bins) of ``dtype``.
 
     Without ``value_range`` the bins span the occupied range of the counted
     pixels (for floats, the finite ones); when nothing is counted the range is
     arbitrary. Raises ValueError for infinite values, naming the array ``name``.
+    ``fit``: float bins are halved in number until the occupied range holds
+    distinct edges for them, instead of refusing ``nbins`` (for callers whose
+    users do not choose ``nbins``); see :func:`_equal_bins`.
     """
     if is_integer(dtype):
         return _integer_binning(lines, dtype, nbins, value_range)
     if dtype == np.float16:
-        return _half_binning(lines, nbins, value_range, name)
-    return _float_binning(lines, nbins, value_range, name)
+        return _half_binning(lines, nbins, value_range, name, fit)
+    return _float_binning(lines, nbins, value_range, name, fit)
 
 
 def binning_for(dtype: np.dtype, nbins: int | None, value_range: tuple[float, float] | None) -> Binning:
@@ -381,6 +470,8 @@ def _integer_binning(lines, dtype, nbins, value_range):
     low, high = value_range if value_range is not None else _integer_extent(lines)
     if nbins is None and int(high) - int(low) < MAX_LEVELS:
         return LevelBins(kind(low), kind(high))
+    if nbins is None and max(-int(low), int(high)) > EXACT_FLOAT_LIMIT:
+        return OffsetBins.between(kind(low), kind(high), MAX_LEVELS)
     return EqualBins.between(low, high, nbins or MAX_LEVELS, dtype)
 
 
@@ -428,18 +519,33 @@ def _equal_bins(
     nbins: int | None,
     value_range: tuple[Edge, Edge] | None,
     dtype: np.dtype,
+    fit: bool = False,
 ) -> EqualBins:
     # Bins over value_range, else over the finite extent found (numpy's 0..1
-    # when there is none).
+    # when there is none). ``fit``: a range too narrow for nbins distinct
+    # edges in its dtype gets half as many bins, and so on; a single value
+    # that np.histogram's v +- 0.5 leaves unmoved (large float16, ...) gets
+    # one bin between its neighbouring floats.
     nbins = nbins or DEFAULT_FLOAT_BINS
     if value_range is not None:
         return EqualBins.between(*value_range, nbins, dtype)
     if not lows:
         return EqualBins.between(0, 1, nbins, dtype)
-    return EqualBins.between(dtype.type(min(lows)), dtype.type(max(highs)), nbins, dtype)
+    first, last = dtype.type(min(lows)), dtype.type(max(highs))
+    while True:
+        try:
+            return EqualBins.between(first, last, nbins, dtype)
+        except ZeroWidthBins:
+            if not fit:
+                raise
+            if nbins > 1:
+                nbins //= 2
+                continue
+            below, above = np.nextafter(first, dtype.type(-np.inf)), np.nextafter(last, dtype.type(np.inf))
+            return dataclasses.replace(EqualBins.between(below, above, 1, dtype), ends=(first, last))
 
 
-def _float_binning(lines, nbins, value_range, name):
+def _float_binning(lines, nbins, value_range, name, fit=False):
     lows, highs = [], []
     for x, m in lines:
         low, high, infinite = _finite_range(x, m)
@@ -448,10 +554,10 @@ def _float_binning(lines, nbins, value_range, name):
             assert high is not None  # both None or neither: no finite value counted
             lows.append(low)
             highs.append(high)
-    return _equal_bins(lows, highs, nbins, value_range, lines[0][0].dtype)
+    return _equal_bins(lows, highs, nbins, value_range, lines[0][0].dtype, fit)
 
 
-def _half_binning(lines, nbins, value_range, name):
+def _half_binning(lines, nbins, value_range, name, fit=False):
     # Extents from pattern histograms: the whole line for +-inf, the masked
     # pixels for the range.
     cpu = kernels()
@@ -466,4 +572,4 @@ def _half_binning(lines, nbins, value_range, name):
         if occupied.size:
             lows.append(occupied.min())
             highs.append(occupied.max())
-    return HalfBins(_equal_bins(lows, highs, nbins, value_range, np.dtype(np.float16)))
+    return HalfBins(_equal_bins(lows, highs, nbins, value_range, np.dtype(np.float16), fit))

@@ -13,11 +13,46 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from .levels import kernel_view
+
+#: np.shares_memory's budget before it gives up (and the arrays count as
+#: overlapping); numpy's stubs know only its two special values.
+_OVERLAP_WORK: Any = 1 << 12
+#: numpy >= 1.25 has it in np.exceptions, older numpy in its main namespace.
+_TooHardError: type[Exception] = getattr(np, "exceptions", np).TooHardError
+
+
+def unshared(source: np.ndarray, out: np.ndarray, *, exact: bool = True) -> np.ndarray:
+    """``source``, or a copy of it when ``out`` overlaps its memory other than
+    exactly.
+
+    Kernels read each pixel and write its result at the same position, so
+    ``out`` may be ``source`` itself, or any view with the same memory,
+    strides and item size (unless ``exact`` is False: for masks, which are
+    read for other pixels too). Any other overlap (a reversed or shifted view
+    of the same buffer, ...) would overwrite pixels before they are read: the
+    caller then works from a copy. Disjoint arrays cost one bounds check
+    (``np.may_share_memory``); only arrays whose bounds overlap get the exact
+    test."""
+    if (out is source and exact) or not np.may_share_memory(source, out):
+        return source
+    if (
+        exact
+        and source.shape == out.shape
+        and source.strides == out.strides
+        and source.itemsize == out.itemsize
+        and source.ctypes.data == out.ctypes.data
+    ):
+        return source
+    try:
+        overlap = np.shares_memory(source, out, max_work=_OVERLAP_WORK)
+    except _TooHardError:
+        overlap = True
+    return source.copy(order="K") if overlap else source
 
 
 def channel_planes(array: np.ndarray, channel_axis: int | None) -> list[np.ndarray]:

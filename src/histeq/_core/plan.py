@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .binning import Binning, Interp, LevelBins, Mapping
-from .layout import line_pairs
+from .layout import line_pairs, unshared
 from .methods import Method
-from .validate import as_image, check_out
+from .validate import as_image, check_out, unmask
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,14 @@ class Plan:
         ----------
         image : ndarray, any shape, of ``input_dtype``
             Any pixels of the kind the counts came from: the image itself, a
-            block of it, a frame of a video. Not modified (unless it is ``out``).
+            block of it, a frame of a video. Not modified (unless it is
+            ``out``). A ``numpy.ma.MaskedArray`` has every pixel mapped (a
+            plan counts nothing) and gives a MaskedArray with a copy of its
+            mask.
         out : ndarray, optional
-            Where to write: ``image``'s shape, the plan's ``dtype``.
+            Where to write: ``image``'s shape, the plan's ``dtype``. May be
+            ``image`` itself; any other overlap with ``image`` is allowed
+            too (it costs one copy of ``image``). Returned when given.
 
         Returns
         -------
@@ -67,9 +72,11 @@ class Plan:
             outside the planned range take the first or last bin's value.
 
         Memory: the output; planes that are not one evenly strided line are
-        mapped through a buffer of one plane.
+        mapped through a buffer of one plane; an ``out`` that overlaps
+        ``image`` other than exactly costs one copy of ``image``.
         """
-        image = as_image(image)
+        data, masked = unmask(image)
+        image = as_image(data)
         if image.dtype != self.input_dtype:
             raise TypeError(f"image has dtype {image.dtype}; this plan maps {self.input_dtype} images")
         if image.dtype.kind == "f" and np.isinf(np.nanmax(np.abs(image), initial=0.0)):
@@ -77,10 +84,14 @@ class Plan:
         result = check_out(out, image.shape, self.dtype)
         if result is None:
             result = np.empty_like(image, dtype=self.dtype)
+        else:
+            image = unshared(image, result)
         for pair in line_pairs(image, None, result, None):
             self.apply_line(pair.source, pair.target)
             pair.finish()
-        return result
+        if out is not None:
+            return out
+        return result if masked is None else masked.wrap(result, image)
 
     def apply_line(self, source: np.ndarray, target: np.ndarray, memo: np.ndarray | None = None) -> None:
         """Map a 1-D line of pixels into ``target`` (same length, ``dtype``);

@@ -121,10 +121,12 @@ def skimage(
         # Integers: bins are the occupied levels min..max, centres the levels,
         # so every pixel maps to a cdf value exactly; levels outside (only
         # unmasked pixels) take the end values, as np.interp clamps.
+        # Levels are taken relative to the lowest bin (float64 does not hold
+        # int64 levels near 2**63): the same points, so the same values.
         lo, hi = occupied[0], occupied[-1]
         cdf = np.cumsum(counts[lo : hi + 1])
         cdf = (cdf / float(cdf[-1])).astype(out_dtype)
-        centres = binning.centres()
+        centres = np.arange(counts.size, dtype=np.float64)
         return np.interp(centres, centres[lo : hi + 1], cdf).astype(out_dtype)
     cdf = np.cumsum(counts)
     cdf = (cdf / float(cdf[-1])).astype(out_dtype)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from typing import Any, SupportsIndex, cast
 
 import numpy as np
@@ -17,6 +18,9 @@ from .levels import is_integer
 
 #: Upper limit on ``nbins``: histograms are kept per thread, so this bounds memory.
 MAX_BINS = 1 << 20
+#: CLAHE: tiles along an axis may outnumber its pixels up to this many (OpenCV
+#: accepts any grid: past the image its tiles are mirrored padding), not more.
+MAX_TILES_BEYOND = 16
 
 
 def as_image(image: object, name: str = "image") -> np.ndarray:
@@ -24,10 +28,18 @@ def as_image(image: object, name: str = "image") -> np.ndarray:
 
     Accepts integer and float arrays (and array-likes) with at least one
     dimension and at least one element. A big-endian array is converted to
-    native order (one copy); nothing else is copied.
+    native order (one copy); other ndarray subclasses (``np.memmap``,
+    ``np.matrix``, ...) are viewed as plain ndarrays; nothing else is copied.
+    A ``numpy.ma.MaskedArray`` is refused (TypeError): operations that honour
+    its mask take it apart with :func:`unmask` first.
     """
+    if isinstance(image, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} is a numpy.ma.MaskedArray, and this operation has no mask to honour it with; "
+            f"pass {name}.filled(value) or np.asarray({name}) (its data, masked pixels included)"
+        )
     if isinstance(image, np.ndarray):
-        array = image
+        array = image if type(image) is np.ndarray else image.view(np.ndarray)
     else:
         try:
             array = np.asarray(image)
@@ -48,6 +60,46 @@ def as_image(image: object, name: str = "image") -> np.ndarray:
     if not array.dtype.isnative:
         array = array.astype(array.dtype.newbyteorder("="))
     return array
+
+
+@dataclass(frozen=True)
+class Masked:
+    """What a ``numpy.ma.MaskedArray`` input brings besides its data.
+
+    ``hidden``: its mask (True where a pixel is masked out), the data's
+    shape, or None when nothing is masked (``np.ma.nomask``);
+    ``fill_value``: its fill value, if one was set (else None).
+    """
+
+    hidden: np.ndarray | None
+    fill_value: Any
+
+    def counted(self, mask: np.ndarray | None) -> np.ndarray | None:
+        """The pixels to count: those not masked out, and (if given) where the
+        checked ``mask`` parameter (the data's shape, or broadcast to it) is True."""
+        if self.hidden is None:
+            return mask
+        return ~self.hidden if mask is None else mask & ~self.hidden
+
+    def wrap(self, result: np.ndarray, data: np.ndarray) -> np.ma.MaskedArray:
+        """``result`` (of ``data``'s shape) as a MaskedArray with a copy of the
+        input's mask (and its fill value, when the dtypes agree)."""
+        mask = np.ma.nomask if self.hidden is None else self.hidden.copy()
+        fill = self.fill_value if self.fill_value is not None and result.dtype == data.dtype else None
+        return np.ma.MaskedArray(result, mask=mask, fill_value=fill)
+
+
+def unmask(image: object) -> tuple[object, Masked | None]:
+    """``(data, masked)``: a ``numpy.ma.MaskedArray``'s data (a view, not a
+    copy) and its :class:`Masked`; anything else as it is, and None."""
+    if not isinstance(image, np.ma.MaskedArray):
+        return image, None
+    hidden = np.ma.getmask(image)
+    data = np.ma.getdata(image)
+    # The fill value only if one was set: numpy's default for float16 (1e20)
+    # overflows, with a warning, as soon as it is read.
+    fill_value = getattr(image, "_fill_value", None)
+    return data, Masked(None if hidden is np.ma.nomask else np.asarray(hidden), fill_value)
 
 
 def check_nbins(nbins: object) -> int | None:
@@ -159,14 +211,18 @@ def check_skimage_matching(image: np.ndarray, reference: np.ndarray, mask: objec
 
 def check_value_range(value_range: object, dtype: np.dtype) -> tuple[float, float] | tuple[int, int] | None:
     """``None`` or ``(low, high)`` with finite ``low <= high``: Python ints for
-    integer images (within the dtype), Python floats for float images."""
+    integer images (within the dtype), Python floats for float images. Each
+    end must be a real number (Python or numpy int or float, not a string or
+    bool)."""
     if value_range is None:
         return None
     try:
-        # Items of any type: operator.index and float check them below.
+        # Items of any type: checked below.
         first, last = cast("Iterable[Any]", value_range)
     except (TypeError, ValueError):
         raise TypeError(f"value_range must be a pair (low, high); got {value_range!r}") from None
+    if not (_is_real(first) and _is_real(last)):
+        raise TypeError(f"value_range must be a pair of numbers; got {value_range!r}")
     low: float
     high: float
     if is_integer(dtype):
@@ -180,10 +236,7 @@ def check_value_range(value_range: object, dtype: np.dtype) -> tuple[float, floa
         if low < info.min or high > info.max:
             raise ValueError(f"value_range {value_range!r} exceeds the range of {dtype} ({info.min}..{info.max})")
     else:
-        try:
-            low, high = float(first), float(last)
-        except (TypeError, ValueError):
-            raise TypeError(f"value_range must be a pair of numbers; got {value_range!r}") from None
+        low, high = float(first), float(last)
         if not (np.isfinite(low) and np.isfinite(high)):
             raise ValueError(f"value_range must be finite; got {value_range!r}")
     if low > high:
@@ -191,8 +244,20 @@ def check_value_range(value_range: object, dtype: np.dtype) -> tuple[float, floa
     return low, high
 
 
+def _is_real(value: object) -> bool:
+    # A Python or numpy int or float (or a 0-d array of one); not a string,
+    # bool, complex or object.
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        return False
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
+
+
 def check_out(out: object, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
-    """``None`` or a writeable ndarray of the result's shape and dtype."""
+    """``None`` or a writeable ndarray of the result's shape and dtype: the
+    array to write into (a ``numpy.ma.MaskedArray``'s data, other subclasses
+    viewed as plain ndarrays; the caller returns ``out`` itself)."""
     if out is None:
         return None
     if not isinstance(out, np.ndarray):
@@ -203,7 +268,9 @@ def check_out(out: object, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarra
         raise TypeError(f"out must have dtype {dtype} (the result's dtype); got {out.dtype}")
     if not out.flags.writeable:
         raise ValueError("out is read-only")
-    return out
+    if isinstance(out, np.ma.MaskedArray):
+        return np.ma.getdata(out)
+    return out if type(out) is np.ndarray else out.view(np.ndarray)
 
 
 def check_clip_limit(clip_limit: object, default: float) -> float:
@@ -218,25 +285,36 @@ def check_clip_limit(clip_limit: object, default: float) -> float:
     return value
 
 
-def check_tile_grid(tile_grid: object, ndim: int) -> tuple[int, ...]:
+def check_tile_grid(tile_grid: object, ndim: int, shape: tuple[int, ...] | None = None) -> tuple[int, ...]:
     """Tiles per axis: ``None`` (8 each), one positive int for every axis, or
-    ``ndim`` positive ints."""
+    ``ndim`` positive ints. With the spatial ``shape`` of the image, no axis
+    may have more than ``max(pixels along it, MAX_TILES_BEYOND)`` tiles."""
     if tile_grid is None:
-        return (8,) * ndim
-    # Items of any type: operator.index checks them (a non-iterable raises TypeError too).
-    values: Iterable[Any] = (
-        (tile_grid,) * ndim if isinstance(tile_grid, (int, np.integer)) else cast("Iterable[Any]", tile_grid)
-    )
-    try:
-        grid = tuple(operator.index(v) for v in values)
-    except TypeError:
-        raise TypeError(f"tile_grid must be an int or a tuple of ints; got {tile_grid!r}") from None
-    if any(isinstance(v, (bool, np.bool_)) for v in values):
-        raise TypeError(f"tile_grid must be an int or a tuple of ints; got {tile_grid!r}")
-    if len(grid) != ndim:
-        raise ValueError(f"tile_grid must have one entry per spatial axis ({ndim}); got {len(grid)}: {tile_grid!r}")
-    if min(grid) < 1:
-        raise ValueError(f"tile_grid entries must be at least 1; got {tile_grid!r}")
+        grid: tuple[int, ...] = (8,) * ndim
+    else:
+        # Items of any type: operator.index checks them (a non-iterable raises
+        # TypeError too). Read once: an iterator is consumed here.
+        try:
+            if isinstance(tile_grid, (int, np.integer)):
+                values: tuple[Any, ...] = (tile_grid,) * ndim
+            else:
+                values = tuple(cast("Iterable[Any]", tile_grid))
+            if any(isinstance(v, (bool, np.bool_)) for v in values):
+                raise TypeError
+            grid = tuple(operator.index(v) for v in values)
+        except TypeError:
+            raise TypeError(f"tile_grid must be an int or a tuple of ints; got {tile_grid!r}") from None
+        if len(grid) != ndim:
+            raise ValueError(f"tile_grid must have one entry per spatial axis ({ndim}); got {len(grid)}: {tile_grid!r}")
+        if min(grid) < 1:
+            raise ValueError(f"tile_grid entries must be at least 1; got {tile_grid!r}")
+    if shape is not None:
+        for axis, (tiles, size) in enumerate(zip(grid, shape)):
+            if tiles > max(size, MAX_TILES_BEYOND):
+                raise ValueError(
+                    f"tile_grid {grid} has {tiles} tiles along spatial axis {axis}, which has only {size} "
+                    f"pixels; at most max({size}, {MAX_TILES_BEYOND}) tiles are allowed along an axis"
+                )
     return grid
 
 
