@@ -5,11 +5,14 @@ LUTs; :mod:`.vbmi` maps bytes 64 at a time on CPUs with AVX-512 VBMI),
 :mod:`.rgb` (interleaved 8-bit RGB), :mod:`.plans` (the plans that run on every
 call of a common path), :mod:`.ranges` (masked value ranges), and CLAHE's
 :mod:`.tiles` (tile histograms and LUTs), :mod:`.tile_blend` and
-:mod:`.skimage_tiles` (scikit-image's variant). :mod:`.bins` holds the
-per-value bin arithmetic they share.
+:mod:`.skimage_tiles` (scikit-image's variant), and the colour conversions
+of luminance processing, :mod:`.colour` (YCrCb), :mod:`.colour_hsv` and
+:mod:`.colour_lab`. :mod:`.bins` holds the per-value bin arithmetic they
+share.
 
 Library code reaches these through :func:`histeq.backends.kernels`. The
-CLAHE modules are imported on first use (``kernels().tiles``).
+CLAHE and colour modules are imported on first use (``kernels().tiles``,
+``kernels().colour``).
 """
 
 from __future__ import annotations
@@ -46,11 +49,11 @@ __all__ = [
     "opencv_byte_offsets",
 ]
 
-_LAZY_MODULES = ("tiles", "tile_blend", "skimage_tiles")
+_LAZY_MODULES = ("tiles", "tile_blend", "skimage_tiles", "colour", "colour_hsv", "colour_lab")
 
 
 def __getattr__(name: str) -> ModuleType:
-    # CLAHE's kernel modules, imported when first asked for.
+    # CLAHE's and the colour conversions' kernel modules, imported when first asked for.
     if name in _LAZY_MODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
