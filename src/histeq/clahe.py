@@ -7,11 +7,15 @@ apply (every pixel blends the LUTs of its nearest tiles), in 1-D, 2-D and 3-D.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 
 from ._clahe.tiles import AxisTiles, opencv_tiling, whole_axis
 from ._core.binning import EXACT_FLOAT_LIMIT, EqualBins, OffsetBins
+from ._core.colour_modes import ColourMode, check_colour_mode
+from ._core.colour_modes import run as run_colour_mode
+from ._core.colour_spaces import skimage_hsv_split
 from ._core.layout import channel_planes, unshared
 from ._core.levels import is_small_integer, levels_from_fractions
 from ._core.methods import CLAHE_METHODS
@@ -49,6 +53,9 @@ def clahe(
     alpha: float = DEFAULT_ALPHA,
     channel_axis: int | None = None,
     out: np.ndarray | None = None,
+    color: str | None = None,
+    channel_order: str = "rgb",
+    keep_alpha: bool = False,
 ) -> np.ndarray:
     """Contrast-limited adaptive histogram equalization (CLAHE).
 
@@ -117,6 +124,17 @@ def clahe(
         Where to write the result (same shape, the result's dtype). May be
         ``image`` itself, or overlap it in any other way (then the result is
         computed from a copy of ``image``). Returned as given.
+    color : {"channels", "ycrcb", "lab", "hsv"}, optional
+        As in :func:`histeq.equalize` (``"joint"`` is refused: tiles are
+        spatial). ``"ycrcb"`` and ``"lab"`` on uint8 are bit-identical to
+        OpenCV's round trip with ``cv2.createCLAHE(...).apply`` on Y or L.
+        ``color="hsv"`` with ``method="skimage"`` on RGB is
+        ``skimage.exposure.equalize_adapthist(rgb)`` (V from ``rgb2hsv``,
+        float64 RGB out, within 1e-12).
+    channel_order : {"rgb", "bgr"}
+        As in :func:`histeq.equalize`.
+    keep_alpha : bool
+        As in :func:`histeq.equalize`.
 
     Returns
     -------
@@ -167,6 +185,24 @@ def clahe(
             f"clahe works on 1-D, 2-D and 3-D images (plus a channel axis); got {spatial} "
             "spatial dimensions (use channel_axis for a colour or batch axis)"
         )
+    colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+    if colour is not None:
+
+        def grey(plane: np.ndarray, channel_axis: int | None = None) -> np.ndarray:
+            return clahe(
+                plane,
+                clip_limit=clip_limit,
+                tile_grid=tile_grid,
+                method=method,
+                kernel_size=kernel_size,
+                nbins=nbins,
+                bit_shift=bit_shift,
+                distribution=distribution,
+                alpha=alpha,
+                channel_axis=channel_axis,
+            )
+
+        return _clahe_colour(image, colour, method, out, grey)
     clip = check_clip_limit(clip_limit, CLAHE_METHODS[method].default_clip)
     nbins = check_nbins(nbins)
     if method == "skimage":
@@ -191,6 +227,37 @@ def clahe(
     for plane, target in zip(channel_planes(image, axis), channel_planes(result, axis)):
         _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha)
     return result if out is None else out
+
+
+def _clahe_colour(
+    image: np.ndarray, colour: ColourMode, method: str, out: np.ndarray | None, grey: Callable[..., np.ndarray]
+) -> np.ndarray:
+    """``clahe`` in a ``color=`` mode: the luminance plane or the colour channels
+    through ``grey`` (clahe with the caller's options). ``"hsv"`` with
+    ``method="skimage"`` is scikit-image's RGB CLAHE: V from ``rgb2hsv``,
+    float64 RGB out."""
+    if colour.mode == "joint":
+        raise ValueError(
+            "color='joint' is not available for clahe: its tiles are spatial, so the channels cannot "
+            "share them; use a colour space ('ycrcb', 'lab', 'hsv') or 'channels'"
+        )
+    if method == "skimage" and colour.luminance:
+        if colour.mode != "hsv" or image.shape[colour.axis] != 3 or colour.order != "rgb":
+            raise ValueError(
+                "method='skimage' works in colour as scikit-image does: color='hsv' on RGB "
+                "(3 samples, channel_order='rgb'); use method='opencv' for other colour modes"
+            )
+        value, hsv = skimage_hsv_split(np.moveaxis(image, colour.axis, -1))
+        result = np.moveaxis(hsv.merge(grey(value)), -1, colour.axis)
+        target = check_out(out, image.shape, result.dtype)
+        if target is None:
+            return result
+        target[...] = result
+        return target
+    checked_out = check_out(out, image.shape, image.dtype)
+    return run_colour_mode(
+        image, colour, None, checked_out, lambda plane, _: grey(plane), lambda colours, _: grey(colours, -1)
+    )
 
 
 @functools.lru_cache(maxsize=16)

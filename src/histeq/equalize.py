@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._core.binning import BYTE_LEVELS, choose_binning
+from ._core.colour_modes import check_colour_mode
+from ._core.colour_modes import run as run_colour_mode
 from ._core.layout import contiguous_order, interleaved_rgb, line_pairs, unshared
 from ._core.levels import is_integer
 from ._core.methods import equalize_method
@@ -31,6 +33,9 @@ def equalize(
     channel_axis: int | None = None,
     out: np.ndarray | None = None,
     target: object = None,
+    color: str | None = None,
+    channel_order: str = "rgb",
+    keep_alpha: bool = False,
 ) -> np.ndarray:
     """Equalize the histogram of an image, or specify it to a ``target``.
 
@@ -111,6 +116,29 @@ def equalize(
         ``("exponential", alpha)`` (default alpha 0.4, MATLAB adapthisteq's
         formulas over [0, 1]).
 
+    color : {"channels", "joint", "ycrcb", "lab", "hsv"}, optional
+        How colour along ``channel_axis`` is treated (default ``"channels"``:
+        each channel on its own). ``"joint"``: one histogram pooled over the
+        colour channels and one mapping for all (scikit-image's
+        ``equalize_hist`` on an RGB array). ``"ycrcb"``: equalize Y and
+        convert back; uint8/uint16 bit-identical to ``cv2.cvtColor(RGB2YCrCb)``
+        -> ``cv2.equalizeHist`` on Y -> ``cv2.cvtColor(YCrCb2RGB)``.
+        ``"lab"``: equalize L*; uint8 bit-identical to OpenCV's 8-bit Lab
+        round trip; uint16 and floats CIE L*a*b* (D65) as scikit-image's
+        ``rgb2lab``/``lab2rgb``. ``"hsv"``: equalize V = max(R, G, B) and
+        scale each pixel to its new V (hue and saturation kept; black becomes
+        grey). The colour spaces need 3 or 4 samples along ``channel_axis``
+        (a 4th is alpha and comes back as it was), uint8, uint16, float32 or
+        float64 (floats in [0, 1]), and a method that returns the image's
+        dtype. ``mask`` then selects pixels: the image's shape without the
+        channel axis.
+    channel_order : {"rgb", "bgr"}
+        The order of the colour samples for the colour spaces (``"bgr"``:
+        OpenCV's arrays, no copy needed).
+    keep_alpha : bool
+        With ``"channels"`` or ``"joint"``: a last channel of 2 (grey+alpha)
+        or 4 (RGBA) is alpha and comes back as it was.
+
     Returns
     -------
     ndarray
@@ -156,14 +184,14 @@ def equalize(
     a view of the same memory laid out alike) costs one copy of ``image``;
     telling costs one bounds check for arrays that do not overlap.
     """
-    plain = target is None and nbins is None and mask is None
-    if plain and _is_plain_bytes(image, method, out, channel_axis):
+    plain = target is None and nbins is None and mask is None and color is None and keep_alpha is False
+    if plain and channel_order == "rgb" and _is_plain_bytes(image, method, out, channel_axis):
         result = _equalize_bytes(image, out) if channel_axis is None else _equalize_rgb(image, out)
         if result is not None:
             return result
     data, masked = unmask(image)
     image = as_image(data)
-    target = check_target(target)
+    target_argument, target = target, check_target(target)
     record = equalize_method(method, image.dtype, target=target is not None)
     nbins = check_nbins(nbins)
     axis = check_channel_axis(channel_axis, image.ndim)
@@ -177,6 +205,21 @@ def equalize(
     else:  # an out that overlaps the image (or mask) partially: work from a copy
         image = unshared(image, result)
         mask = None if mask is None else unshared(mask, result, exact=False)
+    colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+    if colour is not None:
+        result = run_colour_mode(
+            image,
+            colour,
+            mask,
+            out,
+            lambda plane, plane_mask: equalize(
+                plane, method=method, nbins=nbins, mask=plane_mask, target=target_argument
+            ),
+            lambda colours, colour_mask: equalize(
+                colours, method=method, nbins=nbins, mask=colour_mask, channel_axis=-1, target=target_argument
+            ),
+        )
+        return result if masked is None or out is not None else masked.wrap(result, image)
     if record.maps_values and is_integer(image.dtype):
         nbins = None  # scikit-image counts integers one bin per level
     weights = None if target is None else target_weights(target, default_levels(result_dtype))

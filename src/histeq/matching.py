@@ -26,6 +26,9 @@ from ._core.binning import (
     OffsetBins,
     choose_binning,
 )
+from ._core.colour_modes import ColourMode, check_colour_mode, spatial_mask
+from ._core.colour_modes import run as run_colour_mode
+from ._core.colour_spaces import split_luminance
 from ._core.layout import LinePair, contiguous_order, line_pairs, source_lines
 from ._core.levels import is_integer, is_small_integer, skimage_float_dtype
 from ._core.methods import MATCH_METHODS
@@ -58,6 +61,9 @@ def match_histograms(
     mask: np.ndarray | None = None,
     reference_mask: np.ndarray | None = None,
     method: str = "histeq",
+    color: str | None = None,
+    channel_order: str = "rgb",
+    keep_alpha: bool = False,
 ) -> np.ndarray:
     """Map an image so that its histogram matches that of a reference.
 
@@ -146,7 +152,8 @@ def match_histograms(
     copy), and each pixel is mapped by a binary search over the distinct
     values.
     """
-    if channel_axis is None and mask is None and reference_mask is None and _is_plain(image, reference, method):
+    plain = channel_axis is None and mask is None and reference_mask is None and color is None and not keep_alpha
+    if plain and channel_order == "rgb" and _is_plain(image, reference, method):
         return _match_plain(image, reference, method)
     image_data, masked = unmask(image)
     reference_data, ref_masked = unmask(reference)
@@ -155,7 +162,8 @@ def match_histograms(
     method = check_choice("method", method, MATCH_METHODS)
     axis = check_channel_axis(channel_axis, image.ndim)
     ref_axis = None if axis is None else check_reference_channels(reference.shape, channel_axis, image.shape[axis])
-    if method == "skimage":
+    colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+    if method == "skimage" and colour is None:
         _check_nothing_masked(masked, "image")
         _check_nothing_masked(ref_masked, "reference")
         check_skimage_matching(image, reference, mask, reference_mask)
@@ -167,12 +175,52 @@ def match_histograms(
         mask = masked.counted(mask)
     if ref_masked is not None:
         reference_mask = ref_masked.counted(reference_mask)
+    if colour is not None:
+        assert ref_axis is not None  # a colour mode has a channel axis, checked on the reference too
+        result = _match_colour(image, reference, colour, ref_axis, mask, reference_mask, method)
+        return result if masked is None else masked.wrap(result, image)
     result = np.empty_like(image)
     references = source_lines(reference, reference_mask, ref_axis)
     for pair, (ref_line, ref_mask, _) in zip(line_pairs(image, mask, result, axis), references):
         _match_line(pair, image.dtype, _count_reference(ref_line, ref_mask, reference.dtype))
         pair.finish()
     return result if masked is None else masked.wrap(result, image)
+
+
+def _match_colour(
+    image: np.ndarray,
+    reference: np.ndarray,
+    colour: ColourMode,
+    ref_axis: int,
+    mask: np.ndarray | None,
+    reference_mask: np.ndarray | None,
+    method: str,
+) -> np.ndarray:
+    """``match_histograms`` in a ``color=`` mode: the image's luminance to the
+    reference's luminance (or the colour channels, pooled or each on its own,
+    to the reference's), alpha kept."""
+    ref_view = np.moveaxis(reference, ref_axis, -1)
+    ref_colours = ref_view[..., : colour.colours]
+    ref_pixels = spatial_mask(reference_mask, ref_axis)
+    if colour.luminance:
+        ref_grey = split_luminance(ref_colours, colour.mode, order=colour.order).plane
+        ref_grey_mask = ref_pixels
+    elif colour.mode == "joint":
+        ref_grey = ref_colours
+        ref_grey_mask = None if ref_pixels is None else np.broadcast_to(ref_pixels[..., None], ref_colours.shape)
+    ref_channel_mask = (
+        None if reference_mask is None else np.moveaxis(reference_mask, ref_axis, -1)[..., : colour.colours]
+    )
+
+    def grey(plane: np.ndarray, plane_mask: np.ndarray | None) -> np.ndarray:
+        return match_histograms(plane, ref_grey, mask=plane_mask, reference_mask=ref_grey_mask, method=method)
+
+    def per_channel(colours: np.ndarray, colour_mask: np.ndarray | None) -> np.ndarray:
+        return match_histograms(
+            colours, ref_colours, channel_axis=-1, mask=colour_mask, reference_mask=ref_channel_mask, method=method
+        )
+
+    return run_colour_mode(image, colour, mask, None, grey, per_channel)
 
 
 def _check_nothing_masked(masked: Masked | None, name: str) -> None:

@@ -14,6 +14,8 @@ import itertools
 
 import numpy as np
 
+from ._core.colour_modes import check_colour_mode
+from ._core.colour_modes import run as run_colour_mode
 from ._core.layout import channel_planes
 from ._core.levels import is_integer
 from ._core.targets import (
@@ -51,6 +53,9 @@ def exact_specification(
     filters: int = 6,
     channel_axis: int | None = None,
     mask: np.ndarray | None = None,
+    color: str | None = None,
+    channel_order: str = "rgb",
+    keep_alpha: bool = False,
 ) -> np.ndarray:
     """Give ``image`` exactly the ``target`` histogram, ordering pixels strictly.
 
@@ -91,6 +96,15 @@ def exact_specification(
         that order them are taken over the whole image (each channel), masked
         or not. The image's shape or, with ``channel_axis``, its shape without
         the channel axis (the same mask for every channel).
+    color : {"channels", "ycrcb", "lab", "hsv"}, optional
+        As in :func:`histeq.equalize`: in a colour space the luminance plane
+        gets exactly the target histogram (it must be an integer plane:
+        uint8/uint16 YCrCb and HSV, uint8 and uint16 Lab). ``"joint"`` is
+        refused (neighbourhoods are spatial).
+    channel_order : {"rgb", "bgr"}
+        As in :func:`histeq.equalize`.
+    keep_alpha : bool
+        As in :func:`histeq.equalize`.
 
     Returns
     -------
@@ -139,10 +153,30 @@ def exact_specification(
         extra = "" if axis is None else " besides channel_axis"
         raise ValueError(f"image must be 1-D, 2-D or 3-D{extra}; got {spatial} dimensions{extra}")
     filters = check_filters(filters)
-    target = check_target(target)
+    target_argument, target = target, check_target(target)
     mask = check_mask(mask, image.shape, axis)
     if masked is not None:
         mask = masked.counted(mask)
+    colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+    if colour is not None:
+        if colour.mode == "joint":
+            raise ValueError(
+                "color='joint' is not available for exact_specification: its neighbourhoods are spatial; "
+                "use a colour space ('ycrcb', 'lab', 'hsv') or 'channels'"
+            )
+        result = run_colour_mode(
+            image,
+            colour,
+            mask,
+            None,
+            lambda plane, plane_mask: exact_specification(
+                plane, target=target_argument, filters=filters, mask=plane_mask
+            ),
+            lambda colours, colour_mask: exact_specification(
+                colours, target=target_argument, filters=filters, mask=colour_mask, channel_axis=-1
+            ),
+        )
+        return result if masked is None else masked.wrap(result, image)
     if mask is not None:
         check_mask_selects(mask, axis)
     weights = target_weights(("uniform", ()) if target is None else target, default_levels(image.dtype))

@@ -1,0 +1,158 @@
+"""``color=`` modes: how an operation treats the colour samples along ``channel_axis``.
+
+- ``"channels"`` (default): each channel on its own (the operation's own
+  ``channel_axis`` handling); with ``keep_alpha`` a last channel of 2 or 4 is
+  alpha and comes back as it was.
+- ``"joint"``: one histogram pooled over the colour channels and one mapping
+  for all of them (scikit-image's ``equalize_hist`` on an RGB array); with 2 or
+  4 channels and ``keep_alpha`` the last one is alpha.
+- ``"ycrcb"``, ``"lab"``, ``"hsv"``: the luminance (Y, L*, V) is taken out
+  (:mod:`.colour_spaces`), processed as a grey image and put back; a 4th
+  channel is alpha and comes back byte-identical.
+
+Every mode reduces to the operation on a grey plane or on channels, so it is a
+new way of producing counts and applying LUTs, not a new algorithm: the
+operation passes a callable that processes a grey image (``grey``) and one
+that processes channels (``per_channel``), and :func:`run` does the rest.
+Extra memory: the luminance plane and its processed copy (the image's dtype;
+uint16 for 16-bit Lab), nothing else of image size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .colour_spaces import CHANNEL_ORDERS, LUMINANCE_SPACES, split_luminance
+from .validate import check_choice
+
+#: The ``color=`` values.
+COLOR_MODES = ("channels", "joint", *LUMINANCE_SPACES)
+
+#: A grey operation: (image, mask or None) -> result of the image's shape.
+GreyOperation = Callable[[np.ndarray, "np.ndarray | None"], np.ndarray]
+
+
+@dataclass(frozen=True)
+class ColourMode:
+    """A checked ``color=`` request for an image whose colour lies along ``axis``."""
+
+    mode: str
+    order: str
+    axis: int
+    colours: int  # leading samples that are colour; the rest (0 or 1) is alpha
+
+    @property
+    def luminance(self) -> bool:
+        return self.mode in LUMINANCE_SPACES
+
+
+def check_colour_mode(
+    color: object, channel_order: object, keep_alpha: object, axis: int | None, shape: tuple[int, ...]
+) -> ColourMode | None:
+    """Check ``color``, ``channel_order`` and ``keep_alpha`` against the image.
+
+    Returns None for the default per-channel processing without alpha (the
+    operation's own path), else the request. ``axis`` is the checked
+    ``channel_axis`` (non-negative) or None.
+    """
+    mode = check_choice("color", "channels" if color is None else color, COLOR_MODES)
+    order = check_choice("channel_order", channel_order, CHANNEL_ORDERS)
+    if not isinstance(keep_alpha, (bool, np.bool_)):
+        raise TypeError(f"keep_alpha must be True or False; got {keep_alpha!r}")
+    if mode == "channels" and not keep_alpha and order == "rgb":
+        return None
+    if mode in ("channels", "joint") and order != "rgb":
+        raise ValueError(
+            f"channel_order applies to the colour spaces {', '.join(map(repr, LUMINANCE_SPACES))}; "
+            f"color={mode!r} treats channels alike"
+        )
+    if axis is None:
+        what = "keep_alpha" if mode == "channels" else f"color={mode!r}"
+        raise ValueError(f"{what} needs channel_axis: the axis of the colour samples (colour is never guessed)")
+    samples = shape[axis]
+    if mode in LUMINANCE_SPACES:
+        if samples not in (3, 4):
+            raise ValueError(
+                f"color={mode!r} needs 3 (RGB) or 4 (RGBA) samples along channel_axis {axis}; got {samples}"
+            )
+        return ColourMode(mode, order, axis, 3)
+    if keep_alpha:
+        if samples not in (2, 4):
+            raise ValueError(
+                f"keep_alpha needs 2 (grey+alpha) or 4 (RGBA) samples along channel_axis {axis}; got {samples}"
+            )
+        return ColourMode(mode, order, axis, samples - 1)
+    return ColourMode(mode, order, axis, samples)
+
+
+def spatial_mask(mask: np.ndarray | None, axis: int) -> np.ndarray | None:
+    """A checked mask (broadcast to the image's shape by ``check_mask``) as a
+    mask of the pixel grid: the first channel's. A mask that differs between
+    channels cannot select luminance pixels: ValueError."""
+    if mask is None:
+        return None
+    channels = np.moveaxis(mask, axis, -1)
+    first = channels[..., 0]
+    if channels.strides[-1] != 0 and not (channels == first[..., None]).all():
+        raise ValueError(
+            "mask must select the same pixels in every channel for a colour space or color='joint' "
+            "(give it the image's shape without the channel axis)"
+        )
+    return first
+
+
+def run(
+    image: np.ndarray,
+    request: ColourMode,
+    mask: np.ndarray | None,
+    out: np.ndarray | None,
+    grey: GreyOperation,
+    per_channel: GreyOperation,
+) -> np.ndarray:
+    """Process ``image`` in the colour mode ``request``.
+
+    ``grey(plane, plane_mask)`` processes a grey image (the luminance plane, or
+    the colour channels together for ``"joint"``); ``per_channel(colours,
+    mask)`` processes colour channels (last axis) each on its own. ``mask``:
+    checked, of the image's shape. Alpha comes back as it was; the result has
+    ``out``'s or a new array's memory, of the dtype the operation returns.
+    """
+    view = np.moveaxis(image, request.axis, -1)
+    colours = view[..., : request.colours]
+    pixels = spatial_mask(mask, request.axis)
+    if request.luminance:
+        luminance = split_luminance(colours, request.mode, order=request.order)
+        processed = grey(luminance.plane, pixels)
+        if processed.dtype != luminance.plane.dtype:
+            raise ValueError(
+                f"color={request.mode!r} needs a method that returns the luminance's dtype "
+                f"{luminance.plane.dtype}; this one returns {processed.dtype}"
+            )
+        result = np.empty_like(image) if out is None else out
+        luminance.merge(processed, np.moveaxis(result, request.axis, -1)[..., : request.colours])
+    else:
+        if request.mode == "joint":
+            channel_mask = None if pixels is None else np.broadcast_to(pixels[..., None], colours.shape)
+            processed = grey(colours, channel_mask)
+        else:
+            channel_mask = None if mask is None else np.moveaxis(mask, request.axis, -1)[..., : request.colours]
+            processed = per_channel(colours, channel_mask)
+        if request.colours < view.shape[-1] and processed.dtype != image.dtype:
+            raise ValueError(
+                f"keep_alpha needs a method that returns the image's dtype {image.dtype}; this one returns "
+                f"{processed.dtype}"
+            )
+        if request.colours == view.shape[-1]:
+            result = np.moveaxis(processed, -1, request.axis)
+            if out is not None:
+                out[...] = result
+                result = out
+            return result
+        result = np.empty_like(image) if out is None else out
+        np.moveaxis(result, request.axis, -1)[..., : request.colours] = processed
+    result_view = np.moveaxis(result, request.axis, -1)
+    result_view[..., request.colours :] = view[..., request.colours :]
+    return result
