@@ -144,6 +144,23 @@ def test_exact_specification_gives_the_luminance_plane_the_target():
     np.testing.assert_array_equal(result.max(axis=-1), histeq.exact_specification(rgb.max(axis=-1)))
 
 
+@pytest.mark.parametrize("space", ["ycrcb", "lab"])
+def test_exact_specification_with_a_mask_changes_only_the_selected_pixels(space):
+    rgb = random_rgb((30, 33))
+    mask = np.zeros(rgb.shape[:2], bool)
+    mask[5:20, 3:30] = True
+    result = histeq.exact_specification(rgb, channel_axis=-1, color=space, mask=mask)
+    np.testing.assert_array_equal(result[~mask], rgb[~mask])
+    assert (result[mask] != rgb[mask]).any()
+
+
+def test_channels_is_the_default_and_keeps_the_fast_path():
+    rgb = random_rgb((12, 14))
+    np.testing.assert_array_equal(
+        histeq.equalize(rgb, channel_axis=-1, color="channels"), histeq.equalize(rgb, channel_axis=-1)
+    )
+
+
 def test_hsv_and_lab_keep_hue_on_a_photo():
     color = pytest.importorskip("skimage.color")
     rgb = colour_image("astronaut")

@@ -80,3 +80,49 @@ def test_figure_of_every_kind_of_image(tmp_path, image):
     assert png_size(tmp_path / "f.png") == (3 * plot.PANEL_SIZE[0], plot.PANEL_SIZE[1])
     plot.save_comparison(tmp_path / "f.svg", panels)
     assert (tmp_path / "f.svg").read_bytes().lstrip().startswith(b"<?xml")
+
+
+def test_compare_shows_colour_modes_in_rows_and_grey_images_in_one(tmp_path):
+    colour = np.dstack([RNG.integers(40, 120, (40, 50), dtype=np.uint8), RNG.integers(0, 60, (40, 50), dtype=np.uint8)])
+    write_image(tmp_path / "rgba.png", np.dstack([colour, colour[..., :1] // 2, np.full((40, 50), 9, np.uint8)]))
+    write_image(tmp_path / "grey.png", RNG.integers(40, 120, (40, 50), dtype=np.uint8))
+    modes = ["--colors", "channels", "ycrcb", "lab", "hsv"]
+    done = run("compare", tmp_path / "rgba.png", "--methods", "opencv", "clahe", *modes, "-o", tmp_path / "c.png")
+    assert done.returncode == 0, done.stderr
+    assert "colour: channels, ycrcb, lab, hsv" in done.stdout
+    assert png_size(tmp_path / "c.png") == (3 * plot.PANEL_SIZE[0], 4 * plot.PANEL_SIZE[1])
+    done = run("compare", tmp_path / "grey.png", "--methods", "opencv", "clahe", *modes, "-o", tmp_path / "g.png")
+    assert done.returncode == 0, done.stderr
+    assert png_size(tmp_path / "g.png") == (3 * plot.PANEL_SIZE[0], plot.PANEL_SIZE[1])
+    # combinations the library refuses (clahe has no joint mode, skimage's floats no ycrcb) say why in their panel
+    refused = ["--methods", "skimage", "clahe", "--colors", "joint", "ycrcb", "-o", tmp_path / "r.svg"]
+    done = run("compare", tmp_path / "rgba.png", *refused)
+    assert done.returncode == 0, done.stderr
+    svg = (tmp_path / "r.svg").read_text()
+    assert "tiles are spatial" in svg and "returns float64" in svg
+    done = run("compare", tmp_path / "rgba.png", "--colors", "sepia", "-o", tmp_path / "x.png")
+    assert done.returncode == 2 and "usage: histeq compare" in done.stderr
+
+
+def test_compared_panels_per_colour_mode_are_the_librarys():
+    import histeq
+
+    rgb = RNG.integers(30, 160, (24, 20, 3), dtype=np.uint8)
+    panels = plot.compared_panels(rgb, ("opencv", "clahe"), colour=True, colors=("channels", "joint", "lab"))
+    labels = [label for label, _ in panels]
+    assert labels == [
+        *("original", "opencv, channels", "clahe, channels"),
+        *("original", "opencv, joint", "clahe, joint"),
+        *("original", "opencv, lab", "clahe, lab"),
+    ]
+    images = dict(panels)
+    np.testing.assert_array_equal(images["opencv, joint"], histeq.equalize(rgb, channel_axis=-1, color="joint"))
+    clahe = histeq.clahe(rgb, clip_limit=plot.FIGURE_CLAHE_CLIP, channel_axis=-1, color="lab")
+    np.testing.assert_array_equal(images["clahe, lab"], clahe)
+    assert isinstance(images["clahe, joint"], str) and "joint" in images["clahe, joint"]
+    default = plot.compared_panels(rgb, ("opencv", "skimage", "clahe"), colour=True)
+    assert [label for label, _ in default] == ["original", "opencv, ycrcb", "skimage, joint", "clahe, lab"]
+    grey = plot.compared_panels(rgb[..., 0], ("opencv",), colors=("lab", "hsv"))
+    assert [label for label, _ in grey] == ["original", "opencv"]
+    figure = plot.comparison_figure(panels, colour=True, columns=3)
+    assert tuple(figure.get_size_inches() * plot.FIGURE_DPI) == (3 * plot.PANEL_SIZE[0], 3 * plot.PANEL_SIZE[1])

@@ -31,7 +31,11 @@ def run_demo(folder: Path, *, overwrite: bool = False) -> list[tuple[str, np.nda
     list of (name, image, path)
         The original and each method's uint8 result, in panel order.
     """
-    panels = [(name, as_uint8(image)) for name, image in compared_panels(demo_image())]
+    panels = []
+    for name, image in compared_panels(demo_image()):
+        if isinstance(image, str):  # every method takes the demo's uint8 image
+            raise RuntimeError(f"{name}: {image}")
+        panels.append((name, as_uint8(image)))
     names = [f"{name}.png" for name, _ in panels] + ["comparison.png"]
     if not overwrite:
         for name in names:

@@ -184,7 +184,7 @@ def equalize(
     a view of the same memory laid out alike) costs one copy of ``image``;
     telling costs one bounds check for arrays that do not overlap.
     """
-    plain = target is None and nbins is None and mask is None and color is None and keep_alpha is False
+    plain = target is None and nbins is None and mask is None and color in (None, "channels") and keep_alpha is False
     if plain and channel_order == "rgb" and _is_plain_bytes(image, method, out, channel_axis):
         result = _equalize_bytes(image, out) if channel_axis is None else _equalize_rgb(image, out)
         if result is not None:

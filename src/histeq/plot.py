@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import io
 import os
+import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
+from ._core.colour_modes import COLOR_MODES
 from ._core.methods import EQUALIZE_METHODS
 from .histogram import histogram
 from .io import write_safely
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, FigureBase
 
 #: The size of one panel (an image over its histogram), in pixels: width, height.
 PANEL_SIZE = (320, 560)
@@ -37,16 +40,63 @@ FIGURE_CLAHE_CLIP = 2.0
 COMPARE_METHODS = (*EQUALIZE_METHODS, "clahe")
 #: The formats a figure may be saved as, by suffix.
 FIGURE_FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
+#: The colour modes a comparison can show (the library's ``color=`` values).
+COMPARE_COLORS = COLOR_MODES
+#: The ``color=`` mode of colour images when none is named, per operation: a
+#: luminance, since equalizing each channel on its own shifts hues. YCrCb's Y
+#: (OpenCV users' idiom, bit-identical to cv2's round trip) for equalization,
+#: matching and exact specification; Lab's L for CLAHE (the common CLAHE
+#: recipe: it follows perceived lightness).
+DEFAULT_COLORS = {"equalize": "ycrcb", "clahe": "lab", "match": "ycrcb", "exact": "ycrcb"}
+#: ``method="skimage"`` returns floats, which the colour spaces cannot take
+#: back (except CLAHE's HSV): it treats colour as scikit-image does instead:
+#: ``equalize_hist(rgb)`` pools the channels, ``equalize_adapthist(rgb)``
+#: equalizes HSV's V, ``match_histograms(..., channel_axis=-1)`` matches each
+#: channel.
+SKIMAGE_COLORS = {"equalize": "joint", "clahe": "hsv", "match": "channels"}
+
+#: A panel of a comparison: its label, and the image, or why there is none
+#: (the operation refused the image or the colour mode).
+Panel = tuple[str, "np.ndarray | str"]
+
+
+def default_color(operation: str, method: str) -> str:
+    """The colour mode of colour images when none is named: what the command
+    line uses without ``--color``, and ``histeq compare`` without ``--colors``.
+
+    Parameters
+    ----------
+    operation : {"equalize", "clahe", "match", "exact"}
+        The operation (the command line's command).
+    method : str
+        Its ``method=``.
+
+    Returns
+    -------
+    str
+        :data:`DEFAULT_COLORS` of the operation; with ``method="skimage"``,
+        :data:`SKIMAGE_COLORS` of it.
+
+    Examples
+    --------
+    >>> default_color("equalize", "opencv"), default_color("clahe", "opencv"), default_color("clahe", "skimage")
+    ('ycrcb', 'lab', 'hsv')
+    """
+    if method == "skimage" and operation in SKIMAGE_COLORS:
+        return SKIMAGE_COLORS[operation]
+    return DEFAULT_COLORS[operation]
 
 
 def compared_panels(
     image: np.ndarray,
-    methods: tuple[str, ...] | list[str] = COMPARE_METHODS,
+    methods: Sequence[str] = COMPARE_METHODS,
     *,
     colour: bool = False,
+    colors: Sequence[str] | None = None,
     clip_limit: float = FIGURE_CLAHE_CLIP,
-) -> list[tuple[str, np.ndarray]]:
-    """The panels of a comparison: the image, then its result by each method.
+) -> list[Panel]:
+    """The panels of a comparison: the image, then its result by each method,
+    in a row per colour mode.
 
     Parameters
     ----------
@@ -57,70 +107,108 @@ def compared_panels(
         Names from :data:`COMPARE_METHODS`: ``equalize`` methods, and
         ``"clahe"`` (OpenCV's algorithm, 8x8 tiles, ``clip_limit``).
     colour : bool, default False
-        Equalize each channel of the last axis.
+        The last axis holds red, green and blue.
+    colors : sequence of str, optional
+        With ``colour``: the ``color=`` modes (:data:`COMPARE_COLORS`), one
+        row each. None: one row, each method in its :func:`default_color`.
+        Grey images have one row whatever is given.
     clip_limit : float
         CLAHE's clip limit, OpenCV's meaning.
 
     Returns
     -------
-    list of (label, image)
-        ``("original", image)`` and ``(method, result)``, results as the
-        methods return them (``"skimage"``: floats in [0, 1]).
+    list of (label, image or str)
+        Row after row: ``("original", image)``, then ``(label, result)`` per
+        method, results as the methods return them (``"skimage"``: floats in
+        [0, 1]); the label is the method, and for colour images its colour
+        mode too (``"opencv, ycrcb"``). Where the method refuses the image or
+        the colour mode (``ValueError``, ``TypeError``), the library's message
+        stands in for the result. Draw them in rows of ``len(methods) + 1``
+        (:func:`comparison_figure`'s ``columns``).
     """
     from .clahe import clahe
     from .equalize import equalize
 
-    channel_axis = -1 if colour else None
-    panels = [("original", image)]
-    for method in methods:
-        if method == "clahe":
-            panels.append((method, clahe(image, clip_limit=clip_limit, channel_axis=channel_axis)))
-        else:
-            panels.append((method, equalize(image, method=method, channel_axis=channel_axis)))
+    modes: list[str | None] = [None] if not colour or colors is None else list(dict.fromkeys(colors))
+    panels: list[Panel] = []
+    for color in modes:
+        panels.append(("original", image))
+        for method in methods:
+            operation = "clahe" if method == "clahe" else "equalize"
+            mode = (color or default_color(operation, method)) if colour else None
+            channel_axis = None if mode is None else -1
+            given = None if mode == "channels" else mode  # None: the operation's own per-channel path
+            label = method if mode is None else f"{method}, {mode}"
+            try:
+                if method == "clahe":
+                    result = clahe(image, clip_limit=clip_limit, channel_axis=channel_axis, color=given)
+                else:
+                    result = equalize(image, method=method, channel_axis=channel_axis, color=given)
+            except (ValueError, TypeError) as exc:  # shown in its panel: the comparison goes on
+                panels.append((label, str(exc)))
+                continue
+            panels.append((label, result))
     return panels
 
 
-def comparison_figure(panels: list[tuple[str, np.ndarray]], *, colour: bool = False) -> Figure:
-    """A figure with one column per image: the image over its histogram and cdf.
+def comparison_figure(panels: Sequence[Panel], *, colour: bool = False, columns: int | None = None) -> Figure:
+    """A figure with one column per image (in rows of ``columns``): the image over its histogram and cdf.
 
     Parameters
     ----------
-    panels : list of (label, image)
+    panels : sequence of (label, image or str)
         Images of any integer or float dtype: ``(H, W)`` grey, or with
         ``colour`` ``(H, W, 3)`` RGB; images with more spatial dimensions show
         their middle plane (histograms count every pixel). Integer 8/16-bit
         images are shown over their dtype's range, others over their finite
         values' range (floats within [0, 1]: over [0, 1]). NaN is not counted.
+        A string instead of an image is written in its panel (why there is
+        no image).
     colour : bool, default False
         The last axis holds red, green and blue: one histogram and cdf per
         channel.
+    columns : int, optional
+        Panels per row (rows of a grid, filled left to right); default: all
+        in one row.
 
     Returns
     -------
     matplotlib.figure.Figure
-        ``len(panels) * PANEL_SIZE[0]`` by ``PANEL_SIZE[1]`` pixels at
+        ``columns * PANEL_SIZE[0]`` by ``rows * PANEL_SIZE[1]`` pixels at
         ``FIGURE_DPI``. Needs memory for one float copy of the shown plane of
         each image; histograms are counted in place.
     """
     from matplotlib.figure import Figure
 
+    columns = max(1, len(panels) if columns is None else min(columns, len(panels)))
+    rows = max(1, -(-len(panels) // columns))
     width, height = PANEL_SIZE
-    figure = Figure(figsize=(len(panels) * width / FIGURE_DPI, height / FIGURE_DPI), dpi=FIGURE_DPI)
-    grid = figure.add_gridspec(2, len(panels), height_ratios=(3, 2), left=0.02, right=0.98, hspace=0.25)
-    for column, (label, image) in enumerate(panels):
-        low, high = _display_range(image)
-        picture = figure.add_subplot(grid[0, column])
-        _draw_image(picture, image, low, high, colour)
-        picture.set_title(f"{label}\n{image.dtype}, {'x'.join(map(str, image.shape))}", fontsize=9)
-        _draw_histogram(figure.add_subplot(grid[1, column]), image, low, high, colour)
+    figure = Figure(figsize=(columns * width / FIGURE_DPI, rows * height / FIGURE_DPI), dpi=FIGURE_DPI)
+    # one subfigure per row of panels, each laid out as a one-row figure
+    parts: list[FigureBase] = [figure]
+    if rows > 1:
+        stack = figure.add_gridspec(rows, 1, left=0, right=1, top=1, bottom=0, hspace=0)
+        parts = [figure.add_subfigure(stack[row, 0]) for row in range(rows)]
+    for row, part in enumerate(parts):
+        grid = part.add_gridspec(2, columns, height_ratios=(3, 2), left=0.02, right=0.98, hspace=0.25)
+        for column, (label, image) in enumerate(panels[row * columns : (row + 1) * columns]):
+            picture = part.add_subplot(grid[0, column])
+            if isinstance(image, str):
+                _draw_refusal(picture, label, image)
+                continue
+            low, high = _display_range(image)
+            _draw_image(picture, image, low, high, colour)
+            picture.set_title(f"{label}\n{image.dtype}, {'x'.join(map(str, image.shape))}", fontsize=9)
+            _draw_histogram(part.add_subplot(grid[1, column]), image, low, high, colour)
     return figure
 
 
 def save_comparison(
     path: str | os.PathLike[str],
-    panels: list[tuple[str, np.ndarray]],
+    panels: Sequence[Panel],
     *,
     colour: bool = False,
+    columns: int | None = None,
     overwrite: bool = False,
 ) -> None:
     """Draw :func:`comparison_figure` and write it, safely (complete or not at all).
@@ -129,7 +217,7 @@ def save_comparison(
     ----------
     path : str or os.PathLike
         The figure file: ``.png``, ``.pdf`` or ``.svg``.
-    panels, colour
+    panels, colour, columns
         As :func:`comparison_figure`.
     overwrite : bool, default False
         Replace ``path`` if it exists.
@@ -148,7 +236,7 @@ def save_comparison(
             f"cannot write figure {str(path)!r}: unsupported suffix {path.suffix or '(none)'!r}; "
             f"use one of {', '.join(FIGURE_FORMATS)}"
         )
-    figure = comparison_figure(panels, colour=colour)
+    figure = comparison_figure(panels, colour=colour, columns=columns)
     buffer = io.BytesIO()
     figure.savefig(buffer, format=file_format, dpi=FIGURE_DPI)
 
@@ -194,6 +282,13 @@ def _draw_image(axes: Axes, image: np.ndarray, low: float, high: float, colour: 
         axes.imshow(np.clip(np.nan_to_num(scaled), 0, 1), interpolation="antialiased")
     else:
         axes.imshow(plane, cmap="gray", vmin=low, vmax=high, interpolation="antialiased")
+    axes.set_axis_off()
+
+
+def _draw_refusal(axes: Axes, label: str, reason: str) -> None:
+    """A panel without an image: its label, and why."""
+    axes.set_title(label, fontsize=9)
+    axes.text(0.5, 0.5, textwrap.fill(reason, 36), ha="center", va="center", fontsize=7, wrap=False)
     axes.set_axis_off()
 
 

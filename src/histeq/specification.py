@@ -176,6 +176,9 @@ def exact_specification(
                 colours, target=target_argument, filters=filters, mask=colour_mask, channel_axis=-1
             ),
         )
+        if mask is not None and colour.luminance:  # the round trip rewrote every pixel: restore unselected ones
+            unselected = ~np.moveaxis(mask, colour.axis, -1)[..., 0]
+            np.moveaxis(result, colour.axis, -1)[unselected] = np.moveaxis(image, colour.axis, -1)[unselected]
         return result if masked is None else masked.wrap(result, image)
     if mask is not None:
         check_mask_selects(mask, axis)

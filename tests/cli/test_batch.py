@@ -31,10 +31,10 @@ def low_contrast(shape, dtype=np.uint8, top=120):
 
 
 def expected(image: np.ndarray) -> np.ndarray:
-    """What ``histeq equalize`` writes for ``image``: colour per channel, alpha kept."""
+    """What ``histeq equalize`` writes for ``image``: colour by its luminance (YCrCb's Y), alpha kept."""
     if image.ndim == 3 and image.shape[2] in (3, 4):
         result = image.copy()
-        result[..., :3] = histeq.equalize(image[..., :3], channel_axis=-1)
+        result[..., :3] = histeq.equalize(np.ascontiguousarray(image[..., :3]), channel_axis=-1, color="ycrcb")
         return result
     return histeq.equalize(image)
 

@@ -67,9 +67,13 @@ def test_rgb_per_channel_and_alpha_kept(tmp_path):
     rgba = np.dstack([demo_image()[:64, :80], demo_image()[64:128, :80] // 2, demo_image()[:64, 80:160]])
     rgba = np.dstack([rgba, np.full((64, 80), 77, np.uint8)])
     write_image(tmp_path / "rgba.png", rgba)
-    assert run("equalize", tmp_path / "rgba.png", "-o", tmp_path / "out.png").returncode == 0
+    assert run("equalize", tmp_path / "rgba.png", "-o", tmp_path / "out.png", "--color", "channels").returncode == 0
     result = read_image(tmp_path / "out.png")
     np.testing.assert_array_equal(result[..., :3], histeq.equalize(rgba[..., :3], channel_axis=-1))
+    np.testing.assert_array_equal(result[..., 3], 77)
+    assert run("equalize", tmp_path / "rgba.png", "-o", tmp_path / "luma.png").returncode == 0  # default: ycrcb
+    result = read_image(tmp_path / "luma.png")
+    np.testing.assert_array_equal(result[..., :3], histeq.equalize(rgba[..., :3], channel_axis=-1, color="ycrcb"))
     np.testing.assert_array_equal(result[..., 3], 77)
 
 
@@ -125,7 +129,8 @@ def test_clahe_grey_16_bit_and_rgb(tmp_path, grey):
     rgb = np.dstack([image, image[::-1], image[:, ::-1]])
     write_image(tmp_path / "rgb.png", rgb)
     assert run("clahe", tmp_path / "rgb.png", "-o", tmp_path / "r.png", "--tile-grid", "3").returncode == 0
-    np.testing.assert_array_equal(read_image(tmp_path / "r.png"), histeq.clahe(rgb, tile_grid=3, channel_axis=-1))
+    expected = histeq.clahe(rgb, tile_grid=3, channel_axis=-1, color="lab")  # colour: Lab's L by default
+    np.testing.assert_array_equal(read_image(tmp_path / "r.png"), expected)
     assert run("clahe", grey, "-o", tmp_path / "s.png", "--method", "skimage", "--kernel-size", "32").returncode == 0
     expected = np.rint(histeq.clahe(image, method="skimage", kernel_size=32) * 255).astype(np.uint8)
     np.testing.assert_array_equal(read_image(tmp_path / "s.png"), expected)
@@ -226,7 +231,16 @@ def test_exact_specification_per_colour_channel_with_a_mask(tmp_path):
     mask = np.zeros(rgba.shape[:2], np.uint8)
     mask[10:60, 20:100] = 255
     write_image(tmp_path / "mask.png", mask)
-    done = run("exact", tmp_path / "rgba.png", "-o", tmp_path / "out.png", "--mask", tmp_path / "mask.png")
+    done = run(
+        "exact",
+        tmp_path / "rgba.png",
+        "-o",
+        tmp_path / "out.png",
+        "--mask",
+        tmp_path / "mask.png",
+        "--color",
+        "channels",
+    )
     assert done.returncode == 0, done.stderr
     result = read_image(tmp_path / "out.png")
     expected = histeq.exact_specification(rgba[..., :3], channel_axis=-1, mask=mask > 0)

@@ -62,11 +62,12 @@ IMAGES = {
 }
 
 
-def expected(image: np.ndarray) -> np.ndarray:
-    """What ``histeq equalize`` writes: colour per channel (alpha kept), grey+alpha on its grey."""
+def expected(image: np.ndarray, color: str = "ycrcb") -> np.ndarray:
+    """What ``histeq equalize`` writes: colour by ``color`` (the default: YCrCb's Y; alpha
+    kept), grey+alpha on its grey, from a plain copy of the colour samples."""
     result = image.copy()
     if image.ndim == 3 and image.shape[2] in (3, 4):
-        result[..., :3] = histeq.equalize(image[..., :3], channel_axis=-1)
+        result[..., :3] = histeq.equalize(np.ascontiguousarray(image[..., :3]), channel_axis=-1, color=color)
     elif image.ndim == 3 and image.shape[2] == 2:
         result[..., :1] = histeq.equalize(image[..., :1], channel_axis=-1)
     else:
@@ -102,15 +103,23 @@ def test_every_format_and_bit_depth_round_trips_with_its_metadata(tmp_path):
 
 def test_rgb_jpeg_is_the_file_pillow_writes_of_the_equalized_pixels(tmp_path):
     # The command reads and writes 8-bit RGB in Pillow's own pixel memory
-    # (no copies): the file is the one encoding the equalized array gives.
-    photo = np.tile(smooth((24, 32, 3)), (20, 20, 1))
+    # (no copies; the colour spaces convert 4-byte pixels in place): the file
+    # is the one encoding the library's result on a plain array gives, in
+    # the default colour mode and in every other.
+    ramp = np.tile(smooth((24, 32, 3)), (20, 20, 1))
+    photo = (ramp * np.array([1.0, 0.8, 0.6]) + RNG.integers(0, 12, ramp.shape)).astype(np.uint8)
     write_image(tmp_path / "rgb.jpg", photo, metadata=ImageMetadata(dpi=DPI))
     given, metadata = read_image_with_metadata(tmp_path / "rgb.jpg")
-    wanted = encode_image(np.ascontiguousarray(expected(given)), "JPEG", metadata)
+    assert given.strides[1] == 4  # Pillow's pixels, as the command reads them
+    wanted = encode_image(expected(np.ascontiguousarray(given)), "JPEG", metadata)
     assert run("equalize", tmp_path / "rgb.jpg", "-o", tmp_path / "out.jpg").returncode == 0
     assert (tmp_path / "out.jpg").read_bytes() == wanted
     streamed = run("equalize", tmp_path / "rgb.jpg", "-o", "-", "--format", "jpeg")
     assert streamed.stdout == wanted
+    for color in ("channels", "joint", "lab", "hsv"):
+        wanted = encode_image(expected(np.ascontiguousarray(given), color), "JPEG", metadata)
+        assert run("equalize", tmp_path / "rgb.jpg", "-o", tmp_path / f"{color}.jpg", "--color", color).returncode == 0
+        assert (tmp_path / f"{color}.jpg").read_bytes() == wanted, color
 
 
 def test_orientation_is_applied_and_not_applied_twice(tmp_path):

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         The exit status: 0 ok, 1 an error (any file failed), 2 a usage
         error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
     """
-    from .parser import build_parser, check_streams
+    from .parser import build_parser, check_color, check_streams
 
     args = build_parser().parse_args(argv)  # --help, --version and usage errors end here
     from .commands import compare, demo, process_file
@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
                 compare(args)
             else:
                 check_streams(args)
+                check_color(args)
                 return run_command(args, functools.partial(process_file, args))
     except (OSError, ValueError, TypeError) as exc:
         print(f"histeq: error: {exc}", file=sys.stderr)

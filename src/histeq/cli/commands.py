@@ -2,7 +2,9 @@
 matching (read, transform the colour samples, write safely, plot), the comparison figure and
 the demo.
 
-Alpha is kept as it is: :mod:`histeq._core.colour` says which samples are colour.
+Colour: :mod:`histeq._core.colour` says which samples of a file are colour and which
+alpha; :func:`image_colour` how the library treats them (``--color``, or the command's
+default mode, :func:`histeq.plot.default_color`). Alpha is kept as it is.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,7 +24,9 @@ import numpy as np
 
 from histeq import clahe, equalize, exact_specification, match_histograms
 from histeq._core.colour import colour_samples, join_alpha, spatial_shape, split_alpha, without_alpha
+from histeq._core.colour_spaces import COLOUR_DTYPES, LUMINANCE_SPACES
 from histeq._core.levels import levels_from_fractions
+from histeq._core.methods import EQUALIZE_METHODS
 from histeq.io import (
     WRITE_FORMATS,
     ImageMetadata,
@@ -36,13 +41,91 @@ from histeq.io import (
     write_image,
     write_safely,
 )
-from histeq.plot import FIGURE_DPI, compared_panels, comparison_figure, plot_path, save_comparison
+from histeq.plot import (
+    FIGURE_DPI,
+    Panel,
+    compared_panels,
+    comparison_figure,
+    default_color,
+    plot_path,
+    save_comparison,
+)
 
 from .jobs import STREAM, same_file
 from .report import describe
 
-#: ``transform(colour samples or grey image, channel_axis, mask)``: the operation on one image.
-Transform = Callable[[np.ndarray, int | None, np.ndarray | None], np.ndarray]
+
+@dataclass(frozen=True)
+class ImageColour:
+    """How the library treats one image's colour (see :func:`image_colour`).
+
+    Attributes
+    ----------
+    mode : str or None
+        The ``color=`` mode: ``"channels"``, ``"joint"``, ``"ycrcb"``,
+        ``"lab"`` or ``"hsv"``; None for a grey image.
+    channel_axis : int or None
+        -1 for colour layouts (grey+alpha, RGB, RGBA), None for grey.
+    color : str or None
+        The ``color=`` argument: ``mode``, or None for ``"channels"``
+        without alpha (the operations' own per-channel paths, the fast RGB
+        one included).
+    keep_alpha : bool
+        The ``keep_alpha=`` argument: alpha goes to the library, which
+        returns it as it was (``"channels"``, ``"joint"`` with 2 or 4 samples).
+    split : bool
+        The command takes the alpha off and puts it back after converting
+        the result to the image's dtype: the library gets only the colour
+        samples (float results, and matching, whose reference has no alpha).
+    """
+
+    mode: str | None
+    channel_axis: int | None
+    color: str | None
+    keep_alpha: bool
+    split: bool
+
+
+#: ``transform(image or its colour samples, colour, mask)``: the operation on one image.
+Transform = Callable[[np.ndarray, ImageColour, np.ndarray | None], np.ndarray]
+
+
+def image_colour(args: argparse.Namespace, shape: tuple[int, ...]) -> ImageColour:
+    """How the library treats the colour of an image of ``shape`` under the command ``args``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: ``command``, ``color`` and ``method`` (if it has one).
+    shape : tuple of int
+        The image's shape, as read.
+
+    Returns
+    -------
+    ImageColour
+        Grey images: no colour (``--color`` is ignored). Grey+alpha:
+        ``"channels"`` (its one colour sample is its luminance). RGB and
+        RGBA: ``--color``, else the command's default
+        (:func:`histeq.plot.default_color`: ``"ycrcb"``, ``"lab"`` for
+        ``clahe``; scikit-image's own with ``--method skimage``).
+    """
+    samples = colour_samples(shape)
+    if samples is None:
+        return ImageColour(None, None, None, keep_alpha=False, split=False)
+    method = getattr(args, "method", None) or ""
+    mode = "channels" if samples == 1 else args.color or default_color(args.command, method)
+    alpha = samples != shape[-1]
+    split = alpha and (args.command == "match" or _returns_floats(args))
+    keep_alpha = alpha and not split and mode in ("channels", "joint")
+    color = None if mode == "channels" and not keep_alpha else mode
+    return ImageColour(mode, -1, color, keep_alpha=keep_alpha, split=split)
+
+
+def _returns_floats(args: argparse.Namespace) -> bool:
+    """Whether the command's method returns floats for integer images (scikit-image's)."""
+    if args.command == "equalize":
+        return EQUALIZE_METHODS[args.method].float_output and args.target is None
+    return getattr(args, "method", None) == "skimage"
 
 
 def process_file(args: argparse.Namespace, source: Path, output: Path) -> None:
@@ -62,29 +145,32 @@ def process_file(args: argparse.Namespace, source: Path, output: Path) -> None:
 def _equalize_file(args: argparse.Namespace, source: Path, output: Path) -> None:
     """``histeq equalize`` on one file."""
 
-    def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
+    def transform(target: np.ndarray, colour: ImageColour, mask: np.ndarray | None) -> np.ndarray:
         return equalize(
             target,
             method=args.method,
             nbins=args.nbins,
             mask=mask,
-            channel_axis=channel_axis,
+            channel_axis=colour.channel_axis,
             target=args.target,
-            out=_jpeg_pixels(args, output, target, channel_axis),
+            out=_jpeg_pixels(args, output, target, colour),
+            color=colour.color,
+            keep_alpha=colour.keep_alpha,
         )
 
     _process_file(args, source, output, transform, args.mask)
 
 
-def _jpeg_pixels(
-    args: argparse.Namespace, output: Path, target: np.ndarray, channel_axis: int | None
-) -> np.ndarray | None:
+def _jpeg_pixels(args: argparse.Namespace, output: Path, target: np.ndarray, colour: ImageColour) -> np.ndarray | None:
     """Where an equalized 8-bit RGB image bound for a JPEG file goes: an array
     laid out as Pillow's pixels, which the JPEG writer takes without a copy
-    (None: let ``equalize`` allocate)."""
+    (None: let ``equalize`` allocate). Per channel and in the colour spaces,
+    whose conversions write such pixels in place; not for ``"joint"``, nor
+    for float results."""
     jpeg = args.format == "jpeg" if output == STREAM else format_of(output) == "JPEG"
-    rgb = channel_axis is not None and target.dtype == np.uint8 and target.shape[-1] == 3 and target.ndim == 3
-    return padded_rgb(target.shape) if jpeg and rgb and args.method != "skimage" else None
+    rgb = target.dtype == np.uint8 and target.ndim == 3 and target.shape[-1] == 3
+    mode = colour.mode in ("channels", *LUMINANCE_SPACES)
+    return padded_rgb(target.shape) if jpeg and rgb and mode and not _returns_floats(args) else None
 
 
 def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
@@ -93,7 +179,7 @@ def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
     def axes(values: list[int] | None) -> int | tuple[int, ...] | None:
         return values[0] if values is not None and len(values) == 1 else (tuple(values) if values else None)
 
-    def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
+    def transform(target: np.ndarray, colour: ImageColour, mask: np.ndarray | None) -> np.ndarray:
         options = {"distribution": args.distribution, "alpha": args.alpha} if args.method == "opencv" else {}
         return clahe(
             target,
@@ -102,7 +188,9 @@ def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
             tile_grid=axes(args.tile_grid),
             kernel_size=axes(args.kernel_size),
             nbins=args.nbins,
-            channel_axis=channel_axis,
+            channel_axis=colour.channel_axis,
+            color=colour.color,
+            keep_alpha=colour.keep_alpha,
             **options,
         )
 
@@ -112,9 +200,15 @@ def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
 def _exact_file(args: argparse.Namespace, source: Path, output: Path) -> None:
     """``histeq exact`` on one file."""
 
-    def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
+    def transform(target: np.ndarray, colour: ImageColour, mask: np.ndarray | None) -> np.ndarray:
         return exact_specification(
-            target, target=args.target, filters=args.filters, channel_axis=channel_axis, mask=mask
+            target,
+            target=args.target,
+            filters=args.filters,
+            channel_axis=colour.channel_axis,
+            mask=mask,
+            color=colour.color,
+            keep_alpha=colour.keep_alpha,
         )
 
     _process_file(args, source, output, transform, args.mask)
@@ -124,15 +218,17 @@ def _match_file(args: argparse.Namespace, source: Path, output: Path) -> None:
     """``histeq match`` on one file (the reference is read once per process)."""
     reference, samples = _reference_samples(args.reference, args.max_pixels)
 
-    def transform(target: np.ndarray, channel_axis: int | None, mask: np.ndarray | None) -> np.ndarray:
-        wanted = 1 if channel_axis is None else target.shape[-1]
+    def transform(target: np.ndarray, colour: ImageColour, mask: np.ndarray | None) -> np.ndarray:
+        wanted = 1 if colour.channel_axis is None else target.shape[-1]
         if samples.shape[-1] != wanted:
             raise ValueError(
                 f"reference {str(args.reference)!r} has {samples.shape[-1]} colour sample(s) "
                 f"(shape {reference.shape}); the image has {wanted}"
             )
-        ref = samples if channel_axis is not None else samples[..., 0]
-        matched = match_histograms(target, ref, channel_axis=channel_axis, method=args.method)
+        ref = samples if colour.channel_axis is not None else samples[..., 0]
+        matched = match_histograms(
+            target, ref, channel_axis=colour.channel_axis, method=args.method, color=colour.color
+        )
         if matched.dtype == target.dtype or target.dtype.kind == "f":
             return matched.astype(target.dtype, copy=False)
         info = np.iinfo(target.dtype)  # "skimage": float levels, truncated as scikit-image writes them
@@ -186,16 +282,48 @@ def _process_file(
         spatial = spatial_shape(image.shape)
         if mask.shape != spatial:
             raise ValueError(f"mask {str(mask_path)!r} is {mask.shape}; the image is {spatial}")
-    colour, alpha = split_alpha(image)  # alpha is kept as it is
-    result = _to_dtype(transform(colour, None if samples is None else -1, mask), image.dtype)
+    colour = image_colour(args, image.shape)
+    _check_colour_dtype(args, colour, image.dtype)
+    pixels, alpha = split_alpha(image) if colour.split else (image, None)  # alpha is kept as it is
+    try:
+        result = _to_dtype(transform(pixels, colour, mask), image.dtype)
+    except ValueError as exc:
+        raise _colour_hint(args, colour, image.dtype, exc) from exc
     if alpha is not None:  # the colour goes back in the input's dtype, float results too
         result = join_alpha(result.astype(image.dtype, copy=False), alpha)
     drawn = None
     if figure is not None:  # drawn before the output is written: a failure here writes nothing
-        drawn = _figure_bytes([("input", without_alpha(image)), (describe(args), without_alpha(result))], samples == 3)
+        label = describe(args) if colour.mode is None else f"{describe(args)}, {colour.mode}"
+        drawn = _figure_bytes([("input", without_alpha(image)), (label, without_alpha(result))], samples == 3)
     _write_output(args, output, result, metadata)
     if figure is not None and drawn is not None:
         _write_figure(figure, drawn, output, overwrite=args.force)
+
+
+def _check_colour_dtype(args: argparse.Namespace, colour: ImageColour, dtype: np.dtype) -> None:
+    """Refuse, before any work, an image the colour spaces cannot convert."""
+    if colour.mode in LUMINANCE_SPACES and dtype not in COLOUR_DTYPES:
+        kinds = ", ".join(str(d) for d in COLOUR_DTYPES)
+        raise ValueError(
+            f"--color {colour.mode}{_default_note(args)} converts {kinds} images; this one is {dtype}: "
+            "use --color channels"
+        )
+
+
+def _colour_hint(args: argparse.Namespace, colour: ImageColour, dtype: np.dtype, exc: ValueError) -> ValueError:
+    """The library's error, with what to do about it when a colour space
+    refused a float image outside [0, 1]."""
+    if colour.mode in LUMINANCE_SPACES and dtype.kind == "f" and "[0, 1]" in str(exc):
+        return ValueError(
+            f"{exc}; --color {colour.mode}{_default_note(args)} converts colours in [0, 1]: "
+            "use --color channels for this image"
+        )
+    return exc
+
+
+def _default_note(args: argparse.Namespace) -> str:
+    """`` (the default for colour images)`` when ``--color`` was not given."""
+    return " (the default for colour images)" if args.color is None else ""
 
 
 def _check_paths(
@@ -222,7 +350,7 @@ def _check_paths(
         check_writable(path, overwrite=True)
 
 
-def _figure_bytes(panels: list[tuple[str, np.ndarray]], colour: bool) -> bytes:
+def _figure_bytes(panels: list[Panel], colour: bool) -> bytes:
     """The PNG file of the comparison figure of ``panels``, as
     :func:`histeq.plot.save_comparison` writes it."""
     figure = comparison_figure(panels, colour=colour)
@@ -283,7 +411,7 @@ def compare(args: argparse.Namespace) -> None:
     ----------
     args : argparse.Namespace
         The parsed command line: ``input``, ``output``, ``methods``,
-        ``clip_limit``, ``force``, ``max_pixels``.
+        ``colors``, ``clip_limit``, ``force``, ``max_pixels``.
     """
     if args.input != STREAM and same_file(args.output, args.input):
         raise ValueError(f"output {str(args.output)!r} is the input file; write to another file")
@@ -291,9 +419,10 @@ def compare(args: argparse.Namespace) -> None:
     image = read_image(_readable(args.input), max_pixels=args.max_pixels)
     shown = without_alpha(image)
     colour = colour_samples(image.shape) == 3
-    panels = compared_panels(shown, args.methods, colour=colour, clip_limit=args.clip_limit)
-    save_comparison(args.output, panels, colour=colour, overwrite=args.force)
-    print(f"{args.input} -> {args.output} (compare: {', '.join(args.methods)})")
+    panels = compared_panels(shown, args.methods, colour=colour, colors=args.colors, clip_limit=args.clip_limit)
+    save_comparison(args.output, panels, colour=colour, columns=len(args.methods) + 1, overwrite=args.force)
+    colors = f"; colour: {', '.join(dict.fromkeys(args.colors))}" if colour and args.colors else ""
+    print(f"{args.input} -> {args.output} (compare: {', '.join(args.methods)}{colors})")
 
 
 def demo(args: argparse.Namespace) -> None:

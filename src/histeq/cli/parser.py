@@ -7,10 +7,12 @@ from pathlib import Path
 
 from histeq import __version__
 from histeq.io import MAX_PIXELS, WRITE_FORMATS
-from histeq.plot import COMPARE_METHODS, FIGURE_CLAHE_CLIP
+from histeq.plot import COMPARE_COLORS, COMPARE_METHODS, DEFAULT_COLORS, FIGURE_CLAHE_CLIP, SKIMAGE_COLORS
 
 # isort: split
 # Every method name the choices offer, and the defaults they show, come from these imports.
+from histeq._core.colour_modes import COLOR_MODES
+from histeq._core.colour_spaces import LUMINANCE_SPACES
 from histeq._core.methods import CLAHE_METHODS, MATCH_METHODS
 from histeq._core.methods import EQUALIZE_METHODS as METHODS
 from histeq._core.targets import CLAHE_DISTRIBUTIONS as DISTRIBUTIONS
@@ -28,6 +30,8 @@ _EXAMPLES = """examples:
   histeq clahe scans/ -o scans-clahe/ --workers 2    a folder tree, mirrored
   histeq match shots/ --reference ref.png -o out/    match to a reference
   histeq compare photo.jpg -o figure.png             every method side by side
+  histeq compare photo.jpg --methods opencv clahe --colors channels ycrcb lab -o fig.png
+                                                     colour modes side by side
   cat a.png | histeq equalize - -o - > b.png         standard input and output
 
 'histeq COMMAND --help' describes each command."""
@@ -56,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         "equalize",
         help="equalize image files",
         description="Equalize image files (PNG, TIFF, JPEG, NPY, ...) and write the results. "
-        "Colour images are equalized per channel; an alpha channel is kept as it is. "
+        "Colour images: their luminance, YCrCb's Y, unless --color says otherwise; an alpha channel "
+        "is kept as it is. "
         "The 'skimage' method's float result in [0, 1] is written in the input's integer "
         "dtype as min + round(value * (max - min)) (round(value * 255) for 8-bit).",
     )
@@ -65,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     equalize_options.add_argument(
         "--method", choices=METHODS, default="opencv", help="the formula to use (default: opencv)"
     )
+    _add_color_argument(equalize_options, "equalize")
     equalize_options.add_argument(
         "--target",
         choices=tuple(TARGET_DEFAULTS),
@@ -79,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     clahe = commands.add_parser(
         "clahe",
         help="contrast-limited adaptive equalization (CLAHE) of image files",
-        description="CLAHE of image files, per colour channel (alpha is kept). "
+        description="CLAHE of image files; colour images: their lightness, Lab's L, unless --color says "
+        "otherwise (alpha is kept). "
         "The default method is OpenCV's cv2.createCLAHE, bit for bit on 8/16-bit grey images.",
     )
     _add_file_arguments(clahe, "process")
@@ -87,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     clahe_options.add_argument(
         "--method", choices=CLAHE_METHODS, default="opencv", help="the algorithm to use (default: opencv)"
     )
+    _add_color_argument(clahe_options, "clahe")
     clahe_options.add_argument(
         "--clip-limit",
         type=float,
@@ -120,10 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exact histogram specification (Coltuc, Bolon & Chassery 2006) of integer image "
         "files: pixels are ordered strictly (by value, then by the means of growing neighbourhoods, "
         "then by position) and given levels by rank, so the output histogram is exactly flat, or "
-        "exactly the --target distribution. Colour images per channel (alpha is kept).",
+        "exactly the --target distribution. Colour images: their luminance, YCrCb's Y, gets that "
+        "histogram, unless --color says otherwise (alpha is kept).",
     )
     _add_file_arguments(exact, "specify")
     exact_options = exact.add_argument_group("exact specification")
+    _add_color_argument(exact_options, "exact")
     exact_options.add_argument(
         "--target",
         choices=tuple(TARGET_DEFAULTS),
@@ -144,8 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     match = commands.add_parser(
         "match",
         help="match the histograms of image files to a reference image",
-        description="Map image files so that their histogram matches a reference image's, per colour "
-        "channel (alpha is kept; a colour image needs a colour reference, a grey one a grey reference). "
+        description="Map image files so that their histogram matches a reference image's; colour "
+        "images: their luminance, YCrCb's Y, gets the reference's, unless --color says otherwise "
+        "(alpha is kept; a colour image needs a colour reference, a grey one a grey reference). "
         "The 'skimage' method's float values are written truncated into the input's dtype, as "
         "scikit-image does with channel_axis.",
     )
@@ -155,12 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     match_options.add_argument(
         "--method", choices=MATCH_METHODS, default="histeq", help="the formula to use (default: histeq)"
     )
+    _add_color_argument(match_options, "match")
 
     compare = commands.add_parser(
         "compare",
         help="draw an image and its equalized versions side by side, with histograms and cdfs",
         description="Equalize one image with several methods and draw the original and each result "
-        "side by side, each over its histogram and cdf (per colour channel), as a figure (matplotlib).",
+        "side by side, each over its histogram and cdf (per colour channel), as a figure (matplotlib). "
+        "Colour images: with --colors, one row per colour mode.",
     )
     compare.add_argument("input", type=Path, help="the image (a file, or - for standard input)")
     compare.add_argument(
@@ -173,6 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=list(COMPARE_METHODS),
         metavar="METHOD",
         help=f"what to show: any of {', '.join(COMPARE_METHODS)} (default: all)",
+    )
+    compare.add_argument(
+        "--colors",
+        nargs="+",
+        choices=COMPARE_COLORS,
+        metavar="MODE",
+        help=f"colour images: a row of panels per colour mode, any of {', '.join(COMPARE_COLORS)}; a "
+        "combination a method refuses says why in its panel (default: one row, each method in the "
+        "mode the commands use: ycrcb, lab for clahe, joint for skimage); grey images ignore it",
     )
     compare.add_argument(
         "--clip-limit",
@@ -199,6 +221,57 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--force", action="store_true", help="replace files that exist")
     return parser
+
+
+def _add_color_argument(group: argparse._ArgumentGroup, command: str) -> None:
+    """``--color``: how a command treats colour images (the modes its operation takes)."""
+    modes = color_choices(command)
+    skimage = SKIMAGE_COLORS.get(command)
+    default = DEFAULT_COLORS[command] + ("" if skimage is None else f", with --method skimage {skimage}")
+    group.add_argument(
+        "--color",
+        choices=modes,
+        help="colour images (RGB, RGBA): channels: each channel on its own; "
+        + ("joint: one histogram of all channels; " if "joint" in modes else "")
+        + "ycrcb, lab, hsv: the luminance alone (Y as OpenCV's cvtColor, L*, V). "
+        f"Default: {default}. Grey+alpha images are processed per channel; grey images ignore it",
+    )
+
+
+def color_choices(command: str) -> tuple[str, ...]:
+    """The ``--color`` values of a command: its operation's ``color=`` modes
+    (CLAHE and exact specification work on neighbourhoods, which channels
+    cannot pool: no ``joint``)."""
+    return tuple(mode for mode in COLOR_MODES if not (mode == "joint" and command in ("clahe", "exact")))
+
+
+def check_color(args: argparse.Namespace) -> None:
+    """Refuse a ``--color`` the ``--method`` cannot give.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of a command that processes files.
+
+    Raises
+    ------
+    ValueError
+        A colour space with a method that returns floats (``skimage``),
+        which the colour spaces cannot take back; CLAHE's ``skimage`` takes
+        ``hsv`` (scikit-image's own RGB CLAHE).
+    """
+    color, method = getattr(args, "color", None), getattr(args, "method", None)
+    if color not in LUMINANCE_SPACES or method != "skimage":
+        return
+    if args.command == "clahe" and color == "hsv":
+        return
+    usable = [mode for mode in color_choices(args.command) if mode not in LUMINANCE_SPACES]
+    if args.command == "clahe":
+        usable.append("hsv (scikit-image's own colour CLAHE)")
+    raise ValueError(
+        f"--color {color} needs a method that returns the image's dtype; --method skimage returns floats: "
+        f"use --color {' or '.join(usable)}, or another --method"
+    )
 
 
 def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
