@@ -296,7 +296,7 @@ def test_cli_match(tmp_path):
     done = run("match", tmp_path / "in.png", "--reference", tmp_path / "ref.png", "-o", tmp_path / "out.png")
     assert done.returncode == 0, done.stderr
     out = read_image(tmp_path / "out.png")
-    expected = histeq.match_histograms(rgba[..., :3], reference, channel_axis=-1)
+    expected = histeq.match_histograms(rgba[..., :3], reference, channel_axis=-1, color="ycrcb")  # the CLI default
     np.testing.assert_array_equal(out[..., :3], expected)
     np.testing.assert_array_equal(out[..., 3], 77)
     done = run(
