@@ -9,8 +9,8 @@ Run from the repository root (needs opencv-python-headless and scikit-image)::
 For ``"ycrcb"`` and ``"lab"`` (uint8 RGB, 1920x1080: scikit-image's ``coffee``
 scaled up and darkened, a photo to equalize):
 
-- histeq: ``lum = split_luminance(image, space)``, ``histeq.equalize(lum.plane)``
-  (cv2.equalizeHist's numbers), ``lum.merge(equalized, out)`` into a new array;
+- histeq: ``histeq.equalize(image, channel_axis=-1, color=space)``, the call a
+  user makes (a new array each time);
 - OpenCV: ``cvtColor`` to the space, ``equalizeHist`` of channel 0 written
   back into the converted image, ``cvtColor`` back.
 
@@ -18,9 +18,15 @@ The outputs are checked bit for bit first (exit status 1 if they differ).
 Every repetition runs each contender once in a rotating order (interleaved, so
 machine noise hits all alike), after one warm-up call each. Prints medians in
 ms, the ratio histeq / OpenCV (below 1: histeq is faster), the 25th..75th
-percentiles of the per-repetition ratios, the target (0.5) and the stages on
-their own (medians of the same kind): histeq's split, equalize and merge,
-cv2's two conversions. Ratios are what is stable; absolute times swing with
+percentiles of the per-repetition ratios and the target (0.5).
+
+Then the stages on their own (medians; each repetition runs one round trip
+of each library stage by stage, timing every stage): histeq's two passes
+(``count_luminance``: the luminance computed and counted; the plan;
+``.map``: the LUT and the conversion back) and the old four-step path
+(``split_luminance``, ``equalize`` of the plane, ``merge``), and cv2's
+forward conversion, ``equalizeHist`` (with the channel's copies in and out)
+and back conversion. Ratios are what is stable; absolute times swing with
 the machine.
 """
 
@@ -37,7 +43,9 @@ import numpy as np
 from skimage import data
 
 import histeq
-from histeq._core.colour_spaces import split_luminance
+from histeq._core.binning import BYTE_LEVELS
+from histeq._core.colour_spaces import count_luminance, split_luminance
+from histeq._core.plans import opencv
 from histeq.backends import get_num_threads, set_num_threads
 
 TARGET = 0.5
@@ -54,10 +62,7 @@ def make_photo() -> np.ndarray:
 
 
 def histeq_round_trip(image: np.ndarray, space: str) -> np.ndarray:
-    lum = split_luminance(image, space)
-    out = np.empty_like(image)
-    lum.merge(histeq.equalize(lum.plane), out)
-    return out
+    return histeq.equalize(image, channel_axis=-1, color=space)
 
 
 def cv2_round_trip(image: np.ndarray, space: str) -> np.ndarray:
@@ -67,20 +72,56 @@ def cv2_round_trip(image: np.ndarray, space: str) -> np.ndarray:
     return cv2.cvtColor(converted, back)
 
 
-def stage_calls(image: np.ndarray, space: str) -> dict[str, Callable[[], object]]:
-    """Each stage of both round trips on its own."""
+def stage_rounds(image: np.ndarray, space: str, repeat: int) -> dict[str, float]:
+    """Median ms of every stage: each repetition runs histeq's two passes, its
+    four-step path and cv2's three steps, stage by stage, in a rotating order."""
     forward, back = CODES[space]
-    lum = split_luminance(image, space)
-    plane = histeq.equalize(lum.plane)
-    out = np.empty_like(image)
-    converted = cv2.cvtColor(image, forward)
-    return {
-        "split": lambda: split_luminance(image, space),
-        "equalize": lambda: histeq.equalize(lum.plane),
-        "merge": lambda: lum.merge(plane, out),
-        "forward": lambda: cv2.cvtColor(image, forward),
-        "back": lambda: cv2.cvtColor(converted, back),
-    }
+    uint8 = np.dtype(np.uint8)
+
+    def two_passes(clock: Callable[[str], None]) -> None:
+        out = np.empty_like(image)
+        clock("")
+        counted = count_luminance(image, space, out)
+        assert counted is not None
+        clock("pass 1")
+        lut = opencv(counted.counts, BYTE_LEVELS, uint8)
+        clock("plan")
+        counted.map(lut)
+        clock("pass 2")
+
+    def four_steps(clock: Callable[[str], None]) -> None:
+        out = np.empty_like(image)
+        clock("")
+        lum = split_luminance(image, space)
+        clock("split")
+        plane = histeq.equalize(lum.plane)
+        clock("equalize")
+        lum.merge(plane, out)
+        clock("merge")
+
+    def opencv_steps(clock: Callable[[str], None]) -> None:
+        clock("")
+        converted = cv2.cvtColor(image, forward)
+        clock("cv2 forward")
+        converted[..., 0] = cv2.equalizeHist(converted[..., 0])
+        clock("cv2 equalizeHist")
+        cv2.cvtColor(converted, back)
+        clock("cv2 back")
+
+    runs = [two_passes, four_steps, opencv_steps]
+    times: dict[str, list[float]] = {}
+    for r in range(repeat + 1):  # the first round warms up
+        for run in runs[r % 3 :] + runs[: r % 3]:
+            last = [time.perf_counter()]
+
+            def clock(stage: str, last: list[float] = last, warm: bool = r > 0) -> None:
+                now = time.perf_counter()
+                if stage and warm:
+                    times.setdefault(stage, []).append(now - last[0])
+                last[0] = now
+
+            run(clock)
+    return {stage: statistics.median(values) * 1e3 for stage, values in times.items()}
 
 
 def timed(contenders: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
@@ -128,13 +169,13 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
-    print("\nStages (medians, ms):")
-    print("| space | split | equalize | merge | cv2 forward | cv2 back |")
-    print("|---|---|---|---|---|---|")
+    stages = {space: stage_rounds(image, space, args.repeat) for space in CODES}
+    columns = ("pass 1", "plan", "pass 2", "split", "equalize", "merge", "cv2 forward", "cv2 equalizeHist", "cv2 back")
+    print("\nStages (medians, ms): histeq's two passes, its four-step path, cv2's three steps")
+    print("| space | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
     for space in CODES:
-        stages = timed(stage_calls(image, space), args.repeat)
-        medians = [statistics.median(stages[k]) * 1e3 for k in ("split", "equalize", "merge", "forward", "back")]
-        print(f"| {space} | " + " | ".join(f"{m:.2f}" for m in medians) + " |")
+        print(f"| {space} | " + " | ".join(f"{stages[space][c]:.2f}" for c in columns) + " |")
     return 0 if ok else 1
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from ._core.binning import BYTE_LEVELS, choose_binning
 from ._core.colour_modes import check_colour_mode
 from ._core.colour_modes import run as run_colour_mode
+from ._core.colour_modes import run_lut as run_colour_lut
 from ._core.layout import contiguous_order, interleaved_rgb, line_pairs, unshared
 from ._core.levels import is_integer
 from ._core.methods import equalize_method
@@ -207,18 +208,25 @@ def equalize(
         mask = None if mask is None else unshared(mask, result, exact=False)
     colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
     if colour is not None:
-        result = run_colour_mode(
-            image,
-            colour,
-            mask,
-            out,
-            lambda plane, plane_mask: equalize(
-                plane, method=method, nbins=nbins, mask=plane_mask, target=target_argument
-            ),
-            lambda colours, colour_mask: equalize(
-                colours, method=method, nbins=nbins, mask=colour_mask, channel_axis=-1, target=target_argument
-            ),
-        )
+        fused = None
+        if record.name == "opencv" and target is None and nbins is None and mask is None:
+            # the LUT of the luminance's histogram: uint8 ycrcb / lab in two passes
+            fused = run_colour_lut(image, colour, result, _byte_plan)
+        if fused is None:
+            result = run_colour_mode(
+                image,
+                colour,
+                mask,
+                out,
+                lambda plane, plane_mask: equalize(
+                    plane, method=method, nbins=nbins, mask=plane_mask, target=target_argument
+                ),
+                lambda colours, colour_mask: equalize(
+                    colours, method=method, nbins=nbins, mask=colour_mask, channel_axis=-1, target=target_argument
+                ),
+            )
+        elif out is not None:
+            result = out
         return result if masked is None or out is not None else masked.wrap(result, image)
     if record.maps_values and is_integer(image.dtype):
         nbins = None  # scikit-image counts integers one bin per level
@@ -234,6 +242,11 @@ def equalize(
     if out is not None:
         return out
     return result if masked is None else masked.wrap(result, image)
+
+
+def _byte_plan(counts: np.ndarray) -> np.ndarray | None:
+    # method "opencv" on uint8 levels: cv2.equalizeHist's LUT (None: unchanged)
+    return opencv(counts, BYTE_LEVELS, np.dtype(np.uint8))
 
 
 def _is_plain_bytes(image: object, method: object, out: object, channel_axis: object) -> bool:

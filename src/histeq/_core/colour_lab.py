@@ -61,6 +61,12 @@ class OpenCVLab(NamedTuple):
     # Derived tables that fold a few integer steps of the formulas into one lookup:
     x_of_la: np.ndarray  #: int32[256 * 256]: 256 L + a -> X * 2**14 (abToXZ_b at LabToYF_b's f(Y) + a's offset)
     z_of_lb: np.ndarray  #: int32[256 * 256]: 256 L + b -> Z * 2**14
+    # The same numbers in the forms kernels read fastest:
+    gamma_float: np.ndarray  #: float32[256]: :attr:`gamma`
+    gamma_bytes: np.ndarray  #: uint8[2, 256]: :attr:`gamma`'s low and high bytes (byte lookups, 64 at a time)
+    cbrt_float: np.ndarray  #: float32[2041]: :attr:`cbrt`
+    cbrt_int: np.ndarray  #: int32[2041]: :attr:`cbrt`
+    inv_gamma_int: np.ndarray  #: int32[4096]: :attr:`inv_gamma`
 
 
 def _round(values: np.ndarray) -> np.ndarray:
@@ -130,6 +136,11 @@ def opencv_lab() -> OpenCVLab:
         inv_gamma=inv_gamma.astype(np.uint8),
         x_of_la=x_of_la.astype(np.int32).reshape(-1),
         z_of_lb=z_of_lb.astype(np.int32).reshape(-1),
+        gamma_float=gamma.astype(np.float32),
+        gamma_bytes=np.stack([gamma & 255, gamma >> 8]).astype(np.uint8),
+        cbrt_float=cbrt.astype(np.float32),
+        cbrt_int=cbrt.astype(np.int32),
+        inv_gamma_int=inv_gamma.astype(np.int32),
     )
 
 

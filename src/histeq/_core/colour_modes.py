@@ -16,6 +16,11 @@ operation passes a callable that processes a grey image (``grey``) and one
 that processes channels (``per_channel``), and :func:`run` does the rest.
 Extra memory: the luminance plane and its processed copy (the image's dtype;
 uint16 for 16-bit Lab), nothing else of image size.
+
+An operation that is one LUT made from the luminance's histogram (equalize's
+default method, no mask) takes :func:`run_lut` first: uint8 ``"ycrcb"`` and
+``"lab"`` in two passes (:func:`.colour_spaces.count_luminance`), the same
+result.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .colour_spaces import CHANNEL_ORDERS, LUMINANCE_SPACES, split_luminance
+from .colour_spaces import CHANNEL_ORDERS, LUMINANCE_SPACES, LUT_SPACES, count_luminance, split_luminance
 from .validate import check_choice
 
 #: The ``color=`` values.
@@ -33,6 +38,8 @@ COLOR_MODES = ("channels", "joint", *LUMINANCE_SPACES)
 
 #: A grey operation: (image, mask or None) -> result of the image's shape.
 GreyOperation = Callable[[np.ndarray, "np.ndarray | None"], np.ndarray]
+#: A plan from a histogram: 256 int64 counts of uint8 levels -> uint8 LUT (None: no change).
+BytePlan = Callable[[np.ndarray], "np.ndarray | None"]
 
 
 @dataclass(frozen=True)
@@ -156,3 +163,28 @@ def run(
     result_view = np.moveaxis(result, request.axis, -1)
     result_view[..., request.colours :] = view[..., request.colours :]
     return result
+
+
+def run_lut(image: np.ndarray, request: ColourMode, out: np.ndarray, plan: BytePlan) -> np.ndarray | None:
+    """:func:`run` for an operation that maps the luminance through
+    ``plan(counts)``, the LUT of its histogram, on every pixel (no mask).
+
+    uint8 ``"ycrcb"`` and ``"lab"`` requests whose ``out`` (an ndarray of the
+    image's shape and dtype, or the image) holds rows of interleaved
+    samples: two passes over the pixels (:func:`.colour_spaces.count_luminance`),
+    alpha copied; returns ``out``. Anything else: None, before any work (the
+    caller runs :func:`run`). The result is :func:`run`'s with ``grey`` = the
+    same plan on the plane.
+    """
+    if request.mode not in LUT_SPACES or image.dtype != np.uint8:
+        return None
+    last = request.axis == image.ndim - 1
+    view = image if last else np.moveaxis(image, request.axis, -1)
+    result_view = out if last else np.moveaxis(out, request.axis, -1)
+    counted = count_luminance(view[..., :3], request.mode, result_view[..., :3], order=request.order)
+    if counted is None:
+        return None
+    counted.map(plan(counted.counts))
+    if request.colours < view.shape[-1]:
+        result_view[..., request.colours :] = view[..., request.colours :]
+    return out

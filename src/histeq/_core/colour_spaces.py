@@ -44,6 +44,13 @@ image unless its layout has no pixel lines (channels not adjacent, columns
 skipped: one C-ordered copy, see :mod:`.colour_lines`). Float samples
 outside [0, 1] (and NaN) are refused.
 
+:func:`count_luminance` is the same round trip for a LUT that depends on
+the luminance's histogram alone (``equalize``'s default method), on uint8
+``"ycrcb"`` and ``"lab"`` images, in two passes instead of four
+(:mod:`histeq.backends.cpu.colour_lut`): the first counts the luminance
+while computing it, the second maps it and converts back; bit for bit
+``merge(lut[plane])``.
+
 :func:`skimage_hsv_split` is scikit-image's RGB handling in
 ``equalize_adapthist`` (``rgb2hsv``, V processed, ``hsv2rgb``), float64.
 """
@@ -60,6 +67,8 @@ from .layout import unshared
 
 #: The spaces whose luminance :func:`split_luminance` separates.
 LUMINANCE_SPACES = ("ycrcb", "lab", "hsv")
+#: The spaces :func:`count_luminance` takes (uint8 images).
+LUT_SPACES = ("ycrcb", "lab")
 #: Channel orders of the last axis.
 CHANNEL_ORDERS = ("rgb", "bgr")
 #: The dtypes colour conversions accept (native byte order).
@@ -229,6 +238,130 @@ def split_luminance(image: np.ndarray, space: str, *, order: str = "rgb") -> Lum
     if bad:
         raise ValueError(f"float images must have samples in [0, 1]; {bad} samples are outside (or NaN)")
     return Luminance(image, plane, space, "rgb" if red == 0 else "bgr", merge)
+
+
+class LuminanceCounts:
+    """The histogram of a uint8 image's luminance, and how to map it.
+
+    Made by :func:`count_luminance`: :attr:`counts` is the histogram of the
+    plane :func:`split_luminance` would return, and :meth:`map` writes into
+    ``out`` what ``merge(lut[plane], out)`` would. The image must not
+    change in between; for ``"lab"``, ``out`` holds the image's 8-bit L, a,
+    b (OpenCV's, in that order) until :meth:`map` converts them, in place,
+    so that it runs once (``"ycrcb"``: any number of times).
+
+    Attributes
+    ----------
+    counts : ndarray
+        int64, 256 counts: the luminance's histogram.
+    space : str
+        ``"ycrcb"`` or ``"lab"``.
+    """
+
+    __slots__ = ("_map", "_mapped", "counts", "space")
+
+    def __init__(self, counts: np.ndarray, space: str, apply: Callable[[np.ndarray], None]) -> None:
+        self.counts = counts
+        self.space = space
+        self._map = apply
+        self._mapped = False
+
+    def __repr__(self) -> str:
+        return f"LuminanceCounts(space={self.space!r}, pixels={int(self.counts.sum())})"
+
+    def map(self, lut: np.ndarray | None) -> None:
+        """Write the image with its luminance mapped through ``lut`` into ``out``.
+
+        Parameters
+        ----------
+        lut : ndarray or None
+            uint8, 256 entries: the new level of every luminance level;
+            None leaves the luminance as it is (the round trip alone).
+
+        Raises
+        ------
+        TypeError
+            ``lut`` is not a uint8 array of 256 entries.
+        RuntimeError
+            A second call for ``"lab"`` (``out`` no longer holds L, a, b).
+        """
+        if lut is None:
+            lut = np.arange(256, dtype=np.uint8)
+        if not isinstance(lut, np.ndarray) or lut.dtype != np.uint8 or lut.shape != (256,):
+            raise TypeError(f"lut must be a uint8 array of 256 entries; got {_describe(lut)}")
+        if self._mapped and self.space == "lab":
+            raise RuntimeError("map ran already: out holds the converted image, no longer its L, a, b")
+        self._map(np.ascontiguousarray(lut))
+        self._mapped = True
+
+
+def count_luminance(image: np.ndarray, space: str, out: np.ndarray, *, order: str = "rgb") -> LuminanceCounts | None:
+    """The first of two passes of a LUT on the luminance of a uint8 colour image.
+
+    ``split_luminance(image, space).merge(lut[plane], out)`` for a ``lut``
+    made from the plane's histogram, in two passes over the pixels instead
+    of four: this one computes the luminance and counts it; ``.map(lut)``
+    converts back. Bit for bit the split and merge (OpenCV's 8-bit
+    conversions).
+
+    Parameters
+    ----------
+    image : ndarray
+        ``(..., 3)`` uint8, as :func:`split_luminance` takes it.
+    space : {"ycrcb", "lab"}
+    out : ndarray
+        Where :meth:`LuminanceCounts.map` writes: writeable uint8 of the
+        image's shape, in the image's channel order; may be the image
+        itself. For ``"lab"`` this pass writes each pixel's L, a, b there.
+    order : {"rgb", "bgr"}
+
+    Returns
+    -------
+    LuminanceCounts or None
+        None, with nothing computed or written, when ``out`` does not hold
+        its pixels in rows of interleaved samples (see
+        :mod:`.colour_lines`): use :func:`split_luminance` then. Extra
+        memory: for ``"ycrcb"`` the Y plane (1 byte a pixel), for ``"lab"``
+        512 KB of tables.
+    """
+    image = with_lines(check_colour_image(image))
+    space = _choice(space, LUT_SPACES, "space")
+    red = 0 if _choice(order, CHANNEL_ORDERS, "order") == "rgb" else 2
+    if image.dtype != np.uint8:
+        raise TypeError(f"image must be uint8; got {image.dtype}")
+    if not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != image.shape:
+        raise TypeError(f"out must be a uint8 array of shape {image.shape}; got {_describe(out)}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    image = unshared(image, out)
+    from ..backends import kernels
+
+    k = kernels(image).colour_lut
+    apply: Callable[[np.ndarray], None]
+    zero = np.zeros(256, np.int64)
+    if space == "ycrcb":
+        plane = np.empty(image.shape[:-1], np.uint8)
+        parts = [(pixel_lines(x), p, pixel_lines(o)) for x, p, o in blocks((image, plane, out), plane.ndim)]
+        if any(o is None for _, _, o in parts):
+            return None
+        counts = sum((k.ycrcb_count(x, p, red) for x, p, _ in parts), zero)
+
+        def apply(lut: np.ndarray) -> None:
+            for x, p, o in parts:
+                k.ycrcb_map(x, p, lut, o, red)
+
+    else:
+        tables = opencv_lab()
+        pairs = [(pixel_lines(x), pixel_lines(o), o.shape[:2]) for x, o in blocks((image, out), image.ndim - 1)]
+        if any(o is None for _, o, _ in pairs):
+            return None
+        counts = sum((k.lab_count(x, o, *shape, red, tables) for x, o, shape in pairs), zero)
+
+        def apply(lut: np.ndarray) -> None:
+            for _, o, shape in pairs:
+                k.lab_map(o, *shape, red, lut, tables)
+
+    return LuminanceCounts(counts, space, apply)
 
 
 class SkimageHSV:

@@ -7,7 +7,9 @@ call of a common path), :mod:`.ranges` (masked value ranges), and CLAHE's
 :mod:`.tiles` (tile histograms and LUTs), :mod:`.tile_blend` and
 :mod:`.skimage_tiles` (scikit-image's variant), and the colour conversions
 of luminance processing, :mod:`.colour` (YCrCb), :mod:`.colour_hsv` and
-:mod:`.colour_lab`. :mod:`.bins` holds the per-value bin arithmetic they
+:mod:`.colour_lab`, and :mod:`.colour_lut` (a LUT on the luminance of 8-bit
+YCrCb and Lab in two fused passes; AVX-512 steps in :mod:`.colour_simd`).
+:mod:`.bins` holds the per-value bin arithmetic they
 share.
 
 Library code reaches these through :func:`histeq.backends.kernels`. The
@@ -49,7 +51,7 @@ __all__ = [
     "opencv_byte_offsets",
 ]
 
-_LAZY_MODULES = ("tiles", "tile_blend", "skimage_tiles", "colour", "colour_hsv", "colour_lab")
+_LAZY_MODULES = ("tiles", "tile_blend", "skimage_tiles", "colour", "colour_hsv", "colour_lab", "colour_lut")
 
 
 def __getattr__(name: str) -> ModuleType:
