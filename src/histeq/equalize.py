@@ -201,23 +201,21 @@ def equalize(
         mask = masked.counted(mask)
     result_dtype = record.output_dtype(image.dtype)
     result = check_out(out, image.shape, result_dtype)
-    if result is None:
-        result = np.empty_like(image, dtype=result_dtype)
-    else:  # an out that overlaps the image (or mask) partially: work from a copy
+    if result is not None:  # an out that overlaps the image (or mask) partially: work from a copy
         image = unshared(image, result)
         mask = None if mask is None else unshared(mask, result, exact=False)
     colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
     if colour is not None:
-        fused = None
+        coloured = None
         if record.name == "opencv" and target is None and nbins is None and mask is None:
             # the LUT of the luminance's histogram: uint8 ycrcb / lab in two passes
-            fused = run_colour_lut(image, colour, result, _byte_plan)
-        if fused is None:
-            result = run_colour_mode(
+            coloured = run_colour_lut(image, colour, np.empty_like(image) if result is None else result, _byte_plan)
+        if coloured is None:
+            coloured = run_colour_mode(
                 image,
                 colour,
                 mask,
-                out,
+                result,
                 lambda plane, plane_mask: equalize(
                     plane, method=method, nbins=nbins, mask=plane_mask, target=target_argument
                 ),
@@ -225,9 +223,9 @@ def equalize(
                     colours, method=method, nbins=nbins, mask=colour_mask, channel_axis=-1, target=target_argument
                 ),
             )
-        elif out is not None:
-            result = out
-        return result if masked is None or out is not None else masked.wrap(result, image)
+        return coloured if masked is None or out is not None else masked.wrap(coloured, image)
+    if result is None:
+        result = np.empty_like(image, dtype=result_dtype)
     if record.maps_values and is_integer(image.dtype):
         nbins = None  # scikit-image counts integers one bin per level
     weights = None if target is None else target_weights(target, default_levels(result_dtype))
