@@ -19,6 +19,7 @@ from .histogram import Histogram, histogram
 from .matching import match_histograms
 from .plan import Plan, plan_equalization
 from .specification import exact_specification
+from .video import VideoEqualizer, equalize_video
 
 #: The package's version (pyproject.toml reads it from here).
 __version__ = "0.1.0"
@@ -26,9 +27,11 @@ __version__ = "0.1.0"
 __all__ = [
     "Histogram",
     "Plan",
+    "VideoEqualizer",
     "__version__",
     "clahe",
     "equalize",
+    "equalize_video",
     "exact_specification",
     "histogram",
     "match_histograms",

@@ -320,3 +320,41 @@ def opencv_luts(codes, flip, shift, lo, axes, n, nbins, limit, scale, top, curve
         accumulator=scratch,
     )
     return luts
+
+
+@jit
+def _plan_tiles(counts, nbins, lo, limit, scale, top, curve, luts, cdf, begin, end):
+    # Tiles begin .. end planned from their counts (one copy of the bins and
+    # the spare one per row, zeroed on the way) by the plan of _opencv_luts.
+    none = np.zeros((1, 0), cdf.dtype)
+    for tile in range(begin, end):
+        _tile_lut(counts, none, tile, 1, nbins, lo, limit, scale, top, curve, cdf, luts, tile)
+
+
+def plan_tiles(counts, nbins, lo, limit, scale, top, curve=None):
+    """The LUTs of :func:`opencv_luts` from histograms counted elsewhere
+    (smoothed over video frames, ...): the same plan code, without counting.
+
+    ``counts``: int64 ``(tiles, n + 1)``, bins ``lo .. lo + n - 1`` of
+    ``nbins`` and a spare last column (ignored); no bin outside them may hold
+    pixels. Overwritten (zeroed). Returns uint16 ``(tiles, n + 1)`` as
+    :func:`opencv_luts`.
+    """
+    n = counts.shape[1] - 1
+    luts = np.empty(counts.shape, dtype=np.uint16)
+    curve = np.empty(0, np.uint16) if curve is None else curve
+    run_chunks(
+        _plan_tiles,
+        counts.shape[0],
+        counts,
+        nbins,
+        lo,
+        limit,
+        np.float32(scale),
+        np.float32(top),
+        curve,
+        luts,
+        grain=n + 1,
+        accumulator=lambda: np.empty(n, np.int64),
+    )
+    return luts

@@ -1,0 +1,172 @@
+"""Frames through count -> smooth -> plan -> apply, one after the other.
+
+Every frame is split into grey planes (:mod:`.planes`); each plane is
+counted (:mod:`.steps`), its histograms enter that plane's smoothed state
+(:mod:`.smoothing`), and the plane is finished from the smoothed counts.
+Before a frame enters the states, its distance to them decides whether it
+starts a new scene: then the states forget every earlier frame.
+
+With ``lookahead = L > 0`` (centred smoothing) a frame is finished once the
+``L`` frames after it have been counted (or the stream has ended): its
+histograms are the mean of the past ones (as without look-ahead) and of the
+next ``L`` of its scene, frame ``t + k`` weighted as frame ``t - k``. Frames
+come out ``L`` frames late; the ``L`` pending frames (their pixels, counts and
+result buffers) are held in memory. Scene cuts are found as frames arrive,
+against the smoothed state of the frames that arrived before.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._core.layout import unshared
+from .._core.validate import as_image, check_out
+from .planes import Split
+from .smoothing import Smoothed, decay_of
+from .steps import Counted, Setup, Step
+
+
+@dataclass
+class _Pending:
+    """A counted frame waiting for the frames after it (look-ahead)."""
+
+    split: Split
+    counted: list[Counted]
+    scene: int
+
+
+class FrameStream:
+    """The state of one stream of frames.
+
+    Parameters
+    ----------
+    setup : callable
+        ``setup(first_frame, options) -> Setup``: checks the operation's
+        options against the first frame (:mod:`.steps`).
+    options : dict
+        The operation's options.
+    smoothing : float
+        The time constant of the smoothing, in frames (0: none).
+    scene_cut : float or None
+        The distance above which a frame starts a new scene (None: never).
+    lookahead : int
+        Frames of centred smoothing (0: causal).
+    """
+
+    def __init__(
+        self,
+        setup: Callable[[np.ndarray, dict[str, Any]], Setup],
+        options: dict[str, Any],
+        smoothing: float,
+        scene_cut: float | None,
+        lookahead: int,
+    ) -> None:
+        self._make_setup, self._options = setup, options
+        self._decay = decay_of(smoothing)
+        self._scene_cut = scene_cut
+        self._lookahead = lookahead
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every frame (and pending ones), the frames' shape and dtype included."""
+        self._setup: Setup | None = None
+        self._shape: tuple[int, ...] = ()
+        self._dtype = np.dtype(np.uint8)
+        self._steps: list[Step] = []
+        self._states: list[Smoothed] = []  # what the plans smooth over
+        self._arrived: list[Smoothed] = []  # look-ahead: the frames that arrived, for scene cuts
+        self._pending: deque[_Pending] = deque()
+        self._scene = 0  # look-ahead: the scene of the last frame that arrived
+        self._finishing_scene = -1  # and of the last frame finished
+        self.frames = 0
+        self.cuts: list[int] = []
+
+    def push(self, frame: object, out: np.ndarray | None = None) -> list[np.ndarray]:
+        """Count ``frame``; returns the frames finished by it (the frame
+        itself without look-ahead; with it, the frame ``lookahead`` before,
+        or none at the start)."""
+        image = self._check(frame)
+        assert self._setup is not None  # made by _check
+        result = check_out(out, image.shape, self._setup.dtype)
+        if result is None:
+            result = np.empty(image.shape, self._setup.dtype)
+        else:
+            image = unshared(image, result)  # an out that overlaps it partially: work from a copy
+        split = self._setup.layout.split(image, self._setup.mask, result)
+        if not self._steps:
+            self._steps = [self._setup.step(plane) for plane, _ in split.planes]
+            self._states = [Smoothed(self._decay) for _ in self._steps]
+            self._arrived = [Smoothed(self._decay) for _ in self._steps] if self._lookahead else []
+        counted = [
+            step.count(plane, mask, target)
+            for step, (plane, mask), target in zip(self._steps, split.planes, split.targets)
+        ]
+        watched = self._arrived or self._states
+        cut = self._starts_scene(watched, counted)
+        if cut and self.frames:
+            self.cuts.append(self.frames)
+        self.frames += 1
+        if not self._lookahead:
+            self._finish(counted, cut, [[] for _ in counted])
+            return [split.finish()]
+        if cut:
+            self._scene += 1
+            for state in self._arrived:
+                state.reset()
+        for state, (counts, _) in zip(self._arrived, counted):
+            state.push(counts)
+        self._pending.append(_Pending(split, counted, self._scene))
+        finished = []
+        while len(self._pending) > self._lookahead:
+            finished.append(self._finish_pending())
+        return finished
+
+    def flush(self) -> list[np.ndarray]:
+        """The frames still pending (look-ahead), finished with the frames there are."""
+        return [self._finish_pending() for _ in range(len(self._pending))]
+
+    def _check(self, frame: object) -> np.ndarray:
+        image = as_image(frame, "frame")
+        if self._setup is None:
+            self._setup = self._make_setup(image, self._options)
+            self._shape, self._dtype = image.shape, image.dtype
+        elif image.shape != self._shape:
+            raise ValueError(
+                f"frame {self.frames} has shape {image.shape}; the stream's frames have shape {self._shape} "
+                "(reset() before a stream of another size)"
+            )
+        elif image.dtype != self._dtype:
+            raise TypeError(
+                f"frame {self.frames} has dtype {image.dtype}; the stream's frames have dtype {self._dtype} "
+                "(reset() before a stream of another dtype)"
+            )
+        return image
+
+    def _starts_scene(self, states: list[Smoothed], counted: list[Counted]) -> bool:
+        # The first frame, bins that changed in number, or a distance above scene_cut.
+        distances = [state.distance(counts) for state, (counts, _) in zip(states, counted)]
+        if any(math.isinf(d) for d in distances):
+            return True
+        return self._scene_cut is not None and sum(distances) / len(distances) > self._scene_cut
+
+    def _finish(self, counted: list[Counted], cut: bool, ahead: list[list[np.ndarray]]) -> None:
+        for state, (counts, finish), future in zip(self._states, counted, ahead):
+            if cut:
+                state.reset()
+            state.push(counts)
+            finish(state.counts(future))
+
+    def _finish_pending(self) -> np.ndarray:
+        entry = self._pending.popleft()
+        same_scene = list(itertools.takewhile(lambda later: later.scene == entry.scene, self._pending))
+        ahead = [[later.counted[i][0] for later in same_scene] for i in range(len(entry.counted))]
+        self._finish(entry.counted, entry.scene != self._finishing_scene, ahead)
+        self._finishing_scene = entry.scene
+        return entry.split.finish()
