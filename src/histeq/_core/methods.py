@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import plans
+from . import peer_plans, plans
 from .binning import Binning, Mapping
 from .levels import skimage_float_dtype
 
@@ -73,6 +73,9 @@ class Method:
             )
 
 
+#: The dtypes the image tools read: 8- and 16-bit unsigned integers.
+_WORDS = (np.dtype(np.uint8), np.dtype(np.uint16))
+
 #: The equalization methods, in the order the docs list them.
 EQUALIZE_METHODS: dict[str, Method] = {
     method.name: method
@@ -90,6 +93,10 @@ EQUALIZE_METHODS: dict[str, Method] = {
         Method("matlab", "MATLAB histeq: 64 equally populated levels, or a target", plans.matlab, takes_target=True),
         Method("bbhe", "brightness preserving, split at the mean (Kim 1997)", plans.bbhe),
         Method("dsihe", "brightness preserving, split at the median (Wang 1999)", plans.dsihe),
+        Method("imagej", "ImageJ Enhance Contrast > Equalize (sqrt of counts)", peer_plans.imagej, dtypes=_WORDS),
+        Method("imagej-classic", "ImageJ's classic equalization", peer_plans.imagej_classic, dtypes=_WORDS),
+        Method("imagemagick", "ImageMagick 6 Q16 -equalize (per channel)", peer_plans.imagemagick, dtypes=_WORDS),
+        Method("vips", "libvips hist_equal", peer_plans.vips, dtypes=_WORDS),
     )
 }
 #: The method that ``target=`` uses.

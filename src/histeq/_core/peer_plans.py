@@ -1,0 +1,118 @@
+"""Plans of the image tools' global equalizations: ImageJ, ImageMagick, libvips.
+
+Same contract as :mod:`.plans`: ``plan(counts, binning, out_dtype, target) ->
+LUT or None``, bins only, plain numpy. Each reproduces one tool's arithmetic to
+the last bit on the dtypes it reads (uint8 and uint16: one bin per level of the
+whole dtype); the formulas are written out in ``docs/methods.md`` and checked
+against the real tools in ``tests/peers``. ``None`` leaves the image as it is:
+nothing counted (an empty mask), or what the tool itself leaves unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .binning import Binning, LevelBins
+
+#: ImageMagick's quantum range at Q16 (its ``MaxMap`` and ``QuantumRange``).
+MAGICK_TOP = 65535
+#: libvips counts with 32-bit accumulators and normalizes in float32 below
+#: this many pixels, in float64 from it on (its "large" histograms).
+VIPS_LARGE = 1 << 32
+
+
+def _level_counts(counts: np.ndarray, binning: Binning, out_dtype: np.dtype, method: str) -> np.ndarray:
+    # The counts of every level of a uint8/uint16 image (the tools' own bins).
+    full = isinstance(binning, LevelBins) and binning.direct and counts.size == np.iinfo(out_dtype).max + 1
+    if not full:
+        raise ValueError(f"method={method!r} counts one bin per level, as the tool does; nbins cannot be set")
+    return counts
+
+
+def imagej(
+    counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
+) -> np.ndarray | None:
+    """ImageJ's Enhance Contrast > Equalize: each level weighted by the square
+    root of its count (counts below 2 as they are), trapezoidal sum."""
+    return _imagej(_level_counts(counts, binning, out_dtype, "imagej"), out_dtype, classic=False)
+
+
+def imagej_classic(
+    counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
+) -> np.ndarray | None:
+    """ImageJ's classic equalization: plain counts, trapezoidal sum."""
+    return _imagej(_level_counts(counts, binning, out_dtype, "imagej-classic"), out_dtype, classic=True)
+
+
+def _imagej(counts: np.ndarray, out_dtype: np.dtype, *, classic: bool) -> np.ndarray | None:
+    # ContrastEnhancer.equalize(ImageProcessor, int[]), top = 255 or 65535:
+    #   total = w[0] + 2 * sum(w[1:top]) + w[top], summed in this order;
+    #   scale = top / total; lut[0] = 0, lut[top] = top and for 0 < i < top
+    #   lut[i] = Math.round(scale * (w[0] + 2 * sum(w[1:i]) + w[i])), the
+    #   running sum built as ImageJ builds it (w[i] added twice, one at a time).
+    if not counts.any():
+        return None
+    top = counts.size - 1
+    weights = counts.astype(np.float64)
+    if not classic:
+        weights = np.where(counts >= 2, np.sqrt(weights), weights)
+    inner = weights[1:top]
+    # np.cumsum adds strictly left to right: the same float64 sums as ImageJ's loops.
+    total = np.cumsum(np.concatenate((weights[:1], 2.0 * inner, weights[top:])))[-1]
+    scale = top / total
+    running = np.cumsum(np.concatenate((weights[:1], np.repeat(inner, 2))))
+    lut = np.empty(top + 1, dtype=np.int64)
+    lut[0], lut[top] = 0, top
+    lut[1:top] = _java_round(running[1::2] * scale)
+    return lut.astype(out_dtype)
+
+
+def _java_round(values: np.ndarray) -> np.ndarray:
+    # Java's Math.round of non-negative doubles: floor(x + 1/2) computed
+    # exactly (ties up), not as the float64 sum x + 0.5.
+    low = np.floor(values)
+    return (low + (values - low >= 0.5)).astype(np.int64)
+
+
+def imagemagick(
+    counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
+) -> np.ndarray | None:
+    """ImageMagick 6 Q16's ``-equalize`` of one channel: ``cdf - cdf[0]`` (the
+    count of level 0, not of the first occupied level) scaled to 65535, rounded
+    as ImageMagick casts to its quantum; 8-bit files are written back as
+    ``quantum // 257``."""
+    counts = _level_counts(counts, binning, out_dtype, "imagemagick")
+    total = int(counts.sum())
+    black = int(counts[0])
+    if total == black:  # white == black: ImageMagick leaves the channel alone
+        return None
+    # uint8 levels v are quanta 257 v, whose cumulative counts are the levels'.
+    value = MAGICK_TOP * (np.cumsum(counts) - black).astype(np.float64) / float(total - black)
+    quantum = np.where(value >= MAGICK_TOP, MAGICK_TOP, np.trunc(value + 0.5)).astype(np.int64)
+    quantum[value <= 0.0] = 0
+    if out_dtype == np.uint8:
+        quantum //= 257  # ImageMagick 6's PNG writer reduces 16-bit quanta to 8 bits by truncation
+    return quantum.astype(out_dtype)
+
+
+def vips(
+    counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
+) -> np.ndarray | None:
+    """libvips' ``hist_equal`` of one band: the cumulative histogram scaled so
+    that its end is the histogram's last bin (255 for uint8, the image's own
+    maximum for uint16), in float32, truncated."""
+    counts = _level_counts(counts, binning, out_dtype, "vips")
+    occupied = np.flatnonzero(counts)
+    if occupied.size == 0:
+        return None
+    total = int(counts.sum())
+    # hist_find: 256 bins for uchar, max + 1 for ushort; hist_norm: new_max =
+    # bins - 1 and out = (float) (new_max / total) * (float) cum (vips_linear
+    # in float32 below 2**32 pixels, float64 above); vips_cast truncates.
+    top = 255 if out_dtype == np.uint8 else int(occupied[-1])
+    cdf = np.cumsum(counts)
+    if total < VIPS_LARGE:
+        scaled = np.float32(top / total) * cdf.astype(np.float32)
+    else:
+        scaled = (top / total) * cdf.astype(np.float64)
+    return np.clip(scaled, 0, np.iinfo(out_dtype).max).astype(out_dtype)
