@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     from .parser import build_parser, check_color, check_streams
 
     args = build_parser().parse_args(argv)  # --help, --version and usage errors end here
+    if args.command == "video":  # one stream of frames, in order: its own runner
+        from .video import run
+
+        return run(args)
     from .commands import compare, demo, process_file
     from .runner import INTERRUPTED, TERMINATED, Terminated, run_command, terminate_as_interrupt
 

@@ -19,6 +19,7 @@ from histeq._core.targets import CLAHE_DISTRIBUTIONS as DISTRIBUTIONS
 from histeq._core.targets import DEFAULT_ALPHA, TARGET_DEFAULTS
 
 from .jobs import STREAM, is_batch
+from .video import add_parser as add_video_parser
 
 #: The formats ``--format`` offers for standard output.
 _STREAM_FORMATS = sorted({name.lower() for name in WRITE_FORMATS.values()})
@@ -209,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=MAX_PIXELS,
         help=f"refuse images that declare more pixels, before decoding them (default: 2**30 = {MAX_PIXELS})",
     )
+
+    add_video_parser(commands)
 
     demo = commands.add_parser(
         "demo",
