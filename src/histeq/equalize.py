@@ -204,6 +204,10 @@ def equalize(
     if result is not None:  # an out that overlaps the image (or mask) partially: work from a copy
         image = unshared(image, result)
         mask = None if mask is None else unshared(mask, result, exact=False)
+    if record.frames is not None and color is None:  # ffmpeg: whole frames, one luma histogram
+        framed = record.frames(image, axis, mask, result, channel_order, keep_alpha)
+        if framed is not None:
+            return out if out is not None else framed if masked is None else masked.wrap(framed, image)
     colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
     if colour is not None:
         coloured = None

@@ -8,6 +8,8 @@ the top-level one that tests import from).
   ``run("Enhance Contrast", ...)`` needs a display).
 - ImageMagick 6 Q16: ``convert in.png -equalize out.png``.
 - libvips: pyvips (the ``pyvips-binary`` wheel) and the ``vips`` command.
+- ffmpeg: the ``ffmpeg`` command's ``histeq`` filter on raw frames (PyAV's
+  own libraries are built without it).
 
 A fixture skips its test when its tool is missing.
 """
@@ -141,3 +143,35 @@ def vips_command_fixture(tmp_path_factory: pytest.TempPathFactory) -> VipsComman
     if vips is None:
         pytest.skip("needs the vips command (Debian: libvips-tools)")
     return VipsCommand(vips, tmp_path_factory.mktemp("vips"))
+
+
+@dataclass(frozen=True)
+class FFmpeg:
+    """Runs the ``ffmpeg`` command's ``histeq`` filter on raw frames."""
+
+    ffmpeg: str
+
+    def histeq(self, frame: np.ndarray, options: str, pix_fmt: str = "rgb24") -> np.ndarray:
+        """``-vf histeq=OPTIONS`` of one ``(H, W, 3)`` uint8 frame of ``pix_fmt``
+        (rgb24 or bgr24), through raw video pipes (no conversion)."""
+        height, width = frame.shape[:2]
+        raw = ["-f", "rawvideo", "-pix_fmt", pix_fmt]
+        done = subprocess.run(
+            [self.ffmpeg, "-v", "error", *raw, "-s", f"{width}x{height}", "-i", "-", "-vf", f"histeq={options}"]
+            + [*raw, "-"],
+            input=np.ascontiguousarray(frame).tobytes(),
+            capture_output=True,
+            check=True,
+        )
+        return np.frombuffer(done.stdout, np.uint8).reshape(frame.shape)
+
+
+@pytest.fixture(scope="session", name="ffmpeg")
+def ffmpeg_fixture() -> FFmpeg:
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("needs the ffmpeg command (Debian: ffmpeg; PyAV's own libraries have no histeq filter)")
+    filters = subprocess.run([ffmpeg, "-hide_banner", "-filters"], capture_output=True, text=True).stdout
+    if " histeq " not in filters:
+        pytest.skip("this ffmpeg has no histeq filter (a build without GPL filters)")
+    return FFmpeg(ffmpeg)

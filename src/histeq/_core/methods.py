@@ -13,17 +13,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from . import peer_plans, plans
 from .binning import Binning, Mapping
+from .ffmpeg import FFMPEG, equalize_frames, parse_ffmpeg
 from .levels import skimage_float_dtype
 
 #: A plan: int64 counts over a binning -> the mapping of every bin (None: the
 #: image stays as it is), in the output dtype; the last argument is the
 #: target's float64 weights per output level, for methods that take one.
 PlanFunction = Callable[[np.ndarray, Binning, np.dtype, "np.ndarray | None"], "Mapping | None"]
+#: A method that maps whole colour frames itself (ffmpeg's filter):
+#: ``frames(image, channel_axis, mask, out, channel_order, keep_alpha)`` ->
+#: the result, or None where the method's plan gives the same.
+FrameFunction = Callable[
+    [np.ndarray, "int | None", "np.ndarray | None", "np.ndarray | None", str, bool], "np.ndarray | None"
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,10 @@ class Method:
     maps_values : bool
         The plan maps pixel values by interpolation (scikit-image), not
         bins through a LUT; integers are then counted one bin per level.
+    frames : callable, optional
+        Maps whole frames (ffmpeg's filter: one luma histogram, red, green
+        and blue scaled together) when ``color`` is left unset; None for
+        methods that are their plan alone.
     """
 
     name: str
@@ -58,6 +70,7 @@ class Method:
     dtypes: tuple[np.dtype, ...] | None = None
     takes_target: bool = False
     maps_values: bool = False
+    frames: FrameFunction | None = None
 
     def output_dtype(self, dtype: np.dtype) -> np.dtype:
         """The dtype of the result for an input of ``dtype``."""
@@ -75,6 +88,31 @@ class Method:
 
 #: The dtypes the image tools read: 8- and 16-bit unsigned integers.
 _WORDS = (np.dtype(np.uint8), np.dtype(np.uint16))
+
+
+def ffmpeg_method(spec: str) -> Method:
+    """The record of ffmpeg's ``histeq`` filter with the options of ``spec``
+    (``"ffmpeg"`` or ``"ffmpeg:strength=S:intensity=I:antibanding=A"``, see
+    :mod:`.ffmpeg`); ValueError naming ``method`` for bad options."""
+    options = parse_ffmpeg(spec)
+    plan: PlanFunction = partial(
+        peer_plans.ffmpeg, strength=options.strength_permille, intensity=options.intensity_permille
+    )
+    if options.antibanding != "none":
+        plan = partial(_dithered_plan, spec)
+    return Method(
+        spec,
+        "ffmpeg's histeq filter (luma histogram; RGB frames scaled by lut[luma] / luma)",
+        plan,
+        dtypes=(np.dtype(np.uint8),),
+        frames=partial(equalize_frames, options=options),
+    )
+
+
+def _dithered_plan(spec: str, *args: object) -> Mapping | None:
+    # ffmpeg's antibanding dithers pixel by pixel: no LUT plans it.
+    raise ValueError(f"method {spec!r} dithers every pixel on its own (antibanding); it has no plan of its counts")
+
 
 #: The equalization methods, in the order the docs list them.
 EQUALIZE_METHODS: dict[str, Method] = {
@@ -97,6 +135,7 @@ EQUALIZE_METHODS: dict[str, Method] = {
         Method("imagej-classic", "ImageJ's classic equalization", peer_plans.imagej_classic, dtypes=_WORDS),
         Method("imagemagick", "ImageMagick 6 Q16 -equalize (per channel)", peer_plans.imagemagick, dtypes=_WORDS),
         Method("vips", "libvips hist_equal", peer_plans.vips, dtypes=_WORDS),
+        ffmpeg_method(FFMPEG),
     )
 }
 #: The method that ``target=`` uses.
@@ -107,8 +146,17 @@ DEFAULT_METHOD = "opencv"
 
 def equalize_method(name: object, dtype: np.dtype, *, target: bool = False) -> Method:
     """The record of ``method=name`` for an image of ``dtype``; with a
-    ``target``, the target method (``name`` must be the default or it).
+    ``target``, the target method (``name`` must be the default or it);
+    ``"ffmpeg:OPTIONS"``, ffmpeg's filter with those options.
     Raises ValueError for unknown names and TypeError for refused dtypes."""
+    if isinstance(name, str) and name.startswith(FFMPEG + ":"):  # the filter with its options
+        method = ffmpeg_method(name)
+        if target:
+            raise ValueError(
+                f"target is specified with MATLAB's rule (method {TARGET_METHOD!r}); ffmpeg takes no target"
+            )
+        method.check_dtype(dtype)
+        return method
     if not isinstance(name, str) or name not in EQUALIZE_METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, EQUALIZE_METHODS))}; got {name!r}")
     if target:

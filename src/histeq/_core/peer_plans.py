@@ -116,3 +116,62 @@ def vips(
     else:
         scaled = (top / total) * cdf.astype(np.float64)
     return np.clip(scaled, 0, np.iinfo(out_dtype).max).astype(out_dtype)
+
+
+def ffmpeg_lut(counts: np.ndarray, strength: int, intensity: int) -> np.ndarray:
+    """ffmpeg's ``histeq`` LUT of a luma histogram (256 int64 values, C's
+    32-bit int arithmetic: they may fall outside 0..255, even below 0).
+
+    ``strength`` and ``intensity`` are the filter's options times 1000, as it
+    truncates them (:func:`ffmpeg_permille`). ``lut[x] = cdf[x] * intensity / N``
+    (the product wraps at 2**31 as C's int does), then mixed with the
+    identity: ``strength * lut[x] / 255 + (255 - strength) * x / 255``;
+    every division truncates toward zero.
+    """
+    total = int(counts.sum())
+    wrapped = (np.cumsum(counts) * intensity + 2**31) % 2**32 - 2**31
+    normalized = _c_divide(wrapped, total)
+    return _c_divide(strength * normalized, 255) + _c_divide((255 - strength) * np.arange(counts.size), 255)
+
+
+def ffmpeg_permille(value: float) -> int:
+    """An option of ffmpeg's ``histeq`` as the filter uses it: stored as a
+    float32, multiplied by 1000 in float32 and truncated to an int."""
+    return int(np.float32(value) * np.float32(1000))
+
+
+def ffmpeg_grey_levels(lut: np.ndarray) -> np.ndarray:
+    """What ffmpeg's ``histeq`` writes for a grey pixel ``r = g = b = v`` (its
+    luma is ``v``) from the raw LUT: 0 for ``v = 0``; 255 where ``lut[v] > 255``
+    (the ``max * lut / luma > 255`` branch); else ``v * lut[v] / v`` computed
+    in 32-bit unsigned arithmetic (``lut[v]`` itself unless it is negative),
+    stored as a byte."""
+    levels = np.arange(lut.size, dtype=np.int64)
+    divisor = np.maximum(levels, 1)
+    scaled = ((levels * (lut % 2**32)) % 2**32) // divisor
+    grey = np.where(lut > 255, 255, scaled) & 255
+    grey[0] = 0
+    return grey
+
+
+def ffmpeg(
+    counts: np.ndarray,
+    binning: Binning,
+    out_dtype: np.dtype,
+    target: np.ndarray | None = None,
+    *,
+    strength: int,
+    intensity: int,
+) -> np.ndarray | None:
+    """ffmpeg's ``histeq`` filter (antibanding none) on grey pixels: the LUT of
+    the histogram of the levels (a grey pixel's luma is its level), as the
+    filter writes grey pixels (:func:`ffmpeg_grey_levels`)."""
+    counts = _level_counts(counts, binning, out_dtype, "ffmpeg")
+    if not counts.any():
+        return None
+    return ffmpeg_grey_levels(ffmpeg_lut(counts, strength, intensity)).astype(out_dtype)
+
+
+def _c_divide(numerator: np.ndarray, denominator: int) -> np.ndarray:
+    # C's integer division of int64 values by a positive int: toward zero.
+    return np.sign(numerator) * (np.abs(numerator) // denominator)

@@ -51,7 +51,10 @@ __all__ = [
     "opencv_byte_offsets",
 ]
 
-_LAZY_MODULES = ("tiles", "tile_blend", "skimage_tiles", "colour", "colour_hsv", "colour_lab", "colour_lut")
+_LAZY_MODULES = (
+    *("tiles", "tile_blend", "skimage_tiles", "colour", "colour_hsv", "colour_lab", "colour_lut"),
+    *("ffmpeg_frames", "local_hist"),  # ffmpeg's histeq filter; libvips' hist_local
+)
 
 
 def __getattr__(name: str) -> ModuleType:
