@@ -34,8 +34,10 @@ def integer_counts(mean: np.ndarray) -> np.ndarray:
     unchanged; bins whose share of a pixel has faded away count 0."""
     cumulative = np.cumsum(mean, axis=-1)
     np.rint(cumulative, out=cumulative)
-    counts = np.diff(cumulative, axis=-1, prepend=0.0)
-    return counts.astype(np.int64)
+    counts = np.empty(mean.shape, np.int64)
+    counts[..., 0] = cumulative[..., 0]
+    np.subtract(cumulative[..., 1:], cumulative[..., :-1], out=counts[..., 1:], casting="unsafe")
+    return counts
 
 
 def histogram_distance(counts: np.ndarray, mean: np.ndarray) -> float:
@@ -45,15 +47,20 @@ def histogram_distance(counts: np.ndarray, mean: np.ndarray) -> float:
     0 for equal histograms, 1 when every pixel moved from the first bin to the
     last; a shift of every pixel by ``d`` bins gives ``d / (bins - 1)``),
     averaged over the rows where both count pixels (0 if none)."""
-    frame_totals = counts.sum(axis=-1, dtype=np.float64)
-    state_totals = mean.sum(axis=-1)
-    rows = (frame_totals > 0) & (state_totals > 0)
+    frame_totals = counts.sum(axis=-1, dtype=np.float64, keepdims=True)
+    state_totals = mean.sum(axis=-1, keepdims=True)
+    rows = (frame_totals[:, 0] > 0) & (state_totals[:, 0] > 0)
     bins = counts.shape[-1]
     if not rows.any() or bins < 2:
         return 0.0
-    frame_cdf = np.cumsum(counts[rows], axis=-1) / frame_totals[rows, None]
-    state_cdf = np.cumsum(mean[rows], axis=-1) / state_totals[rows, None]
-    return float(np.abs(frame_cdf - state_cdf).sum(axis=-1).mean() / (bins - 1))
+    if not rows.all():
+        counts, mean = counts[rows], mean[rows]
+        frame_totals, state_totals = frame_totals[rows], state_totals[rows]
+    difference = counts / frame_totals  # the cdfs' difference is the cumulative sum of the pdfs'
+    difference -= mean / state_totals
+    np.cumsum(difference, axis=-1, out=difference)
+    np.abs(difference, out=difference)
+    return float(difference.sum() / (difference.shape[0] * (bins - 1)))
 
 
 class Smoothed:
@@ -93,8 +100,9 @@ class Smoothed:
             self._mean = counts.astype(np.float64)
             self._frames = 1
         else:
-            self._mean *= self.decay
-            self._mean += (1.0 - self.decay) * counts
+            self._mean *= self.decay / (1.0 - self.decay)  # a * mean + (1 - a) * counts, one temporary less
+            self._mean += counts
+            self._mean *= 1.0 - self.decay
             self._frames += 1
         self._last = counts
 

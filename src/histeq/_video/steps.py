@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .._clahe.split import OpenCVTiles, SkimageTiles
-from .._core.binning import choose_binning
+from .._core.binning import binning_for, choose_binning
 from .._core.colour_modes import ColourMode, check_colour_mode
 from .._core.layout import line_pairs
 from .._core.levels import is_integer, is_small_integer, skimage_float_dtype
@@ -87,10 +87,12 @@ class EqualizeStep:
     def __init__(self, method: Method, nbins: int | None, weights: np.ndarray | None, dtype: np.dtype) -> None:
         self.method, self.weights, self.dtype = method, weights, dtype
         self.nbins = None if method.maps_values and is_integer(dtype) else nbins
+        # 8/16-bit levels: bins fixed by the dtype, chosen once
+        self.fixed = binning_for(dtype, None, None) if self.nbins is None and is_small_integer(dtype) else None
 
     def count(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray) -> Counted:
         (pair,) = line_pairs(plane, mask, target, None)
-        binning = choose_binning([(pair.source, pair.mask)], self.dtype, self.nbins, None)
+        binning = self.fixed or choose_binning([(pair.source, pair.mask)], self.dtype, self.nbins, None)
         if self.method.maps_values:  # maps float values, not bins: no bin codes to keep
             counts, memo = binning.count(pair.source, pair.mask), None
         else:
