@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ._clahe.tiles import AxisTiles, opencv_tiling, whole_axis
+from ._core.batch import check_batch_axis, item_planes, over_items, run_each
 from ._core.binning import EXACT_FLOAT_LIMIT, EqualBins, OffsetBins
 from ._core.colour_modes import ColourMode, check_colour_mode
 from ._core.colour_modes import run as run_colour_mode
@@ -52,6 +53,7 @@ def clahe(
     distribution: str = "uniform",
     alpha: float = DEFAULT_ALPHA,
     channel_axis: int | None = None,
+    batch_axis: int | tuple[int, ...] | None = None,
     out: np.ndarray | None = None,
     color: str | None = None,
     channel_order: str = "rgb",
@@ -120,6 +122,12 @@ def clahe(
         The rayleigh / exponential parameter (MATLAB's ``Alpha``, default 0.4).
     channel_axis : int, optional
         Process each channel along this axis on its own.
+    batch_axis : int or tuple of int, optional
+        Every index along these axes is an image of its own (1-D, 2-D or 3-D
+        besides ``channel_axis``), bit-identical to calling ``clahe`` on each;
+        e.g. ``(B, C, H, W)`` with ``batch_axis=0, channel_axis=1``. Many
+        items (with their channels) are spread over the threads, a few run
+        one after another, each on every thread.
     out : ndarray, optional
         Where to write the result (same shape, the result's dtype). May be
         ``image`` itself, or overlap it in any other way (then the result is
@@ -179,13 +187,37 @@ def clahe(
     image = as_image(image)
     method = check_choice("method", method, CLAHE_METHODS)
     axis = check_channel_axis(channel_axis, image.ndim)
-    spatial = image.ndim - (axis is not None)
+    batch = check_batch_axis(batch_axis, image.shape, axis)
+    spatial = image.ndim - (axis is not None) - (0 if batch is None else len(batch.axes))
     if not 1 <= spatial <= 3:
         raise ValueError(
-            f"clahe works on 1-D, 2-D and 3-D images (plus a channel axis); got {spatial} "
-            "spatial dimensions (use channel_axis for a colour or batch axis)"
+            f"clahe works on 1-D, 2-D and 3-D images (plus a channel axis and batch axes); got {spatial} "
+            "spatial dimensions (use channel_axis for a colour axis, batch_axis for a batch of images)"
         )
     colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+    if batch is not None and (colour is not None or method == "skimage"):
+        options = {
+            "clip_limit": clip_limit,
+            "tile_grid": tile_grid,
+            "method": method,
+            "kernel_size": kernel_size,
+            "nbins": nbins,
+            "bit_shift": bit_shift,
+            "distribution": distribution,
+            "alpha": alpha,
+            "color": color,
+            "channel_order": channel_order,
+            "keep_alpha": keep_alpha,
+        }
+        item_axis = batch.item_axis(axis)
+        return over_items(
+            image,
+            None,
+            batch,
+            None,
+            out,
+            lambda item, _, target, __: clahe(item, channel_axis=item_axis, out=target, **options),  # type: ignore[arg-type]
+        )
     if colour is not None:
 
         def grey(plane: np.ndarray, channel_axis: int | None = None) -> np.ndarray:
@@ -209,7 +241,8 @@ def clahe(
         return _skimage(image, clip, tile_grid, kernel_size, nbins, bit_shift, distribution, alpha, axis, out)
     if kernel_size is not None:
         raise ValueError("kernel_size is scikit-image's parameter (method='skimage'); use tile_grid")
-    grid = check_tile_grid(tile_grid, spatial, tuple(n for i, n in enumerate(image.shape) if i != axis))
+    others = (axis,) if batch is None else (axis, *batch.axes)
+    grid = check_tile_grid(tile_grid, spatial, tuple(n for i, n in enumerate(image.shape) if i not in others))
     shift = check_bit_shift(bit_shift, image.dtype)
     distribution = check_choice("distribution", distribution, CLAHE_DISTRIBUTIONS)
     alpha = check_alpha(alpha)
@@ -224,8 +257,12 @@ def clahe(
     if result is None:
         result = np.empty_like(image)
     image = unshared(image, result)  # an out that overlaps it partially: work from a copy
-    for plane, target in zip(channel_planes(image, axis), channel_planes(result, axis)):
-        _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha)
+    planes = list(zip(item_planes(image, batch, axis), item_planes(result, batch, axis)))
+
+    def run(plane: int) -> None:
+        _opencv_plane(*planes[plane], clip, grid, shift, nbins, distribution, alpha)
+
+    run_each(run, len(planes), planes[0][0].size)
     return result if out is None else out
 
 

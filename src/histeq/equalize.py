@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core.binning import BYTE_LEVELS, choose_binning
+from ._core.batch import Batch, batch_mask, check_batch_axis, over_items
+from ._core.binning import BYTE_LEVELS, LevelBins, choose_binning
 from ._core.colour_modes import check_colour_mode
 from ._core.colour_modes import run as run_colour_mode
 from ._core.colour_modes import run_lut as run_colour_lut
+from ._core.item_tables import apply_table, count_table, fixed_levels, item_lines, pixel_order, plan_table
 from ._core.layout import contiguous_order, interleaved_rgb, line_pairs, unshared
 from ._core.levels import is_integer
-from ._core.methods import equalize_method
+from ._core.methods import Method, equalize_method
 from ._core.plan import build_plan
 from ._core.plans import opencv
 from ._core.targets import check_target, default_levels, target_weights
@@ -32,6 +34,7 @@ def equalize(
     nbins: int | None = None,
     mask: np.ndarray | None = None,
     channel_axis: int | None = None,
+    batch_axis: int | tuple[int, ...] | None = None,
     out: np.ndarray | None = None,
     target: object = None,
     color: str | None = None,
@@ -99,6 +102,22 @@ def equalize(
     channel_axis : int, optional
         Equalize each channel along this axis on its own, exactly as if it were
         a separate image. Colour is never guessed from the shape.
+    batch_axis : int or tuple of int, optional
+        Every index along these axes is an image of its own, with its own
+        histogram and plan: bit-identical to a loop of ``equalize`` over the
+        items, for every method, dtype and option (e.g. ``(B, C, H, W)``
+        with ``batch_axis=0, channel_axis=1``; ``(N, H, W, 3)`` with
+        ``batch_axis=0, channel_axis=-1``). ``mask`` may then have the
+        image's shape (a mask per item) or that shape without the batch axes
+        (one mask for every item), either also without the channel axis; a
+        mask whose shape fits two of these readings is refused (broadcast it
+        to the image's shape). 8- and 16-bit integer batches (``color``
+        ``"channels"``, no ``keep_alpha`` or ``nbins``) are counted into one
+        ``(items, channels, levels)`` table, planned row by row and mapped in
+        one pass, items spread over the threads; other batches run item by
+        item (over the threads when there are many items). An item that
+        raises (e.g. +-inf) stops the call: with ``out``, the items before
+        it may be written already.
     out : ndarray, optional
         Where to write the result: same shape, the result's dtype. May be
         ``image`` itself for in-place equalization, or any array that
@@ -176,7 +195,9 @@ def equalize(
       bins (or ``nbins``); pixels in one bin share one output value.
 
     Memory: the output, plus histograms and LUTs of at most a few hundred KB
-    per thread; no float copy of the image. Large float images (and integers
+    per thread (a batch of 8/16-bit integers: an int64 count and an output
+    value per item, channel and level, 3 KB per 8-bit channel, 640 KB per
+    16-bit one); no float copy of the image. Large float images (and integers
     in equal bins) also keep a uint16 bin code per pixel (2 bytes a pixel, one
     channel at a time) between counting and mapping. Planes that are not one evenly
     strided line (e.g. negative strides) and ``out`` arrays laid out
@@ -186,6 +207,7 @@ def equalize(
     telling costs one bounds check for arrays that do not overlap.
     """
     plain = target is None and nbins is None and mask is None and color in (None, "channels") and keep_alpha is False
+    plain = plain and batch_axis is None
     if plain and channel_order == "rgb" and _is_plain_bytes(image, method, out, channel_axis):
         result = _equalize_bytes(image, out) if channel_axis is None else _equalize_rgb(image, out)
         if result is not None:
@@ -196,11 +218,37 @@ def equalize(
     record = equalize_method(method, image.dtype, target=target is not None)
     nbins = check_nbins(nbins)
     axis = check_channel_axis(channel_axis, image.ndim)
-    mask = check_mask(mask, image.shape, axis)
+    batch = check_batch_axis(batch_axis, image.shape, axis)
+    mask = check_mask(mask, image.shape, axis) if batch is None else batch_mask(mask, image.shape, batch, axis)
     if masked is not None:
         mask = masked.counted(mask)
     result_dtype = record.output_dtype(image.dtype)
     result = check_out(out, image.shape, result_dtype)
+    if batch is not None:
+        check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+
+        def item(source: np.ndarray, item_mask: np.ndarray | None, target: np.ndarray | None, _: object) -> np.ndarray:
+            return equalize(
+                source,
+                method=method,
+                nbins=nbins,
+                mask=item_mask,
+                channel_axis=batch.item_axis(axis),
+                out=target,
+                target=target_argument,
+                color=color,
+                channel_order=channel_order,
+                keep_alpha=keep_alpha,
+            )
+
+        plain_levels = color in (None, "channels") and not keep_alpha and (nbins is None or record.maps_values)
+        levels = fixed_levels(image.dtype) if plain_levels else None
+        if levels is not None:
+            weights = None if target is None else target_weights(target, default_levels(result_dtype))
+            tabled = _equalize_table(image, mask, result, batch, axis, levels, record, weights)
+            if tabled is not None:
+                return out if out is not None else tabled if masked is None else masked.wrap(tabled, image)
+        return over_items(image, masked, batch, mask, out, item)
     if result is not None:  # an out that overlaps the image (or mask) partially: work from a copy
         image = unshared(image, result)
         mask = None if mask is None else unshared(mask, result, exact=False)
@@ -244,6 +292,34 @@ def equalize(
     if out is not None:
         return out
     return result if masked is None else masked.wrap(result, image)
+
+
+def _equalize_table(
+    image: np.ndarray,
+    mask: np.ndarray | None,
+    result: np.ndarray | None,
+    batch: Batch,
+    axis: int | None,
+    levels: LevelBins,
+    record: Method,
+    weights: np.ndarray | None,
+) -> np.ndarray | None:
+    # A batch of 8/16-bit integer images: every item's histograms counted into
+    # one table, planned row by row, mapped in one pass (see _core.item_tables).
+    # None, before any work, when the arrays have no (items, channels, pixels) view.
+    if result is None:
+        result = np.empty_like(image, dtype=record.output_dtype(image.dtype))
+    else:  # an out that overlaps the image (or mask) partially: work from a copy
+        image = unshared(image, result)
+        mask = None if mask is None else unshared(mask, result, exact=False)
+    order = pixel_order(image, batch, axis)
+    lines, targets = item_lines(image, batch, axis, order), item_lines(result, batch, axis, order)
+    masks = None if mask is None else item_lines(mask, batch, axis, order)
+    if lines is None or targets is None or (mask is not None and masks is None):
+        return None
+    luts = plan_table(record, count_table(lines, masks, levels), levels, image.dtype, weights)
+    apply_table(luts, lines, targets, levels)
+    return result
 
 
 def _byte_plan(counts: np.ndarray) -> np.ndarray | None:

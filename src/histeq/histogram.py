@@ -6,8 +6,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._core.binning import choose_binning
+from ._core.batch import Batch, batch_mask, check_batch_axis
+from ._core.binning import LevelBins, binning_for, choose_binning
+from ._core.item_tables import count_table, item_lines, pixel_order
 from ._core.layout import source_lines
+from ._core.levels import is_integer, is_small_integer
 from ._core.validate import (
     as_image,
     check_channel_axis,
@@ -35,6 +38,7 @@ def histogram(
     mask: np.ndarray | None = None,
     value_range: tuple[float, float] | None = None,
     channel_axis: int | None = None,
+    batch_axis: int | tuple[int, ...] | None = None,
 ) -> Histogram:
     """Count the pixels of an image per bin.
 
@@ -60,13 +64,25 @@ def histogram(
     channel_axis : int, optional
         Count each channel along this axis separately, with one set of edges
         for all channels.
+    batch_axis : int or tuple of int, optional
+        Every index along these axes is an image of its own, counted as
+        ``histogram`` counts it alone (its own bins where they depend on its
+        values). ``mask`` then has the image's shape (a mask per item) or
+        that shape without the batch axes (shared by every item), either
+        also without the channel axis.
 
     Returns
     -------
     Histogram
         ``counts`` (int64, shape ``(nbins,)`` or ``(channels, nbins)``) and
         ``edges`` (float64 for integer images; for float images numpy's bin
-        dtype, which is the image's float dtype). Integer levels beyond
+        dtype, which is the image's float dtype). With ``batch_axis``, both
+        have the batch shape in front: ``counts`` of shape ``batch_shape +
+        (channels, nbins)`` (without ``channels`` when there is no channel
+        axis) and ``edges`` of shape ``batch_shape + (nbins + 1,)`` (a
+        read-only broadcast view when the dtype or ``value_range`` fixes the
+        bins of every item). Items whose bins would differ in number (wide
+        integers without ``nbins``) raise ValueError. Integer levels beyond
         +-2**53 have no float64 of their own: there the edges are rounded
         (the counts are exact; to plan from them, pass the image's integer
         min and max as ``value_range``), and the default equal bins of a
@@ -90,11 +106,58 @@ def histogram(
     image = as_image(data)
     nbins = check_nbins(nbins)
     axis = check_channel_axis(channel_axis, image.ndim)
-    mask = check_mask(mask, image.shape, axis)
+    batch = check_batch_axis(batch_axis, image.shape, axis)
+    mask = check_mask(mask, image.shape, axis) if batch is None else batch_mask(mask, image.shape, batch, axis)
     if masked is not None:
         mask = masked.counted(mask)
     value_range = check_value_range(value_range, image.dtype)
+    if batch is not None:
+        return _batch_histogram(image, mask, batch, axis, nbins, value_range)
     lines = [(x, m) for x, m, _ in source_lines(image, mask, axis)]
     binning = choose_binning(lines, image.dtype, nbins, value_range)
     counts = np.stack([binning.count(x, m) for x, m in lines])
     return Histogram(counts if axis is not None else counts[0], binning.edges())
+
+
+def _batch_histogram(
+    image: np.ndarray,
+    mask: np.ndarray | None,
+    batch: Batch,
+    axis: int | None,
+    nbins: int | None,
+    value_range: tuple[float, float] | None,
+) -> Histogram:
+    # Bins fixed by the dtype or by value_range: one table of every item's
+    # counts; else item by item, each with its own bins.
+    fixed = None
+    if is_integer(image.dtype) and nbins is None and (value_range is not None or is_small_integer(image.dtype)):
+        fixed = binning_for(image.dtype, None, value_range)
+    if isinstance(fixed, LevelBins):
+        order = pixel_order(image, batch, axis)
+        lines = item_lines(image, batch, axis, order)
+        masks = None if mask is None else item_lines(mask, batch, axis, order)
+        if lines is not None and (mask is None or masks is not None):
+            table = count_table(lines, masks, fixed)
+            counts = table.reshape(batch.shape + table.shape[1:])
+            edges = np.broadcast_to(fixed.edges(), batch.shape + (fixed.nbins + 1,))
+            return Histogram(counts if axis is not None else counts[..., 0, :], edges)
+    items, masks_front = batch.front(image), None if mask is None else batch.front(mask)
+    results = [
+        histogram(
+            items[index],
+            nbins=nbins,
+            mask=None if masks_front is None else masks_front[index],
+            value_range=value_range,
+            channel_axis=batch.item_axis(axis),
+        )
+        for index in batch.indices()
+    ]
+    sizes = {result.counts.shape[-1] for result in results}
+    if len(sizes) > 1:
+        raise ValueError(
+            f"the items have different numbers of bins ({min(sizes)} to {max(sizes)}): their {image.dtype} "
+            "values span different ranges; pass nbins or value_range to give every item the same bins"
+        )
+    counts = np.stack([result.counts for result in results]).reshape(batch.shape + results[0].counts.shape)
+    edges = np.stack([result.edges for result in results]).reshape(batch.shape + results[0].edges.shape)
+    return Histogram(counts, edges)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._core.batch import Batch, batch_mask, check_batch_axis, over_items
 from ._core.binning import (
     BYTE_LEVELS,
     DEFAULT_FLOAT_BINS,
@@ -64,6 +65,7 @@ def match_histograms(
     color: str | None = None,
     channel_order: str = "rgb",
     keep_alpha: bool = False,
+    batch_axis: int | tuple[int, ...] | None = None,
 ) -> np.ndarray:
     """Map an image so that its histogram matches that of a reference.
 
@@ -93,6 +95,17 @@ def match_histograms(
     reference_mask : ndarray of bool, optional
         Only reference pixels where it is True are counted. The reference's
         shape, or without the channel axis.
+    batch_axis : int or tuple of int, optional
+        Every index along these axes of ``image`` is an image of its own,
+        matched as ``match_histograms`` matches it alone (bit-identical to a
+        loop over the items). A ``reference`` with one image's dimensions is
+        shared by every item; a reference with the image's dimensions is a
+        batch of references, one per item (the image's batch shape along the
+        same axes; its other axes any size). ``mask`` and, for a batch of
+        references, ``reference_mask`` may be per item (the array's shape)
+        or shared (without the batch axes), either also without the channel
+        axis, as for :func:`histeq.equalize`. Items run one after another
+        (over the threads when there are many).
     method : {"histeq", "skimage"}
         - ``"histeq"`` (default): output in the image's dtype. Integer images:
           one bin per level (8/16-bit, and wider ones spanning at most 65536
@@ -153,6 +166,7 @@ def match_histograms(
     values.
     """
     plain = channel_axis is None and mask is None and reference_mask is None and color is None and not keep_alpha
+    plain = plain and batch_axis is None
     if plain and channel_order == "rgb" and _is_plain(image, reference, method):
         return _match_plain(image, reference, method)
     image_data, masked = unmask(image)
@@ -161,6 +175,42 @@ def match_histograms(
     reference = as_image(reference_data, "reference")
     method = check_choice("method", method, MATCH_METHODS)
     axis = check_channel_axis(channel_axis, image.ndim)
+    batch = check_batch_axis(batch_axis, image.shape, axis)
+    if batch is not None:
+        check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+        mask = batch_mask(mask, image.shape, batch, axis)
+        if masked is not None:
+            mask = masked.counted(mask)
+        per_item = reference.ndim == image.ndim
+        if per_item:
+            reference_mask = _reference_batch(reference, ref_masked, reference_mask, batch, axis)
+        elif ref_masked is not None:
+            reference = np.ma.MaskedArray(
+                reference, mask=np.ma.nomask if ref_masked.hidden is None else ref_masked.hidden
+            )
+        item_references = batch.front(reference) if per_item else None
+        reference_masks = None if reference_mask is None or not per_item else batch.front(reference_mask)
+        item_axis = batch.item_axis(axis)
+
+        def item(
+            source: np.ndarray, item_mask: np.ndarray | None, target: np.ndarray | None, index: tuple[int, ...]
+        ) -> np.ndarray:
+            result = match_histograms(
+                source,
+                reference if item_references is None else item_references[index],
+                channel_axis=item_axis,
+                mask=item_mask,
+                reference_mask=reference_mask if reference_masks is None else reference_masks[index],
+                method=method,
+                color=color,
+                channel_order=channel_order,
+                keep_alpha=keep_alpha,
+            )
+            if target is not None:
+                target[...] = result
+            return result
+
+        return over_items(image, masked, batch, mask, None, item)
     ref_axis = None if axis is None else check_reference_channels(reference.shape, channel_axis, image.shape[axis])
     colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
     if method == "skimage" and colour is None:
@@ -185,6 +235,23 @@ def match_histograms(
         _match_line(pair, image.dtype, _count_reference(ref_line, ref_mask, reference.dtype))
         pair.finish()
     return result if masked is None else masked.wrap(result, image)
+
+
+def _reference_batch(
+    reference: np.ndarray, masked: Masked | None, reference_mask: object, batch: Batch, axis: int | None
+) -> np.ndarray | None:
+    """The counted pixels of a batch of references (the image's number of
+    dimensions, the image's batch shape): ``reference_mask`` (checked as a
+    batch mask) and a MaskedArray's mask, broadcast to the reference's shape."""
+    shape = tuple(reference.shape[a] for a in batch.axes)
+    if shape != batch.shape:
+        raise ValueError(
+            f"reference has the image's {reference.ndim} dimensions, so it is a batch of references, one per "
+            f"item: its batch shape must be the image's {batch.shape} along batch_axis {batch.axes}; got {shape} "
+            "(a reference shared by every item has one image's dimensions)"
+        )
+    mask = batch_mask(reference_mask, reference.shape, batch, axis, "reference_mask", "reference")
+    return mask if masked is None else masked.counted(mask)
 
 
 def _match_colour(

@@ -14,6 +14,7 @@ import itertools
 
 import numpy as np
 
+from ._core.batch import batch_mask, check_batch_axis, over_items
 from ._core.colour_modes import check_colour_mode
 from ._core.colour_modes import run as run_colour_mode
 from ._core.layout import channel_planes
@@ -56,6 +57,7 @@ def exact_specification(
     color: str | None = None,
     channel_order: str = "rgb",
     keep_alpha: bool = False,
+    batch_axis: int | tuple[int, ...] | None = None,
 ) -> np.ndarray:
     """Give ``image`` exactly the ``target`` histogram, ordering pixels strictly.
 
@@ -96,6 +98,11 @@ def exact_specification(
         that order them are taken over the whole image (each channel), masked
         or not. The image's shape or, with ``channel_axis``, its shape without
         the channel axis (the same mask for every channel).
+    batch_axis : int or tuple of int, optional
+        Every index along these axes is an image of its own (1-D, 2-D or 3-D
+        besides ``channel_axis``), specified as ``exact_specification``
+        specifies it alone (bit-identical to a loop over the items); ``mask``
+        per item or shared, as for :func:`histeq.equalize`.
     color : {"channels", "ycrcb", "lab", "hsv"}, optional
         As in :func:`histeq.equalize`: in a colour space the luminance plane
         gets exactly the target histogram (it must be an integer plane:
@@ -148,16 +155,36 @@ def exact_specification(
     if not is_integer(image.dtype):
         raise TypeError(f"exact_specification needs an integer image; got dtype {image.dtype}")
     axis = check_channel_axis(channel_axis, image.ndim)
-    spatial = image.ndim - (axis is not None)
+    batch = check_batch_axis(batch_axis, image.shape, axis)
+    spatial = image.ndim - (axis is not None) - (0 if batch is None else len(batch.axes))
     if spatial > 3:
-        extra = "" if axis is None else " besides channel_axis"
+        extra = ("" if axis is None else " besides channel_axis") + ("" if batch is None else " and batch_axis")
         raise ValueError(f"image must be 1-D, 2-D or 3-D{extra}; got {spatial} dimensions{extra}")
     filters = check_filters(filters)
     target_argument, target = target, check_target(target)
-    mask = check_mask(mask, image.shape, axis)
+    mask = check_mask(mask, image.shape, axis) if batch is None else batch_mask(mask, image.shape, batch, axis)
     if masked is not None:
         mask = masked.counted(mask)
     colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+    if batch is not None:
+        item_axis = batch.item_axis(axis)
+
+        def item(source: np.ndarray, item_mask: np.ndarray | None, target: np.ndarray | None, _: object) -> np.ndarray:
+            result = exact_specification(
+                source,
+                target=target_argument,
+                filters=filters,
+                channel_axis=item_axis,
+                mask=item_mask,
+                color=color,
+                channel_order=channel_order,
+                keep_alpha=keep_alpha,
+            )
+            if target is not None:
+                target[...] = result
+            return result
+
+        return over_items(image, masked, batch, mask, None, item, order="C")
     if colour is not None:
         if colour.mode == "joint":
             raise ValueError(

@@ -10,6 +10,9 @@ Chunks are handed out dynamically: the calling thread and the pool's threads
 take the next chunk until none is left, so a thread that wakes up late (a
 sleeping core, a busy machine) costs little.
 
+A kernel run from inside a chunk (a batch's items run on the threads, each
+item's kernels inside) runs its own chunks on the thread it is on.
+
 The number of threads is ``HISTEQ_NUM_THREADS`` if set, else the number of CPUs
 this process may run on; :func:`set_num_threads` changes it at run time.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -44,6 +48,8 @@ def _default_threads() -> int:
 
 _threads = _default_threads()
 _pool: ThreadPoolExecutor | None = None
+#: ``inside``: this thread is running a chunk.
+_state = threading.local()
 
 
 def get_num_threads() -> int:
@@ -93,19 +99,23 @@ def run_chunks(
 
     def work() -> None:
         acc = None
-        for chunk in iter(tickets.__next__, None):
-            if chunk >= k:
-                break
-            if accumulator is None:
-                results[chunk] = kernel(*args, *bounds[chunk])
-                continue
-            if acc is None:
-                acc = accumulator()
-            kernel(*args, acc, *bounds[chunk])
-        if acc is not None:
-            accumulators.append(acc if finish is None else finish(acc))
+        outer, _state.inside = getattr(_state, "inside", False), True
+        try:
+            for chunk in iter(tickets.__next__, None):
+                if chunk >= k:
+                    break
+                if accumulator is None:
+                    results[chunk] = kernel(*args, *bounds[chunk])
+                    continue
+                if acc is None:
+                    acc = accumulator()
+                kernel(*args, acc, *bounds[chunk])
+            if acc is not None:
+                accumulators.append(acc if finish is None else finish(acc))
+        finally:
+            _state.inside = outer
 
-    helpers = min(_threads, k) - 1
+    helpers = 0 if getattr(_state, "inside", False) else min(_threads, k) - 1
     if helpers:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="histeq")

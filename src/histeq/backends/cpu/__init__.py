@@ -28,6 +28,7 @@ from types import ModuleType
 
 from .apply import apply_bytes, apply_direct, apply_equal, apply_interp, apply_levels, apply_rgb, apply_sorted
 from .count import count_bytes, count_equal, count_levels, count_words
+from .items import apply_item_levels, apply_item_rgb, count_item_levels, count_item_rgb, opencv_byte_rows
 from .plans import interp_cdf, opencv_byte_offsets
 from .ranges import masked_float_range, masked_integer_range
 from .rgb import count_rgb
@@ -37,11 +38,15 @@ __all__ = [
     "apply_direct",
     "apply_equal",
     "apply_interp",
+    "apply_item_levels",
+    "apply_item_rgb",
     "apply_levels",
     "apply_rgb",
     "apply_sorted",
     "count_bytes",
     "count_equal",
+    "count_item_levels",
+    "count_item_rgb",
     "count_levels",
     "count_rgb",
     "count_words",
@@ -49,6 +54,7 @@ __all__ = [
     "masked_float_range",
     "masked_integer_range",
     "opencv_byte_offsets",
+    "opencv_byte_rows",
 ]
 
 _LAZY_MODULES = (
