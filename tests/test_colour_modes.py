@@ -90,7 +90,7 @@ def test_joint_is_skimages_flattened_histogram():
 @pytest.mark.parametrize("space", ["ycrcb", "lab", "hsv"])
 def test_alpha_comes_back_byte_identical_and_channel_axis_may_be_first(space):
     rgb = random_rgb((24, 31))
-    alpha = RNG.integers(0, 256, (24, 31), dtype=np.uint8)
+    alpha = RNG.integers(1, 256, (24, 31), dtype=np.uint8)  # no transparent pixel: all are counted
     rgba = np.dstack([rgb, alpha])
     plain = histeq.equalize(rgb, channel_axis=-1, color=space)
     result = histeq.equalize(rgba, channel_axis=-1, color=space)
@@ -100,9 +100,32 @@ def test_alpha_comes_back_byte_identical_and_channel_axis_may_be_first(space):
     np.testing.assert_array_equal(first, np.moveaxis(result, -1, 0))
 
 
+@pytest.mark.parametrize("space", ["ycrcb", "lab", "hsv", "channels", "joint"])
+def test_transparent_pixels_are_not_counted_unless_asked(space):
+    rgb = random_rgb((20, 23))
+    alpha = RNG.integers(0, 256, (20, 23), dtype=np.uint8)
+    alpha[:8] = 0  # a transparent band of grey pixels
+    rgb[:8] = 128
+    rgba = np.dstack([rgb, alpha])
+    options = {"channel_axis": -1, "color": space, "keep_alpha": space in ("channels", "joint")}
+    result = histeq.equalize(rgba, **options)
+    visible = histeq.equalize(rgba, mask=alpha > 0, count_transparent=True, **options)
+    every = histeq.equalize(rgba, count_transparent=True, **options)
+    np.testing.assert_array_equal(result, visible)  # alpha 0: not counted, still mapped
+    np.testing.assert_array_equal(result[..., 3], alpha)
+    assert not np.array_equal(result, every)  # the grey band shapes the histogram when counted
+    reference = np.dstack([random_rgb((9, 9)), np.full((9, 9), 255, np.uint8)])
+    matched = histeq.match_histograms(rgba, reference, **options)
+    np.testing.assert_array_equal(matched, histeq.match_histograms(rgba, reference, mask=alpha > 0, **options))
+    if space != "joint":
+        specified = histeq.exact_specification(rgba, **options)
+        expected = histeq.exact_specification(rgba, mask=alpha > 0, count_transparent=True, **options)
+        np.testing.assert_array_equal(specified, expected)
+
+
 def test_keep_alpha_with_channels_and_joint():
     rgb = random_rgb((16, 17))
-    alpha = RNG.integers(0, 256, (16, 17), dtype=np.uint8)
+    alpha = RNG.integers(1, 256, (16, 17), dtype=np.uint8)
     rgba = np.dstack([rgb, alpha])
     per_channel = histeq.equalize(rgba, channel_axis=-1, keep_alpha=True)
     np.testing.assert_array_equal(per_channel[..., 3], alpha)

@@ -142,7 +142,8 @@ def clahe(
     channel_order : {"rgb", "bgr"}
         As in :func:`histeq.equalize`.
     keep_alpha : bool
-        As in :func:`histeq.equalize`.
+        As in :func:`histeq.equalize`. CLAHE has no mask: transparent pixels
+        are counted in their tiles.
 
     Returns
     -------

@@ -6,7 +6,7 @@ import numpy as np
 
 from ._core.batch import Batch, batch_mask, check_batch_axis, over_items
 from ._core.binning import BYTE_LEVELS, LevelBins, choose_binning
-from ._core.colour_modes import check_colour_mode
+from ._core.colour_modes import check_colour_mode, visible
 from ._core.colour_modes import run as run_colour_mode
 from ._core.colour_modes import run_lut as run_colour_lut
 from ._core.item_tables import apply_table, count_table, fixed_levels, item_lines, pixel_order, plan_table
@@ -40,6 +40,7 @@ def equalize(
     color: str | None = None,
     channel_order: str = "rgb",
     keep_alpha: bool = False,
+    count_transparent: bool = False,
 ) -> np.ndarray:
     """Equalize the histogram of an image, or specify it to a ``target``.
 
@@ -158,6 +159,11 @@ def equalize(
     keep_alpha : bool
         With ``"channels"`` or ``"joint"``: a last channel of 2 (grey+alpha)
         or 4 (RGBA) is alpha and comes back as it was.
+    count_transparent : bool
+        Where a channel is alpha (``keep_alpha``, or a 4th sample in a colour
+        space): False (default) counts only pixels whose alpha is above 0
+        (invisible pixels do not shape the histogram; combined with ``mask``
+        by AND), True counts every pixel. Every pixel is mapped either way.
 
     Returns
     -------
@@ -225,7 +231,7 @@ def equalize(
     result_dtype = record.output_dtype(image.dtype)
     result = check_out(out, image.shape, result_dtype)
     if batch is not None:
-        check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+        check_colour_mode(color, channel_order, keep_alpha, axis, image.shape, count_transparent)
 
         def item(source: np.ndarray, item_mask: np.ndarray | None, target: np.ndarray | None, _: object) -> np.ndarray:
             return equalize(
@@ -239,6 +245,7 @@ def equalize(
                 color=color,
                 channel_order=channel_order,
                 keep_alpha=keep_alpha,
+                count_transparent=count_transparent,
             )
 
         plain_levels = color in (None, "channels") and not keep_alpha and (nbins is None or record.maps_values)
@@ -256,8 +263,9 @@ def equalize(
         framed = record.frames(image, axis, mask, result, channel_order, keep_alpha)
         if framed is not None:
             return out if out is not None else framed if masked is None else masked.wrap(framed, image)
-    colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+    colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape, count_transparent)
     if colour is not None:
+        mask = visible(image, colour.axis, colour, mask)
         coloured = None
         if record.name == "opencv" and target is None and nbins is None and mask is None:
             # the LUT of the luminance's histogram: uint8 ycrcb / lab in two passes

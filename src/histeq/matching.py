@@ -27,7 +27,7 @@ from ._core.binning import (
     OffsetBins,
     choose_binning,
 )
-from ._core.colour_modes import ColourMode, check_colour_mode, spatial_mask
+from ._core.colour_modes import ColourMode, check_colour_mode, spatial_mask, visible
 from ._core.colour_modes import run as run_colour_mode
 from ._core.colour_spaces import split_luminance
 from ._core.layout import LinePair, contiguous_order, line_pairs, source_lines
@@ -66,6 +66,7 @@ def match_histograms(
     channel_order: str = "rgb",
     keep_alpha: bool = False,
     batch_axis: int | tuple[int, ...] | None = None,
+    count_transparent: bool = False,
 ) -> np.ndarray:
     """Map an image so that its histogram matches that of a reference.
 
@@ -95,6 +96,10 @@ def match_histograms(
     reference_mask : ndarray of bool, optional
         Only reference pixels where it is True are counted. The reference's
         shape, or without the channel axis.
+    count_transparent : bool
+        As in :func:`histeq.equalize`: by default pixels whose alpha is 0
+        (where a channel is alpha) are not counted, in the image nor in the
+        reference; True counts every pixel.
     batch_axis : int or tuple of int, optional
         Every index along these axes of ``image`` is an image of its own,
         matched as ``match_histograms`` matches it alone (bit-identical to a
@@ -177,7 +182,7 @@ def match_histograms(
     axis = check_channel_axis(channel_axis, image.ndim)
     batch = check_batch_axis(batch_axis, image.shape, axis)
     if batch is not None:
-        check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+        check_colour_mode(color, channel_order, keep_alpha, axis, image.shape, count_transparent)
         mask = batch_mask(mask, image.shape, batch, axis)
         if masked is not None:
             mask = masked.counted(mask)
@@ -205,6 +210,7 @@ def match_histograms(
                 color=color,
                 channel_order=channel_order,
                 keep_alpha=keep_alpha,
+                count_transparent=count_transparent,
             )
             if target is not None:
                 target[...] = result
@@ -212,7 +218,7 @@ def match_histograms(
 
         return over_items(image, masked, batch, mask, None, item)
     ref_axis = None if axis is None else check_reference_channels(reference.shape, channel_axis, image.shape[axis])
-    colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+    colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape, count_transparent)
     if method == "skimage" and colour is None:
         _check_nothing_masked(masked, "image")
         _check_nothing_masked(ref_masked, "reference")
@@ -227,6 +233,8 @@ def match_histograms(
         reference_mask = ref_masked.counted(reference_mask)
     if colour is not None:
         assert ref_axis is not None  # a colour mode has a channel axis, checked on the reference too
+        mask = visible(image, colour.axis, colour, mask)
+        reference_mask = visible(reference, ref_axis, colour, reference_mask)
         result = _match_colour(image, reference, colour, ref_axis, mask, reference_mask, method)
         return result if masked is None else masked.wrap(result, image)
     result = np.empty_like(image)

@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 
 from ._core.batch import batch_mask, check_batch_axis, over_items
-from ._core.colour_modes import check_colour_mode
+from ._core.colour_modes import check_colour_mode, visible
 from ._core.colour_modes import run as run_colour_mode
 from ._core.layout import channel_planes
 from ._core.levels import is_integer
@@ -58,6 +58,7 @@ def exact_specification(
     channel_order: str = "rgb",
     keep_alpha: bool = False,
     batch_axis: int | tuple[int, ...] | None = None,
+    count_transparent: bool = False,
 ) -> np.ndarray:
     """Give ``image`` exactly the ``target`` histogram, ordering pixels strictly.
 
@@ -112,6 +113,10 @@ def exact_specification(
         As in :func:`histeq.equalize`.
     keep_alpha : bool
         As in :func:`histeq.equalize`.
+    count_transparent : bool
+        As in :func:`histeq.equalize`: by default only pixels whose alpha is
+        above 0 are ordered and given new levels (as with ``mask``, the
+        others keep their values); True: every pixel.
 
     Returns
     -------
@@ -165,7 +170,7 @@ def exact_specification(
     mask = check_mask(mask, image.shape, axis) if batch is None else batch_mask(mask, image.shape, batch, axis)
     if masked is not None:
         mask = masked.counted(mask)
-    colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
+    colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape, count_transparent)
     if batch is not None:
         item_axis = batch.item_axis(axis)
 
@@ -179,6 +184,7 @@ def exact_specification(
                 color=color,
                 channel_order=channel_order,
                 keep_alpha=keep_alpha,
+                count_transparent=count_transparent,
             )
             if target is not None:
                 target[...] = result
@@ -191,6 +197,7 @@ def exact_specification(
                 "color='joint' is not available for exact_specification: its neighbourhoods are spatial; "
                 "use a colour space ('ycrcb', 'lab', 'hsv') or 'channels'"
             )
+        mask = visible(image, colour.axis, colour, mask)
         result = run_colour_mode(
             image,
             colour,

@@ -263,7 +263,7 @@ def test_equalize_layouts(space, simd):
         first = np.moveaxis(rgb, -1, 0).copy()  # channels first: out has no pixel lines, the general path runs
         np.testing.assert_array_equal(histeq.equalize(first, channel_axis=0, color=space), np.moveaxis(expected, -1, 0))
         rgba = np.concatenate([rgb, _random((50, 77, 1), seed=12)], axis=-1)
-        result = histeq.equalize(rgba, channel_axis=-1, color=space)
+        result = histeq.equalize(rgba, channel_axis=-1, color=space, count_transparent=True)
         np.testing.assert_array_equal(result[..., :3], expected)
         np.testing.assert_array_equal(result[..., 3], rgba[..., 3])
         out = np.zeros_like(rgb)

@@ -50,6 +50,8 @@ class ColourMode:
     order: str
     axis: int
     colours: int  # leading samples that are colour; the rest (0 or 1) is alpha
+    has_alpha: bool = False
+    count_transparent: bool = True
 
     @property
     def luminance(self) -> bool:
@@ -57,9 +59,15 @@ class ColourMode:
 
 
 def check_colour_mode(
-    color: object, channel_order: object, keep_alpha: object, axis: int | None, shape: tuple[int, ...]
+    color: object,
+    channel_order: object,
+    keep_alpha: object,
+    axis: int | None,
+    shape: tuple[int, ...],
+    count_transparent: object = False,
 ) -> ColourMode | None:
-    """Check ``color``, ``channel_order`` and ``keep_alpha`` against the image.
+    """Check ``color``, ``channel_order``, ``keep_alpha`` and
+    ``count_transparent`` against the image.
 
     Returns None for the default per-channel processing without alpha (the
     operation's own path), else the request. ``axis`` is the checked
@@ -67,8 +75,10 @@ def check_colour_mode(
     """
     mode = check_choice("color", "channels" if color is None else color, COLOR_MODES)
     order = check_choice("channel_order", channel_order, CHANNEL_ORDERS)
-    if not isinstance(keep_alpha, (bool, np.bool_)):
-        raise TypeError(f"keep_alpha must be True or False; got {keep_alpha!r}")
+    for name, value in (("keep_alpha", keep_alpha), ("count_transparent", count_transparent)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False; got {value!r}")
+    counted = bool(count_transparent)
     if mode == "channels" and not keep_alpha and order == "rgb":
         return None
     if mode in ("channels", "joint") and order != "rgb":
@@ -85,14 +95,30 @@ def check_colour_mode(
             raise ValueError(
                 f"color={mode!r} needs 3 (RGB) or 4 (RGBA) samples along channel_axis {axis}; got {samples}"
             )
-        return ColourMode(mode, order, axis, 3)
+        return ColourMode(mode, order, axis, 3, samples == 4, counted)
     if keep_alpha:
         if samples not in (2, 4):
             raise ValueError(
                 f"keep_alpha needs 2 (grey+alpha) or 4 (RGBA) samples along channel_axis {axis}; got {samples}"
             )
-        return ColourMode(mode, order, axis, samples - 1)
+        return ColourMode(mode, order, axis, samples - 1, True, counted)
     return ColourMode(mode, order, axis, samples)
+
+
+def visible(image: np.ndarray, axis: int, request: ColourMode, mask: np.ndarray | None) -> np.ndarray | None:
+    """The pixels to count of an image whose colour lies along ``axis``:
+    ``mask`` (checked, the image's shape, or None) and, unless the request
+    counts transparent pixels, only pixels whose alpha is above 0. Returns
+    ``mask`` itself when no pixel is transparent; else a boolean array of the
+    image's shape (the alpha test, one byte per pixel, broadcast over the
+    channels)."""
+    if not request.has_alpha or request.count_transparent:
+        return mask
+    shown = np.moveaxis(image, axis, -1)[..., -1] > 0
+    if shown.all():
+        return mask
+    pixels = np.broadcast_to(np.expand_dims(shown, axis), image.shape)
+    return pixels if mask is None else mask & pixels
 
 
 def spatial_mask(mask: np.ndarray | None, axis: int) -> np.ndarray | None:
