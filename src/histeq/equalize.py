@@ -24,6 +24,7 @@ from ._core.validate import (
     check_out,
     unmask,
 )
+from ._dask import is_dask_array
 from .backends import kernels
 
 
@@ -212,6 +213,22 @@ def equalize(
     a view of the same memory laid out alike) costs one copy of ``image``;
     telling costs one bounds check for arrays that do not overlap.
     """
+    if is_dask_array(image):  # lazy, block by block (histeq._dask)
+        from ._dask.equalize import equalize_dask
+
+        return equalize_dask(
+            image,
+            method=method,
+            nbins=nbins,
+            mask=mask,
+            channel_axis=channel_axis,
+            batch_axis=batch_axis,
+            out=out,
+            target=target,
+            color=color,
+            channel_order=channel_order,
+            keep_alpha=keep_alpha,
+        )
     plain = target is None and nbins is None and mask is None and color in (None, "channels") and keep_alpha is False
     plain = plain and batch_axis is None
     if plain and channel_order == "rgb" and _is_plain_bytes(image, method, out, channel_axis):
@@ -249,6 +266,7 @@ def equalize(
             )
 
         plain_levels = color in (None, "channels") and not keep_alpha and (nbins is None or record.maps_values)
+        plain_levels = plain_levels and record.frames is None  # ffmpeg maps whole frames
         levels = fixed_levels(image.dtype) if plain_levels else None
         if levels is not None:
             weights = None if target is None else target_weights(target, default_levels(result_dtype))
