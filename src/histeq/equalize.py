@@ -278,7 +278,11 @@ def equalize(
         image = unshared(image, result)
         mask = None if mask is None else unshared(mask, result, exact=False)
     if record.frames is not None and color is None:  # ffmpeg: whole frames, one luma histogram
-        framed = record.frames(image, axis, mask, result, channel_order, keep_alpha)
+        alpha = None
+        if isinstance(keep_alpha, (bool, np.bool_)) and keep_alpha:  # its transparent pixels are not counted
+            alpha = check_colour_mode(None, "rgb", True, axis, image.shape, count_transparent)
+        frame_mask = mask if alpha is None else visible(image, alpha.axis, alpha, mask)
+        framed = record.frames(image, axis, frame_mask, result, channel_order, keep_alpha)
         if framed is not None:
             return out if out is not None else framed if masked is None else masked.wrap(framed, image)
     colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape, count_transparent)

@@ -101,7 +101,7 @@ def test_channels_first_alpha_and_full_mask():
     np.testing.assert_array_equal(
         histeq.equalize(planar, method="ffmpeg", channel_axis=0), np.moveaxis(expected, -1, 0)
     )
-    rgba = np.concatenate([frame, RNG.integers(0, 256, (19, 23, 1), dtype=np.uint8)], axis=-1)
+    rgba = np.concatenate([frame, RNG.integers(1, 256, (19, 23, 1), dtype=np.uint8)], axis=-1)  # none transparent
     with_alpha = histeq.equalize(rgba, method="ffmpeg", channel_axis=-1, keep_alpha=True)
     np.testing.assert_array_equal(with_alpha[..., :3], expected)
     np.testing.assert_array_equal(with_alpha[..., 3], rgba[..., 3])
