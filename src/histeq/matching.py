@@ -200,7 +200,7 @@ def match_histograms(
         def item(
             source: np.ndarray, item_mask: np.ndarray | None, target: np.ndarray | None, index: tuple[int, ...]
         ) -> np.ndarray:
-            result = match_histograms(
+            return match_histograms(
                 source,
                 reference if item_references is None else item_references[index],
                 channel_axis=item_axis,
@@ -212,9 +212,6 @@ def match_histograms(
                 keep_alpha=keep_alpha,
                 count_transparent=count_transparent,
             )
-            if target is not None:
-                target[...] = result
-            return result
 
         return over_items(image, masked, batch, mask, None, item)
     ref_axis = None if axis is None else check_reference_channels(reference.shape, channel_axis, image.shape[axis])

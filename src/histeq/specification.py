@@ -175,7 +175,7 @@ def exact_specification(
         item_axis = batch.item_axis(axis)
 
         def item(source: np.ndarray, item_mask: np.ndarray | None, target: np.ndarray | None, _: object) -> np.ndarray:
-            result = exact_specification(
+            return exact_specification(
                 source,
                 target=target_argument,
                 filters=filters,
@@ -186,9 +186,6 @@ def exact_specification(
                 keep_alpha=keep_alpha,
                 count_transparent=count_transparent,
             )
-            if target is not None:
-                target[...] = result
-            return result
 
         return over_items(image, masked, batch, mask, None, item, order="C")
     if colour is not None:

@@ -145,8 +145,8 @@ def batch_mask(
 ITEMS_PER_THREAD = 2
 
 #: One item's operation: ``(item, item_mask, item_out, index) -> result``,
-#: writing into ``item_out`` when it is not None; ``index``: the item's index
-#: into the batch shape.
+#: written into ``item_out`` when it is not None (or returned, then copied
+#: there); ``index``: the item's index into the batch shape.
 ItemCall = Callable[[np.ndarray, "np.ndarray | None", "np.ndarray | None", tuple[int, ...]], np.ndarray]
 
 
@@ -193,7 +193,10 @@ def over_items(
 
     def run(item: int) -> None:
         index = indices[done + item]
-        call(items[index], None if masks is None else masks[index], targets[index], index)
+        target = targets[index]
+        written = call(items[index], None if masks is None else masks[index], target, index)
+        if written is not target:  # an operation without out
+            target[...] = written
 
     run_each(run, len(indices) - done, math.prod(batch.item_shape(data.shape)))
     if out is not None:
