@@ -16,6 +16,7 @@ array([[  0, 159, 159],
 from .clahe import clahe
 from .equalize import equalize
 from .histogram import Histogram, histogram
+from .local import local_equalize
 from .matching import match_histograms
 from .plan import Plan, plan_equalization
 from .specification import exact_specification
@@ -34,6 +35,7 @@ __all__ = [
     "equalize_video",
     "exact_specification",
     "histogram",
+    "local_equalize",
     "match_histograms",
     "plan_equalization",
 ]

@@ -56,7 +56,8 @@ def equalize(
         also ``out``). A ``numpy.ma.MaskedArray`` counts only its unmasked
         pixels (combined with ``mask`` by AND); every pixel is mapped, masked
         ones too, and the result is a MaskedArray with a copy of its mask.
-    method : {"opencv", "textbook", "skimage", "pillow", "matlab", "bbhe", "dsihe"}
+    method : {"opencv", "textbook", "skimage", "pillow", "matlab", "bbhe", "dsihe", \
+"imagej", "imagej-classic", "imagemagick", "vips", "ffmpeg"} or "ffmpeg:OPTIONS"
         - ``"opencv"`` (default): ``round((cdf - cdf_min) * top / (N - cdf_min))``,
           half to even, in float32 for 8-bit images; bit-identical to
           ``cv2.equalizeHist`` for uint8. The lowest occupied level maps to the
@@ -94,6 +95,22 @@ def equalize(
           ``round(k * top / (B - 1))``: the level itself for 8/16-bit
           integers). A constant image has an empty upper half and comes
           back unchanged (8/16-bit integers).
+        - The image tools', bit-identical to the tools on uint8 and uint16
+          (ffmpeg: uint8) and refusing other dtypes and ``nbins``; formulas
+          and the versions checked in ``docs/methods.md``. ``"imagej"``:
+          ImageJ's Enhance Contrast > Equalize, each level weighted by the
+          square root of its count, trapezoidal sums; ``"imagej-classic"``:
+          the same with plain counts. ``"imagemagick"``: ImageMagick 6 Q16's
+          ``-equalize`` (``cdf - h[0]``, not ``cdf - cdf_min``; uint8 written
+          as its PNG writer does), per channel (``-channel RGB``).
+          ``"vips"``: libvips' ``hist_equal``, float32 scaling to the last bin
+          (uint16: the image's own maximum), truncated. ``"ffmpeg"``:
+          ffmpeg's ``histeq`` filter; options in its own syntax,
+          ``"ffmpeg:strength=0.3:intensity=0.5:antibanding=weak"`` (or
+          ``"ffmpeg:0.3:0.5:weak"``). With ``channel_axis`` (and ``color``
+          unset) an RGB frame has one luma histogram,
+          ``(55 R + 182 G + 19 B) >> 8``, and its samples scaled together by
+          ``lut[luma] / luma``; grey images are a LUT of their levels.
     nbins : int, optional
         Number of equal-width bins: default 256 for floats; integers default
         to one bin per level (see :func:`histeq.histogram`).

@@ -131,3 +131,9 @@ def test_refused_images():
         local_equalize(np.zeros((5, 5, 5), np.uint8), window=3)
     with pytest.raises(ValueError, match="2-D"):
         local_equalize(np.zeros(5, np.uint8), window=3)
+
+
+def test_exported():
+    import histeq
+
+    assert histeq.local_equalize is local_equalize and "local_equalize" in histeq.__all__
