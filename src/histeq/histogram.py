@@ -19,6 +19,7 @@ from ._core.validate import (
     check_value_range,
     unmask,
 )
+from ._dask import is_dask_array
 
 
 class Histogram(NamedTuple):
@@ -102,6 +103,12 @@ def histogram(
     evenly strided line are copied, one channel at a time. float16 images are
     binned with numpy's float16 arithmetic, as ``np.histogram`` does.
     """
+    if is_dask_array(image):  # numpy counts of the blocks' reductions (histeq._dask)
+        from ._dask.equalize import histogram_dask
+
+        return histogram_dask(
+            image, nbins=nbins, mask=mask, value_range=value_range, channel_axis=channel_axis, batch_axis=batch_axis
+        )
     data, masked = unmask(image)
     image = as_image(data)
     nbins = check_nbins(nbins)

@@ -36,6 +36,7 @@ from ._core.validate import (
     check_mask_selects,
     unmask,
 )
+from ._dask import is_dask_array
 
 #: Box sums are kept below this, so that int64 integral images give them exactly.
 _SUM_LIMIT = 1 << 62
@@ -155,6 +156,12 @@ def exact_specification(
     masked pixels' key): 2.5 int64 arrays of the channel's size with an
     int32 integral image, 3 with an int64 one; plus the output.
     """
+    if is_dask_array(image):
+        raise TypeError(
+            "exact_specification does not take Dask arrays: it ranks every pixel of the image in one global "
+            "order (a sort of all pixels and their neighbourhoods), which blocks cannot do apart; compute the "
+            "array first (image.compute()), or use equalize(image, target=...) for a blockwise specification"
+        )
     data, masked = unmask(image)
     image = as_image(data)
     if not is_integer(image.dtype):
