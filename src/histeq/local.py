@@ -150,7 +150,7 @@ def _equalize_plane(plane: np.ndarray, target: np.ndarray, height: int, width: i
     padded = np.pad(plane, ((top, height - 1 - top), (left, width - left)), mode="symmetric")
     levels = (255 * np.arange(height * width + 1, dtype=np.int64) // (height * width)).astype(np.uint8)
     rows, cols = plane.shape
-    band = max(64, 2 * height)
+    band = max(128, 4 * height)
     strips = -(-cols // STRIP)
     tasks = strips * -(-rows // band)
     kernel = kernels(plane).local_hist.equalize_tasks

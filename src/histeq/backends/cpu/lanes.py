@@ -69,24 +69,66 @@ def _sum16(typingctx, counts, lanes):
     def codegen(context, builder, signature, args):
         counts, lanes = args
         index = ir.Constant(_VECTOR, list(range(LANES)))
-        limit = builder.trunc(lanes, ir.IntType(32))
-        limits = builder.shuffle_vector(  # the limit in every lane
-            builder.insert_element(ir.Constant(_VECTOR, None), limit, ir.Constant(ir.IntType(32), 0)),
-            ir.Constant(_VECTOR, None),
-            ir.Constant(_VECTOR, [0] * LANES),
-        )
-        wanted = builder.icmp_signed("<", index, limits)
-        kept = builder.select(wanted, _load(builder, counts), ir.Constant(_VECTOR, [0] * LANES))
-        reduce = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.IntType(32), [_VECTOR]), "llvm.vector.reduce.add.v16i32"
-        )
-        total = builder.call(reduce, [kept])
-        return builder.sext(total, ir.IntType(64))
+        wanted = builder.icmp_signed("<", index, _broadcast(builder, builder.trunc(lanes, ir.IntType(32))))
+        return _reduce(builder, builder.select(wanted, _load(builder, counts), _zeros()))
 
     return sig, codegen
+
+
+def _broadcast(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
+    # A 32-bit scalar in every lane.
+    lane = builder.insert_element(ir.Constant(_VECTOR, None), value, ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(lane, ir.Constant(_VECTOR, None), ir.Constant(_VECTOR, [0] * LANES))
+
+
+def _reduce(builder: ir.IRBuilder, vector: ir.Value) -> ir.Value:
+    # The sum of the lanes, as an int64.
+    reduce = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.IntType(32), [_VECTOR]), "llvm.vector.reduce.add.v16i32"
+    )
+    return builder.sext(builder.call(reduce, [vector]), ir.IntType(64))
+
+
+@intrinsic
+def _over16(typingctx, counts, limit):
+    """``sum(max(c - limit, 0))`` of 16 int32 counts at ``counts``, as an int64."""
+    sig = types.int64(types.uintp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        counts, limit = args
+        values = _load(builder, counts)
+        limits = _broadcast(builder, builder.trunc(limit, ir.IntType(32)))
+        above = builder.select(builder.icmp_signed(">", values, limits), builder.sub(values, limits), _zeros())
+        return _reduce(builder, above)
+
+    return sig, codegen
+
+
+@intrinsic
+def _clipped16(typingctx, counts, limit, lanes):
+    """``sum(min(c, limit))`` of the first ``lanes`` (0 to 16) of 16 int32
+    counts at ``counts``, as an int64."""
+    sig = types.int64(types.uintp, types.intp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        counts, limit, lanes = args
+        values = _load(builder, counts)
+        limits = _broadcast(builder, builder.trunc(limit, ir.IntType(32)))
+        clipped = builder.select(builder.icmp_signed("<", values, limits), values, limits)
+        index = ir.Constant(_VECTOR, list(range(LANES)))
+        wanted = builder.icmp_signed("<", index, _broadcast(builder, builder.trunc(lanes, ir.IntType(32))))
+        return _reduce(builder, builder.select(wanted, clipped, _zeros()))
+
+    return sig, codegen
+
+
+def _zeros() -> ir.Constant:
+    return ir.Constant(_VECTOR, [0] * LANES)
 
 
 # Called from compiled code only; typed here as what they take there.
 slide16 = cast(Callable[[int, int, int], None], _slide16)
 add16 = cast(Callable[[int, int], None], _add16)
 sum16 = cast(Callable[[int, int], int], _sum16)
+over16 = cast(Callable[[int, int], int], _over16)
+clipped16 = cast(Callable[[int, int, int], int], _clipped16)

@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from .bins import jit
-from .lanes import add16, slide16, sum16
+from .lanes import add16, clipped16, over16, slide16, sum16
 
 _inline = njit(cache=True, nogil=True, inline="always")
 
@@ -50,6 +50,9 @@ def equalize_tasks(padded, out, h, w, max_slope, levels, strip, band, strips, st
     width = min(strip, cols) + w - 1
     columns_fine = np.zeros(width * BINS, np.int32)
     columns_coarse = np.zeros(width * FINE, np.int32)
+    window_fine = np.zeros(BINS, np.int32)
+    window_coarse = np.zeros(FINE, np.int32)
+    valid_at = np.empty(FINE, np.int64)
     for task in range(start, stop):
         x0 = strip * (task % strips)
         y0 = band * (task // strips)
@@ -60,9 +63,23 @@ def equalize_tasks(padded, out, h, w, max_slope, levels, strip, band, strips, st
             if y > y0:
                 _move_columns_down(padded, x0, x1 - x0 + w - 1, y, h, columns_fine, columns_coarse)
             if max_slope > 0:
-                _clipped_row(padded, out, h, w, max_slope, levels, x0, x1, y, columns_fine)
+                _clipped_row(padded, out, h, w, max_slope, levels, x0, x1, y, columns_fine, window_fine)
             else:
-                _row(padded, out, h, w, levels, x0, x1, y, columns_fine, columns_coarse)
+                _row(
+                    padded,
+                    out,
+                    h,
+                    w,
+                    levels,
+                    x0,
+                    x1,
+                    y,
+                    columns_fine,
+                    columns_coarse,
+                    window_fine,
+                    window_coarse,
+                    valid_at,
+                )
 
 
 @_inline
@@ -94,18 +111,17 @@ def _move_columns_down(padded, x0, n, y, h, columns_fine, columns_coarse):
 
 
 @_inline
-def _row(padded, out, h, w, levels, x0, x1, y, columns_fine, columns_coarse):
+def _row(padded, out, h, w, levels, x0, x1, y, columns_fine, columns_coarse, window_fine, window_coarse, valid_at):
     # Output row y, columns x0 .. x1: the coarse window slides at every
     # pixel, a coarse bin's fine bins when the pixel's level falls in it.
     # Histograms are addressed in bytes (4 per count) for the 16-lane steps.
-    window_fine = np.zeros(BINS, np.int32)
-    window_coarse = np.zeros(FINE, np.int32)
+    window_coarse[:] = 0
     fine, coarse_window = window_fine.ctypes.data, window_coarse.ctypes.data
     columns, coarse_columns = columns_fine.ctypes.data, columns_coarse.ctypes.data
     column_bytes, coarse_bytes = U(4 * BINS), U(4 * FINE)
     for c in range(w):
         add16(coarse_window, coarse_columns + U(c) * coarse_bytes)
-    valid_at = np.full(FINE, -(1 << 40), np.int64)
+    valid_at[:] = -(1 << 40)  # no fine bins valid yet: every coarse bin's are summed afresh
     centre = padded[y + h // 2, x0 + w // 2 : x1 + w // 2]
     target = out[y, x0:x1]
     behind = U(w - 1)
@@ -138,11 +154,11 @@ def _row(padded, out, h, w, levels, x0, x1, y, columns_fine, columns_coarse):
 
 
 @_inline
-def _clipped_row(padded, out, h, w, max_slope, levels, x0, x1, y, columns_fine):
+def _clipped_row(padded, out, h, w, max_slope, levels, x0, x1, y, columns_fine, window):
     # Output row y with contrast limiting: the whole window histogram slides,
     # bins cut at max_slope, the excess spread evenly over the 256 bins and
     # summed up to the pixel's level (integer division), as libvips does.
-    window = np.zeros(BINS, np.int32)
+    window[:] = 0
     bins, columns = window.ctypes.data, columns_fine.ctypes.data
     column_bytes = U(4 * BINS)
     for c in range(w):
@@ -157,14 +173,12 @@ def _clipped_row(padded, out, h, w, max_slope, levels, x0, x1, y, columns_fine):
             for lane in range(0, 4 * BINS, 4 * FINE):
                 slide16(bins + U(lane), entering + U(lane), leaving + U(lane))
         t = np.intp(centre[j])
-        total = 0
         over = 0
-        for i in range(BINS):
-            count = window[i]
-            if count > max_slope:
-                over += count - max_slope
-                if i <= t:
-                    total += max_slope
-            elif i <= t:
-                total += count
-        target[j] = levels[total + (t + 1) * over // 256]
+        below = 0
+        for lane in range(0, 4 * BINS, 4 * FINE):
+            over += over16(bins + U(lane), max_slope)
+        top = U(4 * FINE) * U(t >> 4)
+        for lane in range(0, 4 * FINE * (t >> 4), 4 * FINE):
+            below += clipped16(bins + U(lane), max_slope, FINE)
+        below += clipped16(bins + top, max_slope, (t & (FINE - 1)) + 1)
+        target[j] = levels[below + (t + 1) * over // 256]
