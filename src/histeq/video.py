@@ -97,10 +97,12 @@ class VideoEqualizer:
     to uint16 first. scikit-image's CLAHE requantizes each frame by its own
     min and max, as scikit-image does.
 
-    State: the smoothed histograms, two float64 arrays of ``bins`` per
-    histogram (per channel, or per tile for CLAHE: 64 tiles of 65536 bins
-    are 64 MB for 16-bit CLAHE; 4 KB for an 8-bit grey frame), whatever the
-    number of frames. Per frame, the memory of the operation on that frame.
+    State: per histogram (per channel, or per CLAHE tile) the smoothed
+    histogram in float64 and the last frame's counts in int64, 16 bytes a
+    bin: 4 KB for an 8-bit grey frame, 64 MB for 16-bit CLAHE on 64 tiles of
+    65536 bins; whatever the number of frames. Per frame, the memory of the
+    operation on that frame, plus its histograms (for CLAHE, all tiles' at
+    once, int64) and the smoothed ones made integer.
 
     Examples
     --------

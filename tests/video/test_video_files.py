@@ -6,8 +6,10 @@ and the failures: no PyAV, unreadable files, interrupted writes."""
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -215,3 +217,32 @@ def test_scene_cut_off_and_variable_rate(tmp_path: Path) -> None:
     output = tmp_path / "out.mkv"
     assert main(["video", str(source), "-o", str(output), "--scene-cut", "off", "--codec", "ffv1"]) == 0
     assert read_clip(output)["seconds"] == pytest.approx([0, 0.04, 0.1, 0.11, 0.3, 0.333])
+
+
+def test_sigterm_midway_leaves_no_output(tmp_path: Path) -> None:
+    source = tmp_path / "long.mp4"
+    with av.open(str(source), "w") as out:  # long enough to be caught while encoding
+        video = out.add_stream("libx264", rate=RATE, options={"preset": "ultrafast"})
+        video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+        noise = np.random.default_rng(2).integers(0, 256, size=(8, 240, 320, 3), dtype=np.uint8)
+        for t in range(400):
+            frame = av.VideoFrame.from_ndarray(noise[t % 8], format="rgb24")
+            frame.pts = t
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    command = [sys.executable, "-m", "histeq", "video", str(source), "-o", str(folder / "out.mp4")]
+    process = subprocess.Popen([*command, "--preset", "veryslow"], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(folder.glob(".histeq-*")) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # writing has begun once the temporary file exists
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        process.kill()
+        _, errors = process.communicate()
+    assert b"terminated" in errors
+    assert list(folder.iterdir()) == []
