@@ -43,6 +43,7 @@ from ._core.validate import (
     check_skimage_matching,
     unmask,
 )
+from ._dask import is_dask_array
 from .backends import kernels
 
 #: Equal bins of float images and float references in method "histeq" (float16: 256).
@@ -170,6 +171,21 @@ def match_histograms(
     copy), and each pixel is mapped by a binary search over the distinct
     values.
     """
+    if is_dask_array(image):  # lazy, block by block (histeq._dask)
+        from ._dask.matching import match_dask
+
+        return match_dask(
+            image,
+            reference,
+            channel_axis=channel_axis,
+            mask=mask,
+            reference_mask=reference_mask,
+            method=method,
+            color=color,
+            channel_order=channel_order,
+            keep_alpha=keep_alpha,
+            batch_axis=batch_axis,
+        )
     plain = channel_axis is None and mask is None and reference_mask is None and color is None and not keep_alpha
     plain = plain and batch_axis is None
     if plain and channel_order == "rgb" and _is_plain(image, reference, method):
@@ -425,9 +441,23 @@ class _Reference:
 
 def _count_reference(line: np.ndarray, mask: np.ndarray | None, dtype: np.dtype) -> _Reference:
     """The reference line counted (at least one pixel)."""
+    binning = choose_binning([(line, mask)], dtype, *reference_bins(dtype))
+    return reference_of(binning, binning.count(line, mask), dtype)
+
+
+def reference_bins(dtype: np.dtype) -> tuple[int | None, None, str, bool]:
+    """``choose_binning``'s ``nbins, value_range, name, fit`` for a reference of ``dtype``."""
+    return None if is_integer(dtype) else _float_bins(dtype), None, "reference", True
+
+
+def image_bins(dtype: np.dtype) -> tuple[int | None, None, str, bool]:
+    """``choose_binning``'s ``nbins, value_range, name, fit`` for an image of ``dtype``."""
+    return (None, None, "image", False) if is_integer(dtype) else (_float_bins(dtype), None, "image", True)
+
+
+def reference_of(binning: Binning, counts: np.ndarray, dtype: np.dtype) -> _Reference:
+    """A reference of ``dtype`` from its binning and int64 counts (at least one pixel counted)."""
     integer = is_integer(dtype)
-    binning = choose_binning([(line, mask)], dtype, None if integer else _float_bins(dtype), None, "reference", True)
-    counts = binning.count(line, mask)
     _check_counted(counts, "reference", "reference_mask")
     if isinstance(binning, LevelBins):
         occupied = np.flatnonzero(counts)
@@ -444,42 +474,66 @@ def _count_reference(line: np.ndarray, mask: np.ndarray | None, dtype: np.dtype)
 
 def _match_line(pair: LinePair, dtype: np.dtype, ref: _Reference) -> None:
     # Count the image line, plan its mapping through the reference's inverse
-    # cdf, and apply it: a LUT of levels for integers, an Interp for floats.
-
+    # cdf, and apply it.
     line, mask = pair.source, pair.mask
+    binning = choose_binning([(line, mask)], dtype, *image_bins(dtype))
     if is_integer(dtype):
-        binning = choose_binning([(line, mask)], dtype, None, None)
         counts, memo = binning.count_for_lut(line, mask)
-        _check_counted(counts, "image", "mask")
+    else:
+        counts, memo = binning.count(line, mask), None
+    match_plan(counts, binning, dtype, ref).apply_line(line, pair.target, memo)
+
+
+@dataclass(frozen=True)
+class MatchPlan:
+    """The mapping of an image's bins onto a reference: a LUT of levels
+    (integers) or an :class:`Interp` whose results are clipped to ``clip``
+    (floats: ``np.interp`` between two values can pass the upper one by an ulp)."""
+
+    binning: Binning
+    mapping: np.ndarray | Interp
+    dtype: np.dtype
+    clip: tuple[float, float] | None
+
+    def apply_line(self, source: np.ndarray, target: np.ndarray, memo: np.ndarray | None = None) -> None:
+        """Map a pixel line (kernel view) into ``target``; ``memo``: the bin codes of ``count_for_lut``."""
+        if isinstance(self.mapping, Interp):
+            assert not isinstance(self.binning, LevelBins)  # floats have equal bins
+            self.binning.apply(self.mapping, source, target, memo)
+        else:
+            self.binning.apply(self.mapping, source, target, memo)
+        if self.clip is not None:  # NaN stays NaN
+            values = target.view(self.dtype)
+            np.clip(values, self.dtype.type(self.clip[0]), self.dtype.type(self.clip[1]), out=values)
+
+
+def match_plan(counts: np.ndarray, binning: Binning, dtype: np.dtype, ref: _Reference) -> MatchPlan:
+    """The plan of an image's int64 ``counts`` over ``binning`` (images of
+    ``dtype``) through the reference's inverse cdf: a LUT of levels for
+    integers, an Interp for floats. Touches bins only."""
+    _check_counted(counts, "image", "mask")
+    if is_integer(dtype):
         if isinstance(ref.binning, LevelBins):  # strictly increasing fractions: np.interp in one call
             mapped = np.empty(counts.size)
             kernels().interp_cdf(counts, ref.counts, ref.values(), mapped)
         else:
             mapped = _inverse(_fractions(counts), *ref.points(), last=False)
-        binning.apply(ref.levels(mapped, dtype), line, pair.target, memo)
-    else:
-        binning = choose_binning([(line, mask)], dtype, _float_bins(dtype), None, fit=True)
-        counts = binning.count(line, mask)
-        _check_counted(counts, "image", "mask")
-        below = np.concatenate(([0.0], _fractions(counts)))
-        ref_points = ref.points()
-        # An edge that starts an occupied bin takes the largest reference
-        # value at its fraction, one that ends it the smallest (they differ
-        # where the reference's cdf is flat): no occupied bin is stretched
-        # over a gap of the reference.
-        starts = np.append(counts > 0, False)
-        ends = _inverse(below, *ref_points, last=False)
-        mapped = ref.absolute(np.where(starts, _inverse(below, *ref_points, last=True), ends))
-        # The reference's range as the image's dtype holds it: clipped into
-        # its finite values, rounded to the nearest.
-        top = float(np.finfo(dtype).max)
-        low, high = (min(max(float(v), -top), top) for v in (ref.low, ref.high))
-        assert not isinstance(binning, LevelBins)  # float dtypes have equal bins
-        binning.apply(Interp.through(binning.edges(), np.clip(mapped, low, high)), line, pair.target)
-        # np.interp between two values can pass the upper one by an ulp:
-        # clipped again (NaN stays NaN).
-        values = pair.target.view(dtype)
-        np.clip(values, dtype.type(low), dtype.type(high), out=values)
+        return MatchPlan(binning, ref.levels(mapped, dtype), dtype, None)
+    below = np.concatenate(([0.0], _fractions(counts)))
+    ref_points = ref.points()
+    # An edge that starts an occupied bin takes the largest reference
+    # value at its fraction, one that ends it the smallest (they differ
+    # where the reference's cdf is flat): no occupied bin is stretched
+    # over a gap of the reference.
+    starts = np.append(counts > 0, False)
+    ends = _inverse(below, *ref_points, last=False)
+    mapped = ref.absolute(np.where(starts, _inverse(below, *ref_points, last=True), ends))
+    # The reference's range as the image's dtype holds it: clipped into
+    # its finite values, rounded to the nearest.
+    top = float(np.finfo(dtype).max)
+    low, high = (min(max(float(v), -top), top) for v in (ref.low, ref.high))
+    assert not isinstance(binning, LevelBins)  # float dtypes have equal bins
+    return MatchPlan(binning, Interp.through(binning.edges(), np.clip(mapped, low, high)), dtype, (low, high))
 
 
 def _float_bins(dtype: np.dtype) -> int:

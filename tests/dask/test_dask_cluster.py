@@ -40,6 +40,9 @@ def test_distributed_equals_numpy(client) -> None:
         expected = histeq.equalize(image, **options)
         assert_same(expected, client.compute(histeq.equalize(da.from_array(image, chunks=chunks), **options)).result())
     image = _cases()[0][0]
+    reference = image_of("uint16", (9, 7, 3), 8)
+    lazy = histeq.match_histograms(da.from_array(image, chunks=7), da.from_array(reference, chunks=4), channel_axis=-1)
+    assert_same(histeq.match_histograms(image, reference, channel_axis=-1), client.compute(lazy).result())
     with dask.config.set(scheduler=client):
         assert_same(
             tuple(histeq.histogram(image, channel_axis=2)),

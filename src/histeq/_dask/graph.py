@@ -101,6 +101,7 @@ class Graph:
 
     def __post_init__(self) -> None:
         self.layer: dict[Any, Any] = {}
+        self.others: list[Any] = []
         chunks = self.image.chunks
         self.blocks = list(itertools.product(*(range(len(c)) for c in chunks)))
         starts = [np.concatenate(([0], np.cumsum(c)[:-1])).astype(int).tolist() for c in chunks]
@@ -207,8 +208,14 @@ class Graph:
         width = len(stages)
         return {chunk: tuple(values[i * width : (i + 1) * width]) for i, chunk in enumerate(self.batch_chunks)}
 
+    def include(self, other: Graph) -> None:
+        """Take in the tasks of ``other`` (e.g. a reference's counts), for this graph's plans to use."""
+        self.layer.update(other.layer)
+        self.others.extend(other.dependencies())
+
     def dependencies(self) -> list[Any]:
-        return [self.image] if self.mask is None else [self.image, self.mask]
+        own = [self.image] if self.mask is None else [self.image, self.mask]
+        return own + self.others
 
 
 def _gather(*values: Any) -> list[Any]:
