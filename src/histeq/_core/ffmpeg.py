@@ -120,13 +120,16 @@ def equalize_frames(
             f"(grey), and one more (alpha) with keep_alpha=True; got {samples}"
         )
     red, green, blue = (0, 0, 0) if colours == 1 else (2, 1, 0) if channel_order == "bgr" else (0, 1, 2)
-    pixels = frame.reshape(-1, samples)
+    pixels = np.ascontiguousarray(frame.reshape(-1, samples))  # a view of contiguous frames
     if result is None:
         result = np.empty_like(image)
     target_frame = result[..., np.newaxis] if axis is None else np.moveaxis(result, axis, -1)
     try:
         target = target_frame.reshape(-1, samples, copy=False)
-    except ValueError:  # not one strided view: work in a buffer, copied back at the end
+        buffered = not target.flags.c_contiguous
+    except ValueError:  # not one strided view
+        buffered = True
+    if buffered:  # work in a contiguous buffer, copied back at the end
         target = np.empty_like(pixels)
     selected = np.empty(0, np.bool_)
     if mask is not None:
@@ -135,35 +138,20 @@ def equalize_frames(
         selected = pixel_mask.reshape(-1)
     cpu = kernels(image).ffmpeg_frames
     n = pixels.shape[0]
-    hists = run_chunks(
-        cpu.count_luma, n, pixels, red, green, blue, selected, accumulator=lambda: np.zeros(256, np.int64)
-    )
-    counts = np.asarray(np.sum(hists, axis=0, dtype=np.int64))
+    line, target_line = pixels.reshape(-1), target.reshape(-1)
+    offsets = (np.uint64(samples), np.uint64(red), np.uint64(green), np.uint64(blue))
+    hists = run_chunks(cpu.count_luma, n, line, *offsets, selected, accumulator=lambda: np.zeros((4, 256), np.int64))
+    counts = np.asarray(np.sum(hists, axis=(0, 1), dtype=np.int64))
     if not counts.any():  # an empty mask: nothing counted, pixels unchanged
         target[...] = pixels
     else:
         lut = ffmpeg_lut(counts, options.strength_permille, options.intensity_permille)
         if options.antibanding == "none":
-            run_chunks(cpu.apply_frames, n, pixels, red, green, blue, *_frame_tables(lut), target)
+            run_chunks(cpu.apply_frames, n, line, *offsets, *cpu.frame_tables(lut), target_line)
         else:
             cpu.apply_dithered(pixels, red, green, blue, lut, options.antibanding == "weak", target)
         if keep_alpha:
             target[:, -1] = pixels[:, -1]
-    if not np.shares_memory(target, result):
+    if buffered:
         target_frame[...] = target.reshape(target_frame.shape)
     return result
-
-
-def _frame_tables(lut: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    # The filter's per-pixel divisions, tabulated for one frame's LUT (see
-    # backends/cpu/ffmpeg_frames.py): scaled[luma, c], clamped[m, c],
-    # first_clamped[luma]. |lut| < 5000, so m * lut never wraps and the
-    # clamp test is monotonic in m.
-    levels = np.arange(256, dtype=np.int64)
-    divisor = np.maximum(levels, 1)[:, np.newaxis]
-    scaled = (((levels[np.newaxis, :] * (lut[:, np.newaxis] % 2**32)) % 2**32) // divisor & 255).astype(np.uint8)
-    clamped = (levels[np.newaxis, :] * 255 // divisor & 255).astype(np.uint8)
-    products = levels[np.newaxis, :] * lut[:, np.newaxis]
-    over = np.sign(products) * (np.abs(products) // divisor) > 255
-    first_clamped = np.where(over.any(axis=1), over.argmax(axis=1), 256).astype(np.int64)
-    return scaled, clamped, first_clamped

@@ -1,15 +1,15 @@
 """ffmpeg's ``histeq`` filter on 8-bit frames: the luma histogram, and every
 pixel's red, green and blue scaled by ``lut[luma] / luma``.
 
-Pixels are the rows of a 2-D uint8 array ``(pixels, samples)`` of any
-strides; ``red``, ``green``, ``blue`` are sample indices (all 0 for grey
-pixels, whose luma is their level). ``luma = (55 r + 182 g + 19 b) >> 8``.
+Pixels are a contiguous byte line, pixel ``i``'s samples from
+``line[i * step]`` (as a 2-D ``(pixels, step)`` array for the serial
+antibanding pass); ``red``, ``green``, ``blue`` are sample offsets, unsigned
+(all 0 for grey pixels, whose luma is their level).
+``luma = (55 r + 182 g + 19 b) >> 8``.
 
 Without antibanding the output of a pixel depends on its samples alone, and
 the per-frame tables that :func:`apply_frames` reads replace the filter's
-three divisions per pixel: ``scaled[luma, c] = c * lut[luma] / luma`` (32-bit
-unsigned, a byte), ``clamped[m, c] = c * 255 / m`` and ``first_clamped[luma]``,
-the smallest ``m = max(r, g, b)`` for which ``m * lut[luma] / luma > 255``.
+three divisions per pixel (:func:`frame_tables`).
 With antibanding (:func:`apply_dithered`) the LUT value of each pixel is
 drawn from the filter's linear congruential generator, whose state runs
 through the frame in raster order: one serial pass, the filter's own
@@ -22,6 +22,8 @@ import numpy as np
 
 from .bins import jit
 
+U = np.uint64
+
 #: The filter's generator: Numerical Recipes' LCG, seeded per frame.
 LCG_A = 4096
 LCG_C = 150889
@@ -30,42 +32,70 @@ LCG_SEED = 739187
 
 
 @jit
-def _luma(pixels, i, red, green, blue):
-    return (55 * np.int64(pixels[i, red]) + 182 * np.int64(pixels[i, green]) + 19 * np.int64(pixels[i, blue])) >> 8
-
-
-@jit
-def count_luma(pixels, red, green, blue, mask, hist, start, stop):
-    # hist[luma] += 1 for pixels start..stop (where mask, if it has any entry).
+def count_luma(line, step, red, green, blue, mask, hist, start, stop):
+    # hist[k, luma] += 1 for pixels start..stop of the byte line (pixel i's
+    # samples from line[i * step]; where mask, if it has any entry), pixel i
+    # counted in the k = i % 4 histogram (no chain of increments of one bin).
     masked = mask.size > 0
+    size = U(step)
     for i in range(start, stop):
         if masked and not mask[i]:
             continue
-        hist[_luma(pixels, i, red, green, blue)] += 1
+        at = U(i) * size
+        luma = (U(55) * U(line[at + red]) + U(182) * U(line[at + green]) + U(19) * U(line[at + blue])) >> U(8)
+        hist[U(i) & U(3), luma] += 1
 
 
 @jit
-def apply_frames(pixels, red, green, blue, scaled, clamped, first_clamped, out, start, stop):
-    # Antibanding none: every pixel through the per-frame tables.
+def apply_frames(line, step, red, green, blue, scaled, clamped, first_clamped, out, start, stop):
+    # Antibanding none: every pixel of the byte line through the per-frame
+    # tables (flat: table[luma or m << 8 | sample]).
+    size = U(step)
     for i in range(start, stop):
-        r = pixels[i, red]
-        g = pixels[i, green]
-        b = pixels[i, blue]
-        luma = (55 * np.int64(r) + 182 * np.int64(g) + 19 * np.int64(b)) >> 8
-        top = max(r, g, b)
+        at = U(i) * size
+        r = line[at + red]
+        g = line[at + green]
+        b = line[at + blue]
+        luma = (U(55) * U(r) + U(182) * U(g) + U(19) * U(b)) >> U(8)
+        top = U(max(r, g, b))
         if luma == 0:
             r = g = b = 0
         elif top >= first_clamped[luma]:
-            r = clamped[top, r]
-            g = clamped[top, g]
-            b = clamped[top, b]
+            row = top << U(8)
+            r = clamped[row | U(r)]
+            g = clamped[row | U(g)]
+            b = clamped[row | U(b)]
         else:
-            r = scaled[luma, r]
-            g = scaled[luma, g]
-            b = scaled[luma, b]
-        out[i, red] = r
-        out[i, green] = g
-        out[i, blue] = b
+            row = luma << U(8)
+            r = scaled[row | U(r)]
+            g = scaled[row | U(g)]
+            b = scaled[row | U(b)]
+        out[at + red] = r
+        out[at + green] = g
+        out[at + blue] = b
+
+
+@jit
+def frame_tables(lut):
+    # The tables of apply_frames for one frame's LUT (int64, 256 values; the
+    # filter keeps |lut| < 5000, so m * lut never wraps and the clamp test
+    # is monotonic in m): scaled[luma, c] = c * lut[luma] / luma in 32-bit
+    # unsigned arithmetic (a byte), clamped[m, c] = c * 255 / m, and
+    # first_clamped[luma], the least m with m * lut[luma] / luma > 255 (256: none).
+    scaled = np.zeros(256 * 256, np.uint8)
+    clamped = np.zeros(256 * 256, np.uint8)
+    first_clamped = np.full(256, 256, np.uint64)
+    mask32 = np.int64(0xFFFFFFFF)
+    for luma in range(1, 256):
+        value = lut[luma] & mask32
+        for c in range(256):
+            scaled[luma << 8 | c] = ((c * value) & mask32) // luma & 255
+            clamped[luma << 8 | c] = (c * 255 // luma) & 255
+        for m in range(256):
+            if _c_div(m * lut[luma], luma) > 255:
+                first_clamped[luma] = m
+                break
+    return scaled, clamped, first_clamped
 
 
 @jit
