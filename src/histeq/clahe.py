@@ -32,6 +32,7 @@ from ._core.validate import (
     check_out,
     check_tile_grid,
 )
+from ._dask import is_dask_array
 from .backends import kernels
 
 #: Float images and wide integer ranges: at most this many bins (one code is
@@ -180,6 +181,26 @@ def clahe(
     An ``out`` that overlaps ``image`` other than exactly costs one copy of
     ``image``.
     """
+    if is_dask_array(image):  # lazy, block by block (histeq._dask)
+        from ._dask.clahe import clahe_dask
+
+        return clahe_dask(
+            image,
+            clip_limit=clip_limit,
+            tile_grid=tile_grid,
+            method=method,
+            kernel_size=kernel_size,
+            nbins=nbins,
+            bit_shift=bit_shift,
+            distribution=distribution,
+            alpha=alpha,
+            channel_axis=channel_axis,
+            batch_axis=batch_axis,
+            out=out,
+            color=color,
+            channel_order=channel_order,
+            keep_alpha=keep_alpha,
+        )
     if isinstance(image, np.ma.MaskedArray):
         raise TypeError(
             "clahe has no mask parameter, so it cannot honour a numpy.ma.MaskedArray's mask (every "
@@ -412,10 +433,11 @@ def _distribution_curve(distribution: str, alpha: float, area: int, top: int) ->
     return np.rint(np.minimum(curve, 1.0) * top).astype(np.uint16)
 
 
-def _write(target, codes, flip, shift, lo, top, luts, axes) -> None:
+def _write(target, codes, flip, shift, lo, top, luts, axes, depth=None) -> None:
     """Blend into ``target``: levels into 8/16-bit integers, fractions into
     floats; through a buffer when ``target`` is not C-contiguous, and for
-    float16 and wide integers (fractions become levels of the full range)."""
+    float16 and wide integers (fractions become levels of the full range).
+    ``depth``: the blend's z tile layers (see ``tile_blend.blend``)."""
     blend = kernels(codes).tile_blend.blend
     small = is_small_integer(target.dtype)
     direct = target.flags.c_contiguous and (small or target.dtype in (np.float32, np.float64))
@@ -424,7 +446,8 @@ def _write(target, codes, flip, shift, lo, top, luts, axes) -> None:
     else:
         buffer = np.empty(target.shape, target.dtype if small else np.float32)
     kernel_out = buffer.view(f"u{buffer.dtype.itemsize}") if small else buffer
-    blend(codes, kernel_out.reshape(codes.shape), flip, shift, lo, top, luts, axes, fraction=not small)
+    layers = {} if depth is None else {"depth": depth}  # a part of an image: the whole image's
+    blend(codes, kernel_out.reshape(codes.shape), flip, shift, lo, top, luts, axes, fraction=not small, **layers)
     if direct:
         return
     if small or target.dtype.kind == "f":

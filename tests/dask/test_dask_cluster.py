@@ -43,6 +43,9 @@ def test_distributed_equals_numpy(client) -> None:
     reference = image_of("uint16", (9, 7, 3), 8)
     lazy = histeq.match_histograms(da.from_array(image, chunks=7), da.from_array(reference, chunks=4), channel_axis=-1)
     assert_same(histeq.match_histograms(image, reference, channel_axis=-1), client.compute(lazy).result())
+    words = image_of("uint16", (40, 33), 9)
+    lazy = histeq.clahe(da.from_array(words, chunks=(9, 14)), clip_limit=2.0, tile_grid=(3, 4))
+    assert_same(histeq.clahe(words, clip_limit=2.0, tile_grid=(3, 4)), client.compute(lazy).result())
     with dask.config.set(scheduler=client):
         assert_same(
             tuple(histeq.histogram(image, channel_axis=2)),

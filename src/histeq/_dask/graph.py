@@ -176,20 +176,22 @@ class Graph:
             lambda c: (planner, (f"count-total-{self.name}", *c), (f"binning-{self.name}", *c), *arguments),
         )
 
-    def mapped(self, dtype: np.dtype) -> Any:
-        """The Dask array of every block mapped through its chunk's plans."""
+    def mapped(self, dtype: np.dtype, mapper: Callable[..., np.ndarray] = block_map, *arguments: Any) -> Any:
+        """The Dask array of every block mapped through its chunk's plans:
+        ``mapper(block, groups, offsets, plans, dtype, *arguments)``."""
         import dask.array as da
         from dask.highlevelgraph import HighLevelGraph
 
         for block in self.blocks:
             key = (self.name, *block)
             self.layer[key] = (
-                block_map,
+                mapper,
                 self.block_key(block),
                 self.groups,
                 self.offsets[block],
                 (f"plan-{self.name}", *self.chunk_of[block]),
                 dtype,
+                *arguments,
             )
         graph = HighLevelGraph.from_collections(self.name, self.layer, dependencies=self.dependencies())
         meta = np.empty((0,) * self.image.ndim, dtype)

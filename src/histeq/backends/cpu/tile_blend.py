@@ -420,7 +420,7 @@ def _blend(codes, out, flip, shift, lo, top, fraction, luts, tiles, z, y, x, zru
                     )
 
 
-def blend(codes, out, flip, shift, lo, top, luts, axes, fraction=False):
+def blend(codes, out, flip, shift, lo, top, luts, axes, fraction=False, depth=None):
     """Write every pixel's blend of its neighbouring tiles' LUTs to ``out``.
 
     ``codes``, ``out``: 3-D ``(z, y, x)``; ``luts`` from :func:`opencv_luts`;
@@ -431,11 +431,16 @@ def blend(codes, out, flip, shift, lo, top, luts, axes, fraction=False):
     columns into groups of x runs; each thread keeps the group's *quads* (a
     pixel's four levels of one z tile layer in 8 bytes, for every bin) for
     two z tile layers, and one row of gathered quads per layer.
+
+    ``depth``: the z tile layers a pixel blends (2: two, 1: one), by default
+    2 where some pixel's upper z tile is above the first. A part of an image
+    (a Dask block: ``codes`` and ``axes`` sliced) passes the whole image's.
     """
     z, y, x = ((a.low, a.high, a.weight_low, a.weight_high) for a in axes)
     zruns, yruns, xruns = (a.runs for a in axes)
     segments = xruns.shape[0] - 1
-    depth = 2 if axes[0].high.max() > 0 else 1  # z tile layers a pixel blends
+    if depth is None:  # z tile layers a pixel blends
+        depth = 2 if axes[0].high.max() > 0 else 1
     group = max(1, min(segments, _GROUP_QUAD_BYTES // (depth * 8 * luts.shape[1])))
     group = -(-segments // -(-segments // group))  # as many groups, evened out
     jobs = (yruns.shape[0] - 1) * -(-segments // group)

@@ -1,0 +1,271 @@
+"""``clahe`` (OpenCV's method) of Dask arrays, without overlap between blocks.
+
+Pass 1 counts every tile's histogram from the pieces of each block that feed
+it (the tile's padded positions, reflect-101 past the end as OpenCV pads,
+read through :class:`~histeq._clahe.tiles.AxisTiles` ``feed``), with the
+in-memory tile-counting kernel, and adds them up per image (int64). The
+plan is the in-memory tile plan (``plan_tiles``: OpenCV's clip,
+redistribution and LUT) on those counts. Pass 2 blends each block from the
+LUTs of its own and neighbouring tiles with the in-memory blend, on the
+tiling's per-pixel tiles and weights sliced to the block. No pixel of one
+block is needed by another, so any chunking gives the in-memory result.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._clahe.tiles import AxisTiles, whole_axis
+from .._core.batch import Batch, check_batch_axis
+from .._core.colour_modes import check_colour_mode
+from .._core.levels import is_small_integer
+from .._core.methods import CLAHE_METHODS
+from .._core.targets import CLAHE_DISTRIBUTIONS
+from .._core.validate import (
+    check_alpha,
+    check_bit_shift,
+    check_channel_axis,
+    check_choice,
+    check_clip_limit,
+    check_nbins,
+    check_tile_grid,
+)
+from ..backends import kernels
+from ..clahe import MAX_CODED_BINS, _clip_pixels, _codes, _distribution_curve, _lift, _write
+from .blocks import Groups, Key
+from .equalize import check_no_out, groups_of, token
+from .graph import Graph
+from .inputs import check_dask_image
+
+#: Counts of a run of bins: ``(first bin, int64 counts)``.
+Run = tuple[int, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """OpenCV's CLAHE of planes of one spatial ``shape``, with checked options."""
+
+    shape: tuple[int, ...]
+    grid: tuple[int, ...]
+    clip: float
+    shift: int
+    distribution: str
+    alpha: float
+
+    def axes(self) -> tuple[AxisTiles, ...]:
+        """The tiling of the plane lifted to ``(z, y, x)`` (cached by ``_lift``)."""
+        return _lift(self.shape, self.grid)[1]
+
+    def ranges(self, groups: Groups, offsets: tuple[int, ...], shape: tuple[int, ...]) -> list[tuple[int, int]]:
+        """A block's pixel range along each lifted axis (``shape``: its plane's)."""
+        starts = [offsets[a] for a in range(groups.ndim) if a not in groups.axes]
+        ranges = [(start, start + size) for start, size in zip(starts, shape)]
+        return [(0, 1)] * (3 - len(ranges)) + ranges
+
+
+def _lifted(codes: np.ndarray) -> np.ndarray:
+    return codes.reshape((1,) * (3 - codes.ndim) + codes.shape)
+
+
+def _feeding(axis: AxisTiles, start: int, stop: int) -> list[tuple[int, slice | np.ndarray]]:
+    # (tile, the block's pixels that feed its padded positions, in their order)
+    # for every tile that pixels start .. stop - 1 feed.
+    pieces: list[tuple[int, slice | np.ndarray]] = []
+    for tile in range(axis.tiles):
+        fed = axis.feed[tile * axis.length : (tile + 1) * axis.length]
+        inside = fed[(fed >= start) & (fed < stop)] - start
+        if not inside.size:
+            continue
+        first, last = int(inside[0]), int(inside[-1])
+        run = inside.size == last - first + 1 and bool(np.all(np.diff(inside) == 1))
+        pieces.append((tile, slice(first, last + 1) if run else inside))
+    return pieces
+
+
+def block_tile_counts(
+    block: np.ndarray, groups: Groups, offsets: tuple[int, ...], tiling: Tiling
+) -> dict[Key, dict[int, Run]]:
+    """Every group's tile histograms over the block's pieces, as occupied
+    runs of int64 counts (the spare bin of uncounted codes left out)."""
+    axes = tiling.axes()
+    cpu = kernels(block).tiles
+    result = {}
+    for key, plane in groups.planes(block, offsets):
+        codes, flip, levels = _codes(plane, None)
+        bins = levels >> tiling.shift
+        lifted = _lifted(codes)
+        feeding = [_feeding(axis, *span) for axis, span in zip(axes, tiling.ranges(groups, offsets, plane.shape))]
+        tiles: dict[int, Run] = {}
+        for (tz, iz), (ty, iy), (tx, ix) in itertools.product(*feeding):
+            piece = lifted[iz][:, iy][:, :, ix]
+            whole = tuple(whole_axis(size) for size in piece.shape)
+            counts = cpu.count_tiles(piece, flip, tiling.shift, 0, whole, bins).reshape(-1)[:bins]
+            tile = (tz * axes[1].tiles + ty) * axes[2].tiles + tx
+            tiles[tile] = _add_runs(tiles.get(tile), _run(counts))
+        result[key] = tiles
+    return result
+
+
+def _run(counts: np.ndarray) -> Run:
+    occupied = np.flatnonzero(counts)
+    if not occupied.size:
+        return 0, np.zeros(0, np.int64)
+    return int(occupied[0]), counts[occupied[0] : occupied[-1] + 1].astype(np.int64)
+
+
+def _add_runs(one: Run | None, other: Run) -> Run:
+    if one is None or not one[1].size:
+        return other
+    if not other[1].size:
+        return one
+    low = min(one[0], other[0])
+    high = max(one[0] + one[1].size, other[0] + other[1].size)
+    total = np.zeros(high - low, np.int64)
+    for start, counts in (one, other):
+        total[start - low : start - low + counts.size] += counts
+    return low, total
+
+
+def add_tile_counts(*parts: dict[Key, dict[int, Run]]) -> dict[Key, dict[int, Run]]:
+    """The tile counts of the union of blocks (int64 sums)."""
+    total: dict[Key, dict[int, Run]] = {}
+    for part in parts:
+        for key, tiles in part.items():
+            into = total.setdefault(key, {})
+            for tile, run in tiles.items():
+                into[tile] = _add_runs(into.get(tile), run)
+    return total
+
+
+def tile_plans(
+    counts: dict[Key, dict[int, Run]], keys: list[Key], tiling: Tiling, levels: int
+) -> dict[Key, tuple[int, np.ndarray]]:
+    """Every group's ``(lo, LUTs)``: the in-memory plan (``plan_tiles``) of
+    its tiles' counts, over the occupied bins ``lo .. hi`` of 16-bit planes
+    (the plane's range: every pixel feeds a tile), else over all bins."""
+    axes = tiling.axes()
+    area = math.prod(axis.length for axis in axes)
+    bins = levels >> tiling.shift
+    top = bins - 1
+    limit = _clip_pixels(tiling.clip, area, bins)
+    scale = np.float32(top) / np.float32(area)
+    curve = (
+        None if tiling.distribution == "uniform" else _distribution_curve(tiling.distribution, tiling.alpha, area, top)
+    )
+    tiles = math.prod(axis.tiles for axis in axes)
+    plans = {}
+    for key in keys:
+        runs = [run for run in counts[key].values() if run[1].size]
+        lo, hi = 0, bins - 1
+        if bins > 256:  # 16-bit planes: LUTs of the occupied bins only, as in memory
+            lo, hi = min(start for start, _ in runs), max(start + run.size - 1 for start, run in runs)
+        held = np.zeros((tiles, hi - lo + 2), np.int64)
+        for tile, (start, run) in counts[key].items():
+            held[tile, start - lo : start - lo + run.size] = run
+        plans[key] = (lo, kernels(held).tiles.plan_tiles(held, bins, lo, limit, scale, top, curve))
+    return plans
+
+
+def block_clahe(
+    block: np.ndarray,
+    groups: Groups,
+    offsets: tuple[int, ...],
+    plans: dict[Key, tuple[int, np.ndarray]],
+    dtype: np.dtype,
+    tiling: Tiling,
+) -> np.ndarray:
+    """A block blended from its groups' tile LUTs (the in-memory blend on the
+    tiling sliced to the block; the whole plane's z depth)."""
+    axes = tiling.axes()
+    depth = 2 if axes[0].high.max() > 0 else 1
+    result = np.empty(block.shape, dtype)
+    targets = groups.planes(result, offsets)
+    for key, plane in groups.planes(block, offsets):
+        _, target = next(targets)
+        spans = tiling.ranges(groups, offsets, plane.shape)
+        part = tuple(_part(axis, *span) for axis, span in zip(axes, spans))
+        codes, flip, levels = _codes(plane, None)
+        lo, luts = plans[key]
+        top = (levels >> tiling.shift) - 1
+        own = 2 if part[0].high.max() > 0 else 1  # the blend's default for the block
+        _write(target, _lifted(codes), flip, tiling.shift, lo, top, luts, part, None if own == depth else depth)
+    return result
+
+
+def _part(axis: AxisTiles, start: int, stop: int) -> AxisTiles:
+    # The tiles and weights of pixels start .. stop - 1 of an axis.
+    return AxisTiles(
+        tiles=axis.tiles,
+        length=axis.length,
+        feed=axis.feed,
+        low=axis.low[start:stop],
+        high=axis.high[start:stop],
+        weight_low=axis.weight_low[start:stop],
+        weight_high=axis.weight_high[start:stop],
+    )
+
+
+def clahe_dask(image: Any, **options: Any) -> Any:
+    """:func:`histeq.clahe` of a Dask array (``options``: its keyword
+    arguments, checked as it checks them): a lazy Dask array of the same chunks."""
+    image = check_dask_image(image)
+    method = check_choice("method", options["method"], CLAHE_METHODS)
+    axis = check_channel_axis(options["channel_axis"], image.ndim)
+    batch = check_batch_axis(options["batch_axis"], image.shape, axis)
+    spatial = image.ndim - (axis is not None) - (0 if batch is None else len(batch.axes))
+    if not 1 <= spatial <= 3:
+        raise ValueError(
+            f"clahe works on 1-D, 2-D and 3-D images (plus a channel axis and batch axes); got {spatial} "
+            "spatial dimensions (use channel_axis for a colour axis, batch_axis for a batch of images)"
+        )
+    colour = check_colour_mode(options["color"], options["channel_order"], options["keep_alpha"], axis, image.shape)
+    if colour is not None:
+        raise ValueError(
+            f"color={options['color']!r} (or keep_alpha) is not available for Dask arrays yet; "
+            "use color='channels' or compute the array first"
+        )
+    check_no_out(options["out"])
+    clip = check_clip_limit(options["clip_limit"], CLAHE_METHODS[method].default_clip)
+    nbins = check_nbins(options["nbins"])
+    if method != "opencv":
+        raise ValueError(
+            f"method={method!r} CLAHE is not available for Dask arrays yet; use method='opencv' "
+            "or compute the array first"
+        )
+    if options["kernel_size"] is not None:
+        raise ValueError("kernel_size is scikit-image's parameter (method='skimage'); use tile_grid")
+    return _opencv(image, batch, axis, clip, nbins, options)
+
+
+def _opencv(image: Any, batch: Batch | None, axis: int | None, clip: float, nbins: int | None, options: dict) -> Any:
+    others = (axis,) if batch is None else (axis, *batch.axes)
+    shape = tuple(n for i, n in enumerate(image.shape) if i not in others)
+    grid = check_tile_grid(options["tile_grid"], len(shape), shape)
+    shift = check_bit_shift(options["bit_shift"], image.dtype)
+    distribution = check_choice("distribution", options["distribution"], CLAHE_DISTRIBUTIONS)
+    alpha = check_alpha(options["alpha"])
+    if is_small_integer(image.dtype) and nbins is not None:
+        raise ValueError(
+            f"nbins applies to float and wide integer images; {image.dtype} images use one bin "
+            "per level (use bit_shift to merge levels)"
+        )
+    if nbins is not None and nbins > MAX_CODED_BINS:
+        raise ValueError(f"nbins must be at most {MAX_CODED_BINS} for clahe; got {nbins}")
+    if not is_small_integer(image.dtype):
+        raise TypeError(
+            f"clahe of Dask arrays takes 8- and 16-bit integer images for now; got dtype {image.dtype} "
+            "(compute the array first)"
+        )
+    tiling = Tiling(shape, grid, clip, shift, distribution, alpha)
+    groups = groups_of(image, batch, axis)
+    graph = Graph(image, None, groups, "histeq-clahe-" + token(image, tiling, groups))
+    graph.per_block("tiles", lambda b: (block_tile_counts, graph.block_key(b), groups, graph.offsets[b], tiling))
+    graph.reduce("tiles", add_tile_counts)
+    levels = 1 << (8 * image.dtype.itemsize)
+    graph.per_chunk("plan", lambda c: (tile_plans, (f"tiles-total-{graph.name}", *c), graph.keys(c), tiling, levels))
+    return graph.mapped(image.dtype, block_clahe, tiling)
