@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -31,6 +31,10 @@ PANEL_SIZE = (320, 560)
 FIGURE_DPI = 100
 #: Display bins of the histograms.
 DISPLAY_BINS = 256
+#: The histogram axis ends a quarter above this quantile of the bin heights
+#: when the tallest bin is more than twice as high: a spike (often at 0 or
+#: the top) is cut off there, marked, instead of flattening every other bar.
+HISTOGRAM_QUANTILE = 0.98
 #: Line colours of colour channels (red, green, blue), and of a grey image.
 _CHANNEL_COLOURS = ("tab:red", "tab:green", "tab:blue")
 _GREY = "0.35"
@@ -94,6 +98,7 @@ def compared_panels(
     colour: bool = False,
     colors: Sequence[str] | None = None,
     clip_limit: float = FIGURE_CLAHE_CLIP,
+    clahe_function: Callable[..., np.ndarray] | None = None,
 ) -> list[Panel]:
     """The panels of a comparison: the image, then its result by each method,
     in a row per colour mode.
@@ -114,6 +119,11 @@ def compared_panels(
         Grey images have one row whatever is given.
     clip_limit : float
         CLAHE's clip limit, OpenCV's meaning.
+    clahe_function : callable, optional
+        Runs the ``"clahe"`` panel as
+        ``clahe_function(image, clip_limit=..., channel_axis=..., color=...)``;
+        default :func:`histeq.clahe` (the command line passes its own, which
+        bins images deeper than 8 bits over their range).
 
     Returns
     -------
@@ -129,6 +139,8 @@ def compared_panels(
     from .clahe import clahe
     from .equalize import equalize
 
+    run_clahe = clahe if clahe_function is None else clahe_function
+
     modes: list[str | None] = [None] if not colour or colors is None else list(dict.fromkeys(colors))
     panels: list[Panel] = []
     for color in modes:
@@ -141,7 +153,7 @@ def compared_panels(
             label = method if mode is None else f"{method}, {mode}"
             try:
                 if method == "clahe":
-                    result = clahe(image, clip_limit=clip_limit, channel_axis=channel_axis, color=given)
+                    result = run_clahe(image, clip_limit=clip_limit, channel_axis=channel_axis, color=given)
                 else:
                     result = equalize(image, method=method, channel_axis=channel_axis, color=given)
             except (ValueError, TypeError) as exc:  # shown in its panel: the comparison goes on
@@ -175,22 +187,28 @@ def comparison_figure(panels: Sequence[Panel], *, colour: bool = False, columns:
     -------
     matplotlib.figure.Figure
         ``columns * PANEL_SIZE[0]`` by ``rows * PANEL_SIZE[1]`` pixels at
-        ``FIGURE_DPI``. Needs memory for one float copy of the shown plane of
-        each image; histograms are counted in place.
+        ``FIGURE_DPI``, laid out (matplotlib's constrained layout) so that
+        every title and tick label lies inside it. A histogram whose tallest
+        bin is more than twice :data:`HISTOGRAM_QUANTILE`'s bin height is
+        drawn up to 1.25 times that height, its taller bins cut off there and
+        marked with a triangle at the top, so that the bulk stays readable.
+        Needs memory for one float copy of the shown plane of each image;
+        histograms are counted in place.
     """
     from matplotlib.figure import Figure
 
     columns = max(1, len(panels) if columns is None else min(columns, len(panels)))
     rows = max(1, -(-len(panels) // columns))
     width, height = PANEL_SIZE
-    figure = Figure(figsize=(columns * width / FIGURE_DPI, rows * height / FIGURE_DPI), dpi=FIGURE_DPI)
+    size = (columns * width / FIGURE_DPI, rows * height / FIGURE_DPI)
+    figure = Figure(figsize=size, dpi=FIGURE_DPI, layout="constrained")  # laid out to fit every label
     # one subfigure per row of panels, each laid out as a one-row figure
     parts: list[FigureBase] = [figure]
     if rows > 1:
-        stack = figure.add_gridspec(rows, 1, left=0, right=1, top=1, bottom=0, hspace=0)
+        stack = figure.add_gridspec(rows, 1)
         parts = [figure.add_subfigure(stack[row, 0]) for row in range(rows)]
     for row, part in enumerate(parts):
-        grid = part.add_gridspec(2, columns, height_ratios=(3, 2), left=0.02, right=0.98, hspace=0.25)
+        grid = part.add_gridspec(2, columns, height_ratios=(3, 2))
         for column, (label, image) in enumerate(panels[row * columns : (row + 1) * columns]):
             picture = part.add_subplot(grid[0, column])
             if isinstance(image, str):
@@ -275,6 +293,25 @@ def _shown_plane(image: np.ndarray, colour: bool) -> np.ndarray:
     return image
 
 
+def histogram_top(counts: np.ndarray) -> float | None:
+    """Where a figure's histogram axis ends, cutting off spikes; None: at its tallest bin.
+
+    Parameters
+    ----------
+    counts : ndarray
+        ``(channels, bins)`` bin heights.
+
+    Returns
+    -------
+    float or None
+        1.25 times the :data:`HISTOGRAM_QUANTILE` quantile of the heights of
+        all channels' bins, when the tallest bin is more than twice that
+        quantile (and it is not 0); else None.
+    """
+    typical = float(np.quantile(counts, HISTOGRAM_QUANTILE))
+    return 1.25 * typical if typical > 0 and counts.max() > 2 * typical else None
+
+
 def _draw_image(axes: Axes, image: np.ndarray, low: float, high: float, colour: bool) -> None:
     plane = _shown_plane(image, colour)
     if colour:
@@ -297,11 +334,19 @@ def _draw_histogram(axes: Axes, image: np.ndarray, low: float, high: float, colo
     counts = counts.reshape(-1, DISPLAY_BINS)
     cdf_axes = axes.twinx()
     line_colours = _CHANNEL_COLOURS if colour else (_GREY,)
+    top = histogram_top(counts)
+    centres = (edges[:-1] + edges[1:]) / 2
     for channel, line_colour in zip(counts, line_colours):
         axes.stairs(channel, edges, color=line_colour, fill=not colour, alpha=0.6 if colour else 1.0)
         total = max(int(channel.sum()), 1)
         cdf_axes.plot(edges[1:], np.cumsum(channel) / total, color=line_colour, linewidth=1, linestyle="--")
+        if top is not None:
+            cut = channel > top
+            axes.plot(centres[cut], np.full(int(cut.sum()), top), "^", color=line_colour, markersize=4, clip_on=False)
     axes.set_xlim(low, high)
+    if top is not None:
+        axes.set_ylim(0, top)
+        axes.text(0.98, 0.97, "\u25b2 cut off", transform=axes.transAxes, ha="right", va="top", fontsize=6)
     axes.set_yticks([])
     cdf_axes.set_ylim(0, 1.02)
     cdf_axes.tick_params(labelsize=7)

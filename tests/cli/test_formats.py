@@ -145,7 +145,7 @@ def test_standard_input_and_output(tmp_path):
     as_tiff = run("equalize", "-", "-o", "-", "--format", "tiff", stdin=png)
     assert as_tiff.stdout[:4] == b"II*\x00"
     write_image(tmp_path / "a.tif", image)
-    from_file = run("clahe", tmp_path / "a.tif", "-o", "-", "--tile-grid", "2")
+    from_file = run("clahe", tmp_path / "a.tif", "-o", "-", "--tile-grid", "2", "--dtype-bins")
     np.testing.assert_array_equal(
         tifffile.imread(__import__("io").BytesIO(from_file.stdout)), histeq.clahe(image, tile_grid=2)
     )
@@ -166,7 +166,8 @@ def test_standard_input_and_output(tmp_path):
 )
 def test_streams_refuse_what_they_cannot_do(args, message):
     done = run("equalize", *args, stdin=b"")
-    assert done.returncode == 1 and message in done.stderr.decode() and not done.stdout
+    assert done.returncode == 2 and message in done.stderr.decode() and not done.stdout
+    assert done.stderr.decode().startswith("usage: histeq equalize ")
 
 
 def test_garbage_on_standard_input_is_one_line_and_nothing_on_standard_output():

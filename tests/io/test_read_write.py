@@ -59,7 +59,7 @@ def test_missing_and_corrupt_files(tmp_path):
 def test_refuses_to_overwrite_and_leaves_no_temporary_files(tmp_path):
     image = RNG.integers(0, 256, (8, 8), dtype=np.uint8)
     write_image(tmp_path / "a.png", image)
-    with pytest.raises(FileExistsError, match="--force"):
+    with pytest.raises(FileExistsError, match="pass overwrite=True to replace it"):
         write_image(tmp_path / "a.png", image[::-1])
     np.testing.assert_array_equal(read_image(tmp_path / "a.png"), image)
     write_image(tmp_path / "a.png", image[::-1], overwrite=True)
@@ -72,7 +72,7 @@ def test_refuses_to_overwrite_and_leaves_no_temporary_files(tmp_path):
 
 
 def test_failed_encoding_removes_the_temporary_file(tmp_path, monkeypatch):
-    def broken(file, array, file_format, metadata):
+    def broken(file, array, file_format, metadata, quality):
         file.write(b"half an image")
         raise OSError("disk full")
 

@@ -27,16 +27,29 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         The exit status: 0 ok, 1 an error (any file failed), 2 a usage
-        error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+        error (a bad option or combination, found before any file is read or
+        written; argparse exits with it, printing the command's usage line),
+        130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
     """
-    from .parser import build_parser, check_color, check_streams
+    from .checks import check_options
+    from .parser import build_parser, command_parser
 
-    args = build_parser().parse_args(argv)  # --help, --version and usage errors end here
+    parser = build_parser()
+    given = _suffix_joined(sys.argv[1:] if argv is None else argv)
+    args, unknown = parser.parse_known_args(given)  # --help, --version and bad values end here
+    usage = command_parser(parser, args.command)
+    if unknown:  # with the command's usage line, not histeq's
+        usage.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command == "video":  # one stream of frames, in order: its own runner
         from .video import run
 
         return run(args)
+    try:
+        check_options(args)  # every option, before any file is read or written
+    except ValueError as exc:
+        usage.error(str(exc))
     from .commands import compare, demo, process_file
+    from .report import error_text
     from .runner import INTERRUPTED, TERMINATED, Terminated, run_command, terminate_as_interrupt
 
     try:
@@ -46,14 +59,29 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "compare":
                 compare(args)
             else:
-                check_streams(args)
-                check_color(args)
                 return run_command(args, functools.partial(process_file, args))
     except (OSError, ValueError, TypeError) as exc:
-        print(f"histeq: error: {exc}", file=sys.stderr)
+        print(f"histeq: error: {error_text(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:  # outputs are written whole or not at all
         terminated = isinstance(exc, Terminated)
         print(f"histeq: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
         return TERMINATED if terminated else INTERRUPTED
     return 0
+
+
+def _suffix_joined(argv: list[str]) -> list[str]:
+    """``--suffix -eq`` as ``--suffix=-eq``: argparse takes a value that
+    begins with ``-`` for an option, and such suffixes are the usual ones."""
+    joined: list[str] = []
+    index = 0
+    while index < len(argv):
+        if argv[index] == "--":
+            return joined + argv[index:]
+        if argv[index] == "--suffix" and index + 1 < len(argv):
+            joined.append(f"--suffix={argv[index + 1]}")
+            index += 2
+            continue
+        joined.append(argv[index])
+        index += 1
+    return joined

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from histeq._core.colour_spaces import COLOUR_DTYPES, LUMINANCE_SPACES
 from histeq._core.levels import levels_from_fractions
 from histeq._core.methods import EQUALIZE_METHODS
 from histeq.io import (
+    FORMATS_BY_NAME,
     WRITE_FORMATS,
     ImageMetadata,
     WriteError,
@@ -51,6 +52,7 @@ from histeq.plot import (
     save_comparison,
 )
 
+from .deep_clahe import command_line_clahe, deep_clahe, is_deep
 from .jobs import STREAM, same_file
 from .report import describe
 
@@ -76,7 +78,8 @@ class ImageColour:
     split : bool
         The command takes the alpha off and puts it back after converting
         the result to the image's dtype: the library gets only the colour
-        samples (float results, and matching, whose reference has no alpha).
+        samples (float results, CLAHE of images deeper than 8 bits, and
+        matching, whose reference has no alpha).
     """
 
     mode: str | None
@@ -90,7 +93,7 @@ class ImageColour:
 Transform = Callable[[np.ndarray, ImageColour, np.ndarray | None], np.ndarray]
 
 
-def image_colour(args: argparse.Namespace, shape: tuple[int, ...]) -> ImageColour:
+def image_colour(args: argparse.Namespace, shape: tuple[int, ...], dtype: np.dtype) -> ImageColour:
     """How the library treats the colour of an image of ``shape`` under the command ``args``.
 
     Parameters
@@ -99,6 +102,8 @@ def image_colour(args: argparse.Namespace, shape: tuple[int, ...]) -> ImageColou
         The parsed command line: ``command``, ``color`` and ``method`` (if it has one).
     shape : tuple of int
         The image's shape, as read.
+    dtype : numpy.dtype
+        The image's dtype.
 
     Returns
     -------
@@ -115,10 +120,15 @@ def image_colour(args: argparse.Namespace, shape: tuple[int, ...]) -> ImageColou
     method = getattr(args, "method", None) or ""
     mode = "channels" if samples == 1 else args.color or default_color(args.command, method)
     alpha = samples != shape[-1]
-    split = alpha and (args.command == "match" or _returns_floats(args))
+    split = alpha and (args.command == "match" or _returns_floats(args) or _bins_over_range(args, dtype))
     keep_alpha = alpha and not split and mode in ("channels", "joint")
     color = None if mode == "channels" and not keep_alpha else mode
     return ImageColour(mode, -1, color, keep_alpha=keep_alpha, split=split)
+
+
+def _bins_over_range(args: argparse.Namespace, dtype: np.dtype) -> bool:
+    """Whether ``histeq clahe`` bins this image over its range (:mod:`.deep_clahe`)."""
+    return args.command == "clahe" and args.method == "opencv" and not args.dtype_bins and is_deep(dtype)
 
 
 def _returns_floats(args: argparse.Namespace) -> bool:
@@ -180,19 +190,17 @@ def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
         return values[0] if values is not None and len(values) == 1 else (tuple(values) if values else None)
 
     def transform(target: np.ndarray, colour: ImageColour, mask: np.ndarray | None) -> np.ndarray:
-        options = {"distribution": args.distribution, "alpha": args.alpha} if args.method == "opencv" else {}
-        return clahe(
-            target,
-            method=args.method,
-            clip_limit=args.clip_limit,
-            tile_grid=axes(args.tile_grid),
-            kernel_size=axes(args.kernel_size),
-            nbins=args.nbins,
-            channel_axis=colour.channel_axis,
-            color=colour.color,
-            keep_alpha=colour.keep_alpha,
-            **options,
-        )
+        options: dict[str, Any] = {"clip_limit": args.clip_limit, "channel_axis": colour.channel_axis}
+        options["color"] = colour.color
+        if args.method == "skimage":
+            return clahe(target, method="skimage", kernel_size=axes(args.kernel_size), nbins=args.nbins, **options)
+        options["tile_grid"] = axes(args.tile_grid)
+        options["distribution"] = args.distribution or "uniform"
+        if args.alpha is not None:
+            options["alpha"] = args.alpha
+        if _bins_over_range(args, target.dtype):
+            return deep_clahe(target, nbins=args.nbins, **options)
+        return clahe(target, method="opencv", nbins=args.nbins, keep_alpha=colour.keep_alpha, **options)
 
     _process_file(args, source, output, transform, None)
 
@@ -282,7 +290,7 @@ def _process_file(
         spatial = spatial_shape(image.shape)
         if mask.shape != spatial:
             raise ValueError(f"mask {str(mask_path)!r} is {mask.shape}; the image is {spatial}")
-    colour = image_colour(args, image.shape)
+    colour = image_colour(args, image.shape, image.dtype)
     _check_colour_dtype(args, colour, image.dtype)
     pixels, alpha = split_alpha(image) if colour.split else (image, None)  # alpha is kept as it is
     try:
@@ -383,7 +391,7 @@ def _readable(source: Path) -> Path | BinaryIO:
 def _write_output(args: argparse.Namespace, output: Path, result: np.ndarray, metadata: ImageMetadata) -> None:
     """Write ``result`` to the output file, or whole to standard output for ``-o -``."""
     if output != STREAM:
-        write_image(output, result, metadata=metadata, overwrite=args.force)
+        write_image(output, result, metadata=metadata, overwrite=args.force, quality=_quality(args, format_of(output)))
         return
     if args.format is not None:
         file_format = args.format.upper()
@@ -391,9 +399,16 @@ def _write_output(args: argparse.Namespace, output: Path, result: np.ndarray, me
         file_format = metadata.format
     else:
         raise ValueError(f"cannot write a {metadata.format} image to standard output; choose a --format")
-    data = encode_image(result, file_format, metadata)  # whole before the first byte goes out
+    quality = _quality(args, file_format)
+    data = encode_image(result, file_format, metadata, quality=quality)  # whole before the first byte goes out
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
+
+
+def _quality(args: argparse.Namespace, file_format: str) -> int | None:
+    """``--quality`` for an output of ``file_format`` (None: the format's
+    default, or a JPEG input's own tables; lossless formats have none)."""
+    return args.quality if FORMATS_BY_NAME[file_format].lossy else None
 
 
 def _to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -411,15 +426,22 @@ def compare(args: argparse.Namespace) -> None:
     ----------
     args : argparse.Namespace
         The parsed command line: ``input``, ``output``, ``methods``,
-        ``colors``, ``clip_limit``, ``force``, ``max_pixels``.
+        ``colors``, ``clip_limit``, ``dtype_bins``, ``force``, ``max_pixels``.
+        The CLAHE panel of an image deeper than 8 bits is binned over its
+        range (:mod:`.deep_clahe`) unless ``dtype_bins``. A missing folder of
+        the figure is created.
     """
     if args.input != STREAM and same_file(args.output, args.input):
         raise ValueError(f"output {str(args.output)!r} is the input file; write to another file")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries([args.output.parent], before=time.time())
     image = read_image(_readable(args.input), max_pixels=args.max_pixels)
     shown = without_alpha(image)
     colour = colour_samples(image.shape) == 3
-    panels = compared_panels(shown, args.methods, colour=colour, colors=args.colors, clip_limit=args.clip_limit)
+    run_clahe = functools.partial(command_line_clahe, dtype_bins=args.dtype_bins)
+    panels = compared_panels(
+        shown, args.methods, colour=colour, colors=args.colors, clip_limit=args.clip_limit, clahe_function=run_clahe
+    )
     save_comparison(args.output, panels, colour=colour, columns=len(args.methods) + 1, overwrite=args.force)
     colors = f"; colour: {', '.join(dict.fromkeys(args.colors))}" if colour and args.colors else ""
     print(f"{args.input} -> {args.output} (compare: {', '.join(args.methods)}{colors})")

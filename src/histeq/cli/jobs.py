@@ -6,21 +6,19 @@ A :class:`Job` is one file to process (or an error known before any work); an
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
-from histeq.io import TEMPORARY_PREFIX
+from histeq.io import TEMPORARY_PREFIX, read_suffixes
 from histeq.plot import plot_path
 
 #: The file name that stands for standard input (as INPUT) or output (as -o).
 STREAM = Path("-")
-
-#: The suffixes (lower case) of the files taken from an input folder.
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".npy"})
 
 #: What can happen to one file.
 STATUSES = ("done", "skipped", "failed")
@@ -33,6 +31,28 @@ class Job:
     source: Path
     output: Path | None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The jobs of a batch, and the files of its input folders it passed over.
+
+    Attributes
+    ----------
+    jobs : list of Job
+        The files to process, in input order.
+    not_images : list of Path
+        Files of the input folders whose suffix names no image format.
+    earlier_outputs : list of Path
+        With ``suffix``: inputs whose names end with it (outputs of an earlier run).
+    suffix : str or None
+        ``--suffix``, when the outputs go beside their inputs.
+    """
+
+    jobs: list[Job]
+    not_images: list[Path] = field(default_factory=list)
+    earlier_outputs: list[Path] = field(default_factory=list)
+    suffix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,11 +80,11 @@ def is_batch(inputs: list[Path]) -> bool:
     return len(inputs) != 1 or inputs[0].is_dir() or _is_pattern(inputs[0])
 
 
-def plan_jobs(inputs: list[Path], output_folder: Path, *, plot: bool = False) -> list[Job]:
+def plan_jobs(inputs: list[Path], output_folder: Path, *, plot: bool = False) -> Batch:
     """The jobs of a batch: every input file and its output below ``output_folder``.
 
     A folder gives every image file below it (by suffix, see
-    :data:`IMAGE_SUFFIXES`; not the output folder, nor temporary files),
+    :func:`image_suffixes`; not the output folder, nor temporary files),
     written at the same relative path below ``output_folder``; a file, or a
     file a glob pattern matches, is written under its own name there.
     Symbolic links to folders are followed, and each real folder is read once
@@ -82,25 +102,64 @@ def plan_jobs(inputs: list[Path], output_folder: Path, *, plot: bool = False) ->
 
     Returns
     -------
-    list of Job
-        In input order, each folder sorted. A pattern that matches nothing, an
-        output that is its input and a second job for the same output (or,
-        with ``plot``, a figure that is another job's output or figure) carry
-        their ``error``.
+    Batch
+        The jobs in input order, each folder sorted. A pattern that matches
+        nothing, an output that is an input and a second job for the same
+        output (or, with ``plot``, a figure that is another job's output or
+        figure) carry their ``error``. The folders' other files are its
+        ``not_images``.
     """
-    jobs = [job for given in inputs for job in _jobs_of(given, output_folder)]
-    return _refuse_conflicts(jobs, plot)
+    not_images: list[Path] = []
+    jobs = [job for given in inputs for job in _jobs_of(given, output_folder, not_images)]
+    return Batch(_refuse_conflicts(jobs, plot), not_images)
+
+
+def plan_beside(inputs: list[Path], suffix: str, *, plot: bool = False) -> Batch:
+    """The jobs of ``--suffix``: every input file, and ``NAME<suffix>.EXT`` beside it.
+
+    Inputs are found as :func:`plan_jobs` finds them. Files whose name (before
+    its extension) ends with ``suffix``, or with ``suffix + ".plot"`` (their
+    figures), are an earlier run's outputs: left out, so that a rerun neither
+    processes them again nor writes ``NAME<suffix><suffix>.EXT``.
+
+    Parameters
+    ----------
+    inputs : list of Path
+        Files, folders or glob patterns.
+    suffix : str
+        What the outputs' names get before their extension, such as ``"-eq"``.
+    plot : bool, default False
+        Each job also writes its figure, ``NAME<suffix>.plot.png`` beside its output.
+
+    Returns
+    -------
+    Batch
+        As :func:`plan_jobs`; the inputs left out are its ``earlier_outputs``.
+        An output that is any input file carries an error, never written over.
+    """
+    not_images: list[Path] = []
+    jobs, earlier = [], []
+    for job in (job for given in inputs for job in _jobs_of(given, None, not_images)):
+        source = job.source
+        if job.error is not None:  # a pattern that matched nothing
+            jobs.append(job)
+        elif source.stem.endswith(suffix) or source.stem.endswith(f"{suffix}.plot"):
+            earlier.append(source)
+        else:
+            jobs.append(Job(source, source.with_name(f"{source.stem}{suffix}{source.suffix}")))
+    return Batch(_refuse_conflicts(jobs, plot), not_images, earlier, suffix)
 
 
 def make_folders(jobs: list[Job]) -> None:
-    """Create the output folders of the jobs that will run (the mirrored tree).
+    """Create the output folders of the jobs that will run (the mirrored tree, or one file's folder).
 
     Parameters
     ----------
     jobs : list of Job
         The jobs; those with an ``error`` are left out.
     """
-    for folder in sorted({job.output.parent for job in jobs if job.error is None and job.output is not None}):
+    outputs = [job.output for job in jobs if job.error is None and job.output not in (None, STREAM)]
+    for folder in sorted({output.parent for output in outputs if output is not None}):
         folder.mkdir(parents=True, exist_ok=True)
 
 
@@ -140,21 +199,33 @@ def _has_magic(text: str) -> bool:
     return any(char in text for char in "*?[")
 
 
-def _jobs_of(given: Path, output_folder: Path) -> list[Job]:
+def _jobs_of(given: Path, output_folder: Path | None, not_images: list[Path]) -> list[Job]:
+    """The jobs of one input (``output_folder`` None: outputs still to name);
+    the files of its folders that are not images go to ``not_images``."""
     if _is_pattern(given):
         matches = _expand(given)
         if not matches:
             return [Job(given, None, f"{str(given)!r}: no files match this pattern")]
-        return [job for match in matches for job in _jobs_of(match, output_folder)]
+        return [job for match in matches for job in _jobs_of(match, output_folder, not_images)]
     if given.is_dir():
-        return [Job(path, output_folder / path.relative_to(given)) for path in image_files(given, output_folder)]
-    return [Job(given, output_folder / given.name)]
+        images = image_files(given, output_folder, not_images)
+        if output_folder is None:
+            return [Job(path, None) for path in images]
+        return [Job(path, output_folder / path.relative_to(given)) for path in images]
+    return [Job(given, None if output_folder is None else output_folder / given.name)]
 
 
-def image_files(folder: Path, leave_out: Path | None = None) -> list[Path]:
+@functools.lru_cache(maxsize=1)
+def image_suffixes() -> frozenset[str]:
+    """The suffixes (lower case) of the files taken from input folders: every
+    format histeq reads (:func:`histeq.io.read_suffixes`)."""
+    return read_suffixes()
+
+
+def image_files(folder: Path, leave_out: Path | None = None, not_images: list[Path] | None = None) -> list[Path]:
     """Every image file below ``folder``, each real folder read once.
 
-    Files are taken by suffix (:data:`IMAGE_SUFFIXES`, any case), leaving out
+    Files are taken by suffix (:func:`image_suffixes`, any case), leaving out
     temporary files (``.histeq-*``). Symbolic links to folders are followed
     (see :func:`_folders`): a link loop ends, a link into the tree adds
     nothing, a link out of it adds the folder it points to, once. Links to
@@ -167,6 +238,8 @@ def image_files(folder: Path, leave_out: Path | None = None) -> list[Path]:
         The folder to search.
     leave_out : Path, optional
         A folder not to search (the output folder).
+    not_images : list of Path, optional
+        Receives the other files (not temporary files, nor folders).
 
     Returns
     -------
@@ -175,14 +248,17 @@ def image_files(folder: Path, leave_out: Path | None = None) -> list[Path]:
         sorted by name before its subfolders' files.
     """
     left_out = _folder_key(leave_out)
-    return [
-        Path(entry.path)
-        for _, entries in _folders(folder, hidden=True, visited={left_out} if left_out else set())
-        for entry in entries
-        if Path(entry.name).suffix.lower() in IMAGE_SUFFIXES
-        and not entry.name.startswith(TEMPORARY_PREFIX)
-        and not _is_folder(entry)
-    ]
+    suffixes = image_suffixes()
+    images = []
+    for _, entries in _folders(folder, hidden=True, visited={left_out} if left_out else set()):
+        for entry in entries:
+            if entry.name.startswith(TEMPORARY_PREFIX) or _is_folder(entry):
+                continue
+            if Path(entry.name).suffix.lower() in suffixes:
+                images.append(Path(entry.path))
+            elif not_images is not None:
+                not_images.append(Path(entry.path))
+    return images
 
 
 def _folders(
@@ -312,8 +388,10 @@ def _visible(folder: Path, *, hidden: bool = False) -> list[Path]:
 
 
 def _refuse_conflicts(jobs: list[Job], plot: bool = False) -> list[Job]:
-    """Jobs that would write over their input, or over a file an earlier job
-    writes (its output, or with ``plot`` its figure), get an error."""
+    """Jobs that would write over their input or another job's input, or over
+    a file an earlier job writes (its output, or with ``plot`` its figure),
+    get an error."""
+    sources = {resolved(job.source): job.source for job in jobs if job.error is None}
     first: dict[Path, Path] = {}
     checked = []
     for job in jobs:
@@ -321,8 +399,13 @@ def _refuse_conflicts(jobs: list[Job], plot: bool = False) -> list[Job]:
         if job.error is None and output is not None:
             written = {"output": output, "figure": plot_path(output)} if plot else {"output": output}
             taken = [(what, path) for what, path in written.items() if resolved(path) in first]
+            inputs = [(what, path) for what, path in written.items() if resolved(path) in sources]
             if same_file(output, source):
                 job = Job(source, output, f"{str(source)!r}: the output is the input file; write elsewhere")
+            elif inputs:
+                what, path = inputs[0]
+                message = f"{str(source)!r}: its {what} {str(path)!r} is an input file; not written over"
+                job = Job(source, output, message)
             elif taken:
                 what, path = taken[0]
                 other = first[resolved(path)]

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from histeq import __version__
-from histeq.io import MAX_PIXELS, WRITE_FORMATS
+from histeq.io import DEFAULT_QUALITY, MAX_PIXELS, WRITE_FORMATS
 from histeq.plot import COMPARE_COLORS, COMPARE_METHODS, DEFAULT_COLORS, FIGURE_CLAHE_CLIP, SKIMAGE_COLORS
 
 # isort: split
 # Every method name the choices offer, and the defaults they show, come from these imports.
 from histeq._core.colour_modes import COLOR_MODES
-from histeq._core.colour_spaces import LUMINANCE_SPACES
 from histeq._core.methods import CLAHE_METHODS, MATCH_METHODS
 from histeq._core.methods import EQUALIZE_METHODS as METHODS
 from histeq._core.targets import CLAHE_DISTRIBUTIONS as DISTRIBUTIONS
 from histeq._core.targets import DEFAULT_ALPHA, TARGET_DEFAULTS
+from histeq._core.validate import check_alpha, check_clip_limit, check_filters, check_nbins, check_tile_grid
 
-from .jobs import STREAM, is_batch
+from .deep_clahe import DEEP_BINS
 from .video import add_parser as add_video_parser
 
 #: The formats ``--format`` offers for standard output.
@@ -29,6 +32,7 @@ _EXAMPLES = """examples:
   histeq demo                                        every method on a built-in image
   histeq equalize photo.jpg -o photo-eq.jpg --plot   one file, and a figure beside it
   histeq clahe scans/ -o scans-clahe/ --workers 2    a folder tree, mirrored
+  histeq equalize shots/ --suffix -eq                NAME-eq.EXT beside each input
   histeq match shots/ --reference ref.png -o out/    match to a reference
   histeq compare photo.jpg -o figure.png             every method side by side
   histeq compare photo.jpg --methods opencv clahe --colors channels ycrcb lab -o fig.png
@@ -78,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="specify the histogram to this distribution (default parameters) with MATLAB's rule "
         "(method opencv or matlab)",
     )
-    equalize_options.add_argument("--nbins", type=int, help="number of bins (default: one per level; 256 for floats)")
+    equalize_options.add_argument(
+        "--nbins", type=_checked("nbins", check_nbins), help="number of bins (default: one per level; 256 for floats)"
+    )
     equalize_options.add_argument(
         "--mask", type=Path, help="a grey image of the same size: only pixels where it is non-zero are counted"
     )
@@ -88,7 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="contrast-limited adaptive equalization (CLAHE) of image files",
         description="CLAHE of image files; colour images: their lightness, Lab's L, unless --color says "
         "otherwise (alpha is kept). "
-        "The default method is OpenCV's cv2.createCLAHE, bit for bit on 8/16-bit grey images.",
+        "The default method is OpenCV's cv2.createCLAHE: bit for bit on 8-bit images, and on 16-bit "
+        f"ones with --dtype-bins. Images deeper than 8 bits are binned, by default, into --nbins "
+        f"(default {DEEP_BINS}) equal bins over their own range (min..max), as float images are and as "
+        "scikit-image does, so that a clip limit means what it means on 8-bit images: OpenCV's 65536 bins "
+        "of a 16-bit image make a clip limit of 2 do almost nothing to an image that spans a few "
+        "thousand levels.",
     )
     _add_file_arguments(clahe, "process")
     clahe_options = clahe.add_argument_group("CLAHE")
@@ -98,29 +109,41 @@ def build_parser() -> argparse.ArgumentParser:
     _add_color_argument(clahe_options, "clahe")
     clahe_options.add_argument(
         "--clip-limit",
-        type=float,
+        type=_checked("clip_limit", lambda value: check_clip_limit(value, 0.0), float),
         help="opencv: a multiple of the mean bin height (default 40; 2 to 4 is typical); "
         "skimage: a fraction of the window (default 0.01); 0: no clipping",
     )
     clahe_options.add_argument(
         "--tile-grid",
-        type=int,
+        type=_checked("tile_grid", lambda value: check_tile_grid(value, 1)[0]),
         nargs="+",
         metavar="N",
         help="opencv: tiles per axis, rows then columns (default: 8 8); one number for all axes",
     )
     clahe_options.add_argument(
-        "--kernel-size", type=int, nargs="+", metavar="N", help="skimage: the tile size in pixels"
+        "--kernel-size", type=_positive, nargs="+", metavar="N", help="skimage: the tile size in pixels"
     )
-    clahe_options.add_argument("--nbins", type=int, help="bins for float images (and skimage's nbins)")
+    clahe_options.add_argument(
+        "--nbins",
+        type=_checked("nbins", check_nbins),
+        help=f"opencv: bins of images deeper than 8 bits (default {DEEP_BINS}; with --dtype-bins, of float "
+        "images only); skimage: its nbins (default 256)",
+    )
+    clahe_options.add_argument(
+        "--dtype-bins",
+        action="store_true",
+        help="opencv: one bin per level of the dtype for 16-bit images (65536 bins), as cv2.createCLAHE: "
+        "its result bit for bit, clip limits in its meaning",
+    )
     clahe_options.add_argument(
         "--distribution",
         choices=DISTRIBUTIONS,
-        default="uniform",
         help="opencv: target histogram shape per tile, as MATLAB's adapthisteq (default: uniform)",
     )
     clahe_options.add_argument(
-        "--alpha", type=float, default=DEFAULT_ALPHA, help=f"rayleigh/exponential parameter (default: {DEFAULT_ALPHA})"
+        "--alpha",
+        type=_checked("alpha", check_alpha, float),
+        help=f"opencv: the rayleigh/exponential parameter (default: {DEFAULT_ALPHA})",
     )
 
     exact = commands.add_parser(
@@ -142,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exact_options.add_argument(
         "--filters",
-        type=int,
+        type=_checked("filters", check_filters),
         default=6,
         help="neighbourhoods that order the pixels: the pixel, the cross, then boxes of side 3, 5, ... (default: 6)",
     )
@@ -178,7 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("input", type=Path, help="the image (a file, or - for standard input)")
     compare.add_argument(
-        "-o", "--output", type=Path, required=True, help="the figure file to write: .png, .pdf or .svg"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="the figure file to write: .png, .pdf or .svg (missing folders are created)",
     )
     compare.add_argument(
         "--methods",
@@ -199,9 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument(
         "--clip-limit",
-        type=float,
+        type=_checked("clip_limit", lambda value: check_clip_limit(value, 0.0), float),
         default=FIGURE_CLAHE_CLIP,
-        help=f"the clahe panel's clip limit, OpenCV's meaning (default: {FIGURE_CLAHE_CLIP})",
+        help=f"the clahe panel's clip limit, OpenCV's meaning (default: {FIGURE_CLAHE_CLIP}); images deeper "
+        f"than 8 bits: on {DEEP_BINS} bins over their range, as 'histeq clahe' does",
+    )
+    compare.add_argument(
+        "--dtype-bins",
+        action="store_true",
+        help="the clahe panel of a 16-bit image: one bin per level (65536), as cv2.createCLAHE",
     )
     compare.add_argument("--force", action="store_true", help="replace the figure if it exists")
     compare.add_argument(
@@ -248,35 +281,6 @@ def color_choices(command: str) -> tuple[str, ...]:
     return tuple(mode for mode in COLOR_MODES if not (mode == "joint" and command in ("clahe", "exact")))
 
 
-def check_color(args: argparse.Namespace) -> None:
-    """Refuse a ``--color`` the ``--method`` cannot give.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line of a command that processes files.
-
-    Raises
-    ------
-    ValueError
-        A colour space with a method that returns floats (``skimage``),
-        which the colour spaces cannot take back; CLAHE's ``skimage`` takes
-        ``hsv`` (scikit-image's own RGB CLAHE).
-    """
-    color, method = getattr(args, "color", None), getattr(args, "method", None)
-    if color not in LUMINANCE_SPACES or method != "skimage":
-        return
-    if args.command == "clahe" and color == "hsv":
-        return
-    usable = [mode for mode in color_choices(args.command) if mode not in LUMINANCE_SPACES]
-    if args.command == "clahe":
-        usable.append("hsv (scikit-image's own colour CLAHE)")
-    raise ValueError(
-        f"--color {color} needs a method that returns the image's dtype; --method skimage returns floats: "
-        f"use --color {' or '.join(usable)}, or another --method"
-    )
-
-
 def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     """The options of the commands that process files: inputs, output, batches."""
     files = parser.add_argument_group("files")
@@ -284,21 +288,35 @@ def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
         "input",
         type=Path,
         nargs="+",
-        help=f"the images to {verb}: files, folders (every .png, .jpg, .jpeg, .tif, .tiff, .npy below "
-        "them), quoted glob patterns ('scans/**/*.tif'), or - for one image on standard input",
+        help=f"the images to {verb}: files, folders (every image file below them that Pillow, tifffile or "
+        "numpy reads, by suffix: .png, .jpg, .tif, .webp, .bmp, .npy, ...; other files are counted in the "
+        "summary as not images), quoted glob patterns ('scans/**/*.tif'), or - for one image on standard input",
     )
-    files.add_argument(
+    where = files.add_mutually_exclusive_group(required=True)
+    where.add_argument(
         "-o",
         "--output",
         type=Path,
-        required=True,
-        help="one file in: the output file (- for standard output); else the output folder, which "
-        "mirrors the input folders",
+        help="one file in: the output file (- for standard output), in the format its suffix names; else "
+        "the output folder, which mirrors the input folders; missing folders are created",
+    )
+    where.add_argument(
+        "--suffix",
+        help="instead of -o: write NAME<SUFFIX>.EXT beside each input (e.g. --suffix -eq); never over an "
+        "input; existing outputs are skipped (a rerun finishes what is left), and inputs whose names end "
+        "with the suffix are left out (earlier outputs)",
     )
     files.add_argument(
         "--format",
         choices=_STREAM_FORMATS,
         help="the format written to standard output (-o -); default: the input's",
+    )
+    files.add_argument(
+        "--quality",
+        type=_quality,
+        help="JPEG, WebP and AVIF outputs: 1..100 (default: a JPEG input's own quantization tables and "
+        f"chroma subsampling for JPEG outputs, as Pillow's quality='keep'; else JPEG {DEFAULT_QUALITY['JPEG']}, "
+        f"WebP {DEFAULT_QUALITY['WEBP']}, AVIF {DEFAULT_QUALITY['AVIF']}); lossless formats have none",
     )
     files.add_argument(
         "--plot",
@@ -332,28 +350,52 @@ def _positive(text: str) -> int:
     return value
 
 
-def check_streams(args: argparse.Namespace) -> None:
-    """Refuse what standard input and output cannot do.
+def _quality(text: str) -> int:
+    """``--quality``: a whole number in 1..100."""
+    value = int(text)
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be a whole number in 1..100; got {value}")
+    return value
+
+
+def _checked(name: str, check: Callable[[Any], Any], parse: Callable[[str], Any] = int) -> Callable[[str], Any]:
+    """An argument type: ``parse`` the text, then the library's own check of
+    its parameter ``name`` (one rule for both), its message in the command
+    line's words (argparse names the option)."""
+
+    def convert(text: str) -> Any:
+        value = parse(text)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number; got {text}")
+        try:
+            check(value)
+        except (TypeError, ValueError) as exc:
+            message = str(exc)
+            message = message[len(name) + 1 :] if message.startswith(f"{name} ") else message
+            raise argparse.ArgumentTypeError(message) from None
+        return value
+
+    convert.__name__ = parse.__name__  # argparse's "invalid int value: 'x'"
+    return convert
+
+
+def command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The parser of one subcommand of :func:`build_parser`'s ``parser``: its
+    usage line is the one a usage error of that command shows.
 
     Parameters
     ----------
-    args : argparse.Namespace
-        The parsed command line of a command that processes files.
+    parser : argparse.ArgumentParser
+        The ``histeq`` parser.
+    command : str
+        A subcommand's name.
 
-    Raises
-    ------
-    ValueError
-        ``-`` in a batch, ``-o -`` for a batch or with ``--json`` or
-        ``--plot``, or ``--format`` without ``-o -``.
+    Returns
+    -------
+    argparse.ArgumentParser
+        The subcommand's parser; ``parser`` itself if it has no such subcommand.
     """
-    if STREAM in args.input and len(args.input) > 1:
-        raise ValueError("- (standard input) reads one image; it cannot be part of a batch")
-    if args.output == STREAM:
-        if is_batch(args.input):
-            raise ValueError("-o - (standard output) writes one image; a batch needs an output folder")
-        if args.json:
-            raise ValueError("--json and -o - both write to standard output; use one of them")
-        if args.plot:
-            raise ValueError("--plot saves the figure beside the output file; -o - has none")
-    elif args.format is not None:
-        raise ValueError("--format is for -o - (standard output); the output file's suffix gives its format")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]
+    return parser

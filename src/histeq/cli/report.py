@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any, TextIO
 
-from .jobs import STATUSES, STREAM, Outcome
+from .jobs import STATUSES, STREAM, Batch, Outcome
+
+#: The Python API's words in the library's messages, and the command line's for them.
+_API_WORDS = (
+    ("pass overwrite=True", "use --force"),
+    ("(max_pixels)", "(--max-pixels)"),
+    ("clip_limit", "--clip-limit"),
+    ("tile_grid", "--tile-grid"),
+    ("kernel_size", "--kernel-size"),
+    ("nbins", "--nbins"),
+)
 
 
 class Progress:
@@ -62,6 +74,27 @@ class Progress:
         return ", ".join(f"{self.counts[status]} {status}" for status in STATUSES)
 
 
+def error_text(exc: BaseException) -> str:
+    """An error's message in the command line's words: the parameters of
+    the Python API the library's messages name become the options that set
+    them (``overwrite=True`` -> ``--force``, ``tile_grid`` -> ``--tile-grid``).
+
+    Parameters
+    ----------
+    exc : BaseException
+        An error raised while the command ran.
+
+    Returns
+    -------
+    str
+        Its message, translated.
+    """
+    text = str(exc)
+    for python, option in _API_WORDS:
+        text = re.sub(rf"(?<![\w-]){re.escape(python)}(?!\w)", option, text)
+    return text
+
+
 def describe(args: argparse.Namespace) -> str:
     """The command and its method, as reports name them.
 
@@ -79,7 +112,7 @@ def describe(args: argparse.Namespace) -> str:
     return args.command if method is None else f"{args.command}, {method}"
 
 
-def print_report(args: argparse.Namespace, outcomes: list[Outcome], seconds: float, *, batch: bool) -> None:
+def print_report(args: argparse.Namespace, outcomes: list[Outcome], seconds: float, *, batch: Batch | None) -> None:
     """Tell how the run went: the JSON report, a batch's summary line, or one file's line.
 
     Parameters
@@ -90,20 +123,21 @@ def print_report(args: argparse.Namespace, outcomes: list[Outcome], seconds: flo
         One per file, in input order.
     seconds : float
         How long the run took.
-    batch : bool
-        Whether ``args`` name a batch (else one file, one outcome).
+    batch : Batch or None
+        The batch ``args`` name (its files passed over too); None for one file, one outcome.
     """
     if args.json:
-        print(json.dumps(json_report(args, outcomes, seconds), indent=2))
-    elif batch:
-        print(summary(args.command, outcomes, seconds))
+        print(json.dumps(json_report(args, outcomes, seconds, batch), indent=2))
+    elif batch is not None:
+        print(summary(args.command, outcomes, seconds, batch))
     elif outcomes[0].status == "done":  # on stderr when the image goes to standard output
         stream = sys.stderr if args.output == STREAM else sys.stdout
         print(f"{args.input[0]} -> {args.output} ({describe(args)})", file=stream)
 
 
-def summary(command: str, outcomes: list[Outcome], seconds: float) -> str:
-    """One line: how many files were done, skipped and failed, and how long it took.
+def summary(command: str, outcomes: list[Outcome], seconds: float, batch: Batch | None = None) -> str:
+    """One line: how many files were done, skipped and failed, how long it
+    took, and the files of the input folders passed over.
 
     Parameters
     ----------
@@ -113,37 +147,52 @@ def summary(command: str, outcomes: list[Outcome], seconds: float) -> str:
         One per file.
     seconds : float
         How long the run took.
+    batch : Batch, optional
+        The batch, with the files it passed over.
 
     Returns
     -------
     str
-        ``"histeq equalize: 3 done, 0 skipped, 1 failed (4 files) in 0.8 s"``.
+        ``"histeq equalize: 3 done, 0 skipped, 1 failed (4 files) in 0.8 s"``,
+        then ``"; 3 skipped: not images"`` and
+        ``"; 2 skipped: outputs of --suffix -eq"`` where there were such files.
     """
     counts = totals(outcomes)
-    return (
+    line = (
         f"histeq {command}: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed "
         f"({len(outcomes)} files) in {seconds:.1f} s"
     )
+    if batch is not None and batch.not_images:
+        line += f"; {len(batch.not_images)} skipped: not images"
+    if batch is not None and batch.earlier_outputs:
+        line += f"; {len(batch.earlier_outputs)} skipped: outputs of --suffix {batch.suffix}"
+    return line
 
 
-def json_report(args: argparse.Namespace, outcomes: list[Outcome], seconds: float) -> dict[str, Any]:
+def json_report(
+    args: argparse.Namespace, outcomes: list[Outcome], seconds: float, batch: Batch | None = None
+) -> dict[str, Any]:
     """The report of ``--json``.
 
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed command line: ``command``, ``input``, ``output``.
+        The parsed command line: ``command``, ``input``, ``output``, ``suffix``.
     outcomes : list of Outcome
         One per file.
     seconds : float
         How long the run took.
+    batch : Batch, optional
+        The batch, with the files it passed over.
 
     Returns
     -------
     dict
-        ``command``, ``inputs``, ``output``, ``files`` (``input``,
-        ``output``, ``status``, ``error``: a message or None), ``totals``
-        and ``seconds``.
+        ``command``, ``inputs``, ``output`` (None with ``--suffix``),
+        ``suffix``, ``files`` (``input``, ``output``, ``status``, ``error``:
+        a message or None), ``totals``, ``not_images`` and
+        ``earlier_outputs`` (the files of input folders passed over: not
+        images by suffix, outputs of ``--suffix``) and ``seconds``.
     """
     files = [
         {
@@ -154,12 +203,17 @@ def json_report(args: argparse.Namespace, outcomes: list[Outcome], seconds: floa
         }
         for outcome in outcomes
     ]
+    passed_over: dict[str, list[Path]] = {"not_images": [], "earlier_outputs": []}
+    if batch is not None:
+        passed_over = {"not_images": batch.not_images, "earlier_outputs": batch.earlier_outputs}
     return {
         "command": args.command,
         "inputs": [str(given) for given in args.input],
-        "output": str(args.output),
+        "output": None if args.output is None else str(args.output),
+        "suffix": args.suffix,
         "files": files,
         "totals": {**totals(outcomes), "files": len(outcomes)},
+        **{name: [str(path) for path in paths] for name, paths in passed_over.items()},
         "seconds": round(seconds, 3),
     }
 

@@ -32,8 +32,8 @@ from types import FrameType
 from histeq.backends import get_num_threads, set_num_threads
 from histeq.io import remove_stale_temporaries
 
-from .jobs import STREAM, Job, Outcome, is_batch, make_folders, plan_jobs
-from .report import Progress, print_report
+from .jobs import STREAM, Batch, Job, Outcome, is_batch, make_folders, plan_beside, plan_jobs
+from .report import Progress, error_text, print_report
 
 #: ``work(source, output)``: what a command does to one file.
 Work = Callable[[Path, Path], None]
@@ -86,8 +86,10 @@ def run_command(args: argparse.Namespace, work: Work) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        ``input`` (list of Path), ``output``, ``force``, ``workers``, ``json``
-        and ``command``, as the command line parses them.
+        ``input`` (list of Path), ``output`` or ``suffix``, ``force``,
+        ``workers``, ``json``, ``plot`` and ``command``, as the command line
+        parses them. Missing output folders are created, for one file too;
+        with ``suffix`` every run is a batch (outputs beside their inputs).
     work : callable
         ``work(source, output)`` processes one file; it must be picklable
         (a module-level function or a ``functools.partial`` of one) for
@@ -100,16 +102,18 @@ def run_command(args: argparse.Namespace, work: Work) -> int:
     """
     started, now = time.monotonic(), time.time()
     keep_freed_memory()
-    batch = is_batch(args.input)
-    if batch:
-        jobs = plan_jobs(args.input, args.output, plot=args.plot)
-        make_folders(jobs)
-    else:
-        jobs = [Job(args.input[0], args.output)]
+    batch: Batch | None = None
+    if args.suffix is not None:
+        batch = plan_beside(args.input, args.suffix, plot=args.plot)
+    elif is_batch(args.input):
+        batch = plan_jobs(args.input, args.output, plot=args.plot)
+    jobs = [Job(args.input[0], args.output)] if batch is None else batch.jobs
+    make_folders(jobs)
     outputs = [job.output for job in jobs if job.error is None and job.output not in (None, STREAM)]
     remove_stale_temporaries(sorted({output.parent for output in outputs if output is not None}), before=now)
-    progress = Progress(len(jobs), enabled=batch and sys.stderr.isatty())
-    outcomes = run_jobs(jobs, work, workers=args.workers, skip_existing=batch and not args.force, progress=progress)
+    progress = Progress(len(jobs), enabled=batch is not None and sys.stderr.isatty())
+    skip_existing = batch is not None and not args.force
+    outcomes = run_jobs(jobs, work, workers=args.workers, skip_existing=skip_existing, progress=progress)
     print_report(args, outcomes, time.monotonic() - started, batch=batch)
     return 1 if any(outcome.status == "failed" for outcome in outcomes) else 0
 
@@ -181,7 +185,7 @@ def _attempt(work: Work, job: Job) -> str | None:
         assert job.output is not None  # jobs with an error are not attempted
         work(job.source, job.output)
     except (OSError, ValueError, TypeError) as exc:
-        return _naming(job.source, str(exc))
+        return _naming(job.source, error_text(exc))
     except Exception as exc:  # one file's unexpected failure must not end the batch
         return _naming(job.source, f"{type(exc).__name__}: {exc}")
     return None

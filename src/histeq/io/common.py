@@ -44,7 +44,7 @@ def check_pixels(shape: tuple[int, ...], samples: int, max_pixels: int | None) -
     """
     pixels = int(np.prod(shape, dtype=object)) // max(samples, 1)
     if max_pixels is not None and pixels > max_pixels:
-        raise TooLarge(f"declares {pixels} pixels, more than the limit of {max_pixels} (max_pixels, --max-pixels)")
+        raise TooLarge(f"declares {pixels} pixels, more than the limit of {max_pixels} (max_pixels)")
 
 
 def native(array: np.ndarray) -> np.ndarray:

@@ -39,14 +39,24 @@ class ImageMetadata:
         The resolution in pixels per inch, horizontal then vertical.
     exif : bytes or None
         The EXIF block (``b"Exif\\0\\0"`` and a TIFF structure, as Pillow
-        writes it) without its orientation tag; read from PNG and JPEG files
-        and written to them (TIFF files keep profile and resolution only).
+        writes it) without its orientation tag; read from PNG, JPEG, WebP
+        and AVIF files and written to them (TIFF files keep profile and
+        resolution only).
+    quantization : tuple of tuple of int, or None
+        A JPEG file's quantization tables (64 values each, in table order, as
+        Pillow's ``JpegImageFile.quantization``), written again by JPEG
+        outputs without a quality (Pillow's ``quality="keep"``).
+    subsampling : int or None
+        A colour JPEG file's chroma subsampling, Pillow's code: 0 (4:4:4),
+        1 (4:2:2), 2 (4:2:0); None for grey files and other layouts.
     """
 
     format: str | None = None
     icc_profile: bytes | None = None
     dpi: tuple[float, float] | None = None
     exif: bytes | None = None
+    quantization: tuple[tuple[int, ...], ...] | None = None
+    subsampling: int | None = None
 
 
 def pillow_metadata(image: Image.Image) -> ImageMetadata:
@@ -61,16 +71,36 @@ def pillow_metadata(image: Image.Image) -> ImageMetadata:
     -------
     ImageMetadata
         Pillow's format name, the ICC profile, the resolution in pixels per
-        inch (when both are positive) and, but for TIFF, the EXIF block
-        without its orientation tag.
+        inch (when both are positive), but for TIFF the EXIF block without
+        its orientation tag, and a grey or YCbCr JPEG's quantization tables
+        and subsampling.
     """
     dpi = image.info.get("dpi")
+    quantization, subsampling = _jpeg_tables(image)
     return ImageMetadata(
         format=image.format,
         icc_profile=image.info.get("icc_profile") or None,
         dpi=(float(dpi[0]), float(dpi[1])) if dpi and dpi[0] > 0 and dpi[1] > 0 else None,
         exif=_exif_without_orientation(image) if image.format != "TIFF" else None,  # TIFF: its tags
+        quantization=quantization,
+        subsampling=subsampling,
     )
+
+
+def _jpeg_tables(image: Image.Image) -> tuple[tuple[tuple[int, ...], ...] | None, int | None]:
+    """A JPEG's quantization tables and subsampling, as Pillow's
+    ``quality="keep"`` takes them: grey (one layer) and three-layer files
+    only (CMYK files are converted, their tables do not fit the output).
+    Tables of files turned upright by a quarter turn are kept as they are."""
+    tables = getattr(image, "quantization", None)
+    layers = getattr(image, "layers", None)
+    if image.format != "JPEG" or not tables or layers not in (1, 3):
+        return None, None
+    from PIL.JpegImagePlugin import get_sampling
+
+    quantization = tuple(tuple(int(value) for value in tables[index]) for index in sorted(tables))
+    sampling = get_sampling(image) if layers == 3 else -1
+    return quantization, sampling if sampling >= 0 else None
 
 
 def pillow_orientation(image: Image.Image) -> int:

@@ -1,6 +1,7 @@
 """Every format Pillow reads (PNG up to 8 bits and 16-bit grey, JPEG, BMP,
-GIF, PGM, WebP, ...), and the PNG and JPEG files Pillow writes; 8-bit RGB
-without copies (:mod:`.pillow_pixels`)."""
+GIF, PGM, WebP, ...), and the files Pillow writes (PNG, JPEG, WebP, AVIF,
+JPEG 2000, BMP, ...: :mod:`.formats`); 8-bit RGB without copies
+(:mod:`.pillow_pixels`)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 
 from .common import Refused, check_pixels, native
+from .formats import DEFAULT_QUALITY
 from .metadata import ImageMetadata, pillow_metadata
 from .pillow_pixels import rgb_view, rgbx_image
 
 if TYPE_CHECKING:
     from PIL import Image
 
-#: Quality of written JPEG files (Pillow's scale, 1..95).
-JPEG_QUALITY = 95
+#: Quality of written JPEG files when neither a quality nor a JPEG input's tables are given.
+JPEG_QUALITY = DEFAULT_QUALITY["JPEG"]
 
 #: Held while Pillow's own pixel limit is switched off for one ``Image.open``.
 _PILLOW_LIMIT_LOCK = threading.Lock()
@@ -90,25 +92,33 @@ def read_pillow(
     return array, metadata
 
 
-def write_pillow(file: BinaryIO, array: np.ndarray, file_format: str, metadata: ImageMetadata) -> None:
-    """Write a PNG or JPEG file with Pillow, with the profile, resolution and EXIF of ``metadata``.
+def write_pillow(
+    file: BinaryIO, array: np.ndarray, file_format: str, metadata: ImageMetadata, quality: int | None = None
+) -> None:
+    """Write a file with Pillow, with the profile, resolution and EXIF of
+    ``metadata`` where the format holds them.
 
     Parameters
     ----------
     file : binary file
         Where the file goes.
     array : ndarray
-        PNG: uint8 ``(H, W)``, ``(H, W, 2|3|4)``, or uint16 ``(H, W)``;
-        JPEG: uint8 ``(H, W)`` or ``(H, W, 3)`` (quality :data:`JPEG_QUALITY`),
-        read in place when laid out as :func:`.pillow_pixels.padded_rgb` makes.
-    file_format : {"PNG", "JPEG"}
+        An array the format holds (:mod:`.formats`, checked by the caller);
+        JPEG's uint8 ``(H, W, 3)`` is read in place when laid out as
+        :func:`.pillow_pixels.padded_rgb` makes.
+    file_format : str
         Pillow's name of the format.
     metadata : ImageMetadata
         What to write besides the pixels.
+    quality : int, optional
+        JPEG, WebP and AVIF: 1..100. JPEG without it keeps the
+        quantization tables and subsampling of ``metadata`` when it has them
+        (Pillow's ``quality="keep"``), else quality :data:`JPEG_QUALITY`;
+        WebP and AVIF without it: :data:`~.formats.DEFAULT_QUALITY`.
     """
     from PIL import Image
 
-    options: dict[str, Any] = {"quality": JPEG_QUALITY} if file_format == "JPEG" else {}
+    options = _quality_options(file_format, metadata, quality)
     if metadata.icc_profile is not None:
         options["icc_profile"] = metadata.icc_profile
     if metadata.dpi is not None:
@@ -119,6 +129,18 @@ def write_pillow(file: BinaryIO, array: np.ndarray, file_format: str, metadata: 
     if image is None:
         image = Image.fromarray(np.ascontiguousarray(array))
     image.save(_WithoutDescriptor(file), format=file_format, **options)
+
+
+def _quality_options(file_format: str, metadata: ImageMetadata, quality: int | None) -> dict[str, Any]:
+    """Pillow's save options for the quality of a lossy format (none for the others)."""
+    if file_format not in DEFAULT_QUALITY:
+        return {}
+    if quality is None and file_format == "JPEG" and metadata.quantization is not None:
+        kept: dict[str, Any] = {"qtables": [list(table) for table in metadata.quantization]}
+        if metadata.subsampling is not None:
+            kept["subsampling"] = metadata.subsampling
+        return kept
+    return {"quality": int(quality if quality is not None else DEFAULT_QUALITY[file_format])}
 
 
 class _WithoutDescriptor:

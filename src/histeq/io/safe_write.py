@@ -332,7 +332,7 @@ def _move_no_clobber(source: Path, target: Path) -> None:
 
 
 def _exists_error(path: Path) -> FileExistsError:
-    return FileExistsError(f"{str(path)!r} already exists; use --force (overwrite=True) to replace it")
+    return FileExistsError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
 
 
 def _umask() -> int:
