@@ -107,7 +107,7 @@ class LevelBins:
         return None if self.direct else self.lo
 
     def count(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        cpu = kernels()
+        cpu = kernels(x)
         if self.direct and mask is None:
             if _contiguous_bytes(x):
                 return cpu.count_bytes(x)
@@ -121,7 +121,7 @@ class LevelBins:
     def apply(self, lut: np.ndarray, x: np.ndarray, out: np.ndarray, memo: np.ndarray | None = None) -> None:
         """``out[i] = lut[x[i] - lo]``, clamping values outside ``lo .. hi``
         (integer plans always give a LUT, one entry per bin)."""
-        cpu = kernels()
+        cpu = kernels(x)
         if not self.direct:
             cpu.apply_levels(x, self.lo, self.hi, lut, out)
         elif lut.itemsize == 1 and _contiguous_bytes(x) and _contiguous_bytes(out):

@@ -1,24 +1,48 @@
 """The one door to the kernels.
 
-Library code reaches compiled kernels only through :func:`kernels`, which
-picks the backend for an array (today: numpy arrays -> the numba CPU
-backend, ``histeq.backends.cpu``) and imports it on first use, so that
-``import histeq`` imports no numba. A GPU backend (CuPy arrays) plugs in here.
-The kernels' thread pool is set here too.
+Library code reaches kernels only through :func:`kernels`, which picks the
+backend for an array: today numpy arrays get the numba CPU backend
+(``histeq.backends.cpu``, imported on first use, so that ``import histeq``
+imports no numba), or, for small one-shot work, the numpy backend
+(``histeq.backends.small``), by the rule :func:`kernels` documents. A GPU
+backend (CuPy arrays) plugs in here. The kernels' thread pool is set here too.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
+from . import small
 from ._threads import get_num_threads, set_num_threads
 
-__all__ = ["get_num_threads", "kernels", "set_num_threads"]
+__all__ = ["compiled", "get_num_threads", "kernels", "set_num_threads"]
+
+_compiled: ModuleType | None = None
 
 
 def kernels(array: object = None) -> ModuleType:
-    """The kernel module for ``array`` (any array histeq accepts; ``None``: the
-    default backend). Imported on first use."""
-    from . import cpu
+    """The kernel module for ``array`` (any array histeq accepts; ``None``:
+    work that touches no pixels, such as a plan).
 
-    return cpu
+    The numpy backend (:mod:`histeq.backends.small`) while the compiled one
+    is not loaded yet and ``small.serves(array)``: numpy has spent less time
+    than loading numba and its cached kernels would cost (about 0.5 s), and
+    ``array`` is not so large that numpy's extra time on it alone would repay
+    that. Otherwise the compiled backend (:func:`compiled`), for good: a
+    process that works long ends on the compiled kernels. The numpy backend
+    hands what it does not have to the compiled one, and both give the same
+    results bit for bit.
+    """
+    if _compiled is None and small.serves(array):
+        return small
+    return compiled()
+
+
+def compiled() -> ModuleType:
+    """The compiled (numba) backend, imported on first use."""
+    global _compiled
+    if _compiled is None:
+        from . import cpu
+
+        _compiled = cpu
+    return _compiled

@@ -1,0 +1,310 @@
+"""The numpy backend (histeq.backends.small) against the compiled kernels, bit for bit.
+
+Each numpy kernel is compared with its compiled twin on random lines
+(hypothesis: dtypes, ranges, masks, strides, RGB steps), the YCrCb round trip
+on every 8-bit colour, and whole operations (every equalize method, colour
+modes, CLAHE) with each backend forced, on random images and scikit-image's
+sample images. Then the door's rule: which backend serves which call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import histeq
+from conftest import SKIMAGE_IMAGES, skimage_image
+from histeq import backends
+from histeq._core.colour_lines import pixel_lines
+from histeq._core.methods import EQUALIZE_METHODS
+from histeq.backends import small
+from histeq.backends.small import colour_lut as small_colour
+from histeq.backends.small import tile_blend as small_blend
+from histeq.backends.small import tiles as small_tiles
+
+cpu = backends.compiled()
+INTEGERS = (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.uint32, np.int64, np.uint64)
+
+
+@contextlib.contextmanager
+def backend(mode: str):
+    """Every kernel call from the numpy backend where it has the kernel
+    (``"numpy"``), or from the compiled one (``"numba"``)."""
+    with mock.patch.object(small, "MODE", mode), mock.patch.object(backends, "_compiled", None):
+        yield
+
+
+def both(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` with the numpy backend, then with the compiled one."""
+    with backend("numpy"):
+        first = function(*args, **kwargs)
+    with backend("numba"):
+        second = function(*args, **kwargs)
+    return first, second
+
+
+def assert_same(a, b) -> None:
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_array_equal(a, b, strict=True)
+
+
+# ------------------------------------------------------------------ kernels
+
+
+@given(
+    hnp.arrays(np.uint8, st.integers(0, 3000)),
+    st.integers(0, 2**32 - 1),
+)
+def test_bytes_count_and_map(x, seed):
+    lut = np.random.default_rng(seed).integers(0, 256, 256, dtype=np.uint8)
+    np.testing.assert_array_equal(small.count_bytes(x), cpu.count_bytes(x))
+    ours, theirs = np.empty_like(x), np.empty_like(x)
+    small.apply_bytes(x, lut, ours)
+    cpu.apply_bytes(x, lut, theirs)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@given(hnp.arrays(np.uint16, st.integers(0, 3000)), st.sampled_from([1, 2, 3]), st.integers(0, 2**32 - 1))
+def test_words_count_and_map(x, stride, seed):
+    line = x[::stride]
+    np.testing.assert_array_equal(small.count_words(line), cpu.count_words(line))
+    lut = np.random.default_rng(seed).random(65536)
+    ours, theirs = np.empty(line.size), np.empty(line.size)
+    small.apply_direct(line, lut, ours)
+    cpu.apply_direct(line, lut, theirs)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@given(st.sampled_from(INTEGERS), st.integers(0, 2**32 - 1), st.integers(0, 2000), st.booleans())
+def test_levels_count_and_map(dtype, seed, size, masked):
+    # Ranges inside the dtype, values inside and outside them (the dtype's ends too).
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(dtype)
+    x = rng.integers(info.min, info.max, size, dtype=dtype, endpoint=True)
+    lo = int(rng.integers(info.min, info.max, endpoint=True, dtype=dtype))
+    hi = min(lo + int(rng.integers(0, 70000)), info.max)
+    near = (max(lo - 3, info.min), min(hi + 4, info.max))
+    x[::5] = rng.integers(*near, x[::5].size, dtype=dtype, endpoint=True)
+    x[::7] = info.min
+    x[::11] = info.max
+    lo, hi = dtype(lo), dtype(hi)
+    mask = rng.random(size) < 0.6 if masked else None
+    np.testing.assert_array_equal(small.count_levels(x, mask, lo, hi), cpu.count_levels(x, mask, lo, hi))
+    lut = rng.random(int(hi) - int(lo) + 1)
+    ours, theirs = np.empty(size), np.empty(size)
+    small.apply_levels(x, lo, hi, lut, ours)
+    cpu.apply_levels(x, lo, hi, lut, theirs)
+    np.testing.assert_array_equal(ours, theirs)
+    if dtype in (np.uint8, np.uint16):  # lo=None: each value its own bin
+        top = dtype(info.max)
+        np.testing.assert_array_equal(small.count_levels(x, mask, None, top), cpu.count_levels(x, mask, None, top))
+        lut = rng.random(int(top) + 1)
+        small.apply_levels(x, None, top, lut, ours)
+        cpu.apply_levels(x, None, top, lut, theirs)
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@given(st.integers(0, 2000), st.sampled_from([3, 4]), st.sampled_from([3, 4]), st.integers(0, 2**32 - 1))
+def test_rgb_count_and_map(pixels, step, out_step, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, max(pixels * step - (step - 3), 0), dtype=np.uint8)
+    np.testing.assert_array_equal(small.count_rgb(x, step), cpu.count_rgb(x, step))
+    luts = rng.integers(0, 256, (3, 256), dtype=np.uint8)
+    ours = rng.integers(0, 256, max(pixels * out_step - (out_step - 3), 0), dtype=np.uint8)
+    theirs = ours.copy()  # 4th bytes are left alone
+    small.apply_rgb(x, luts, ours, step, out_step)
+    cpu.apply_rgb(x, luts, theirs, step, out_step)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@given(hnp.arrays(np.int64, st.integers(1, 300), elements=st.integers(0, 2**40)), st.integers(0, 299))
+def test_opencv_byte_plan(counts, empty):
+    counts[: min(empty, counts.size - 1)] = 0  # a first occupied bin further up
+    for candidate in (counts, np.zeros_like(counts), np.eye(1, counts.size, empty % counts.size, dtype=np.int64)[0]):
+        ours, theirs = small.opencv_byte_offsets(candidate), cpu.opencv_byte_offsets(candidate)
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            assert_same(ours, theirs)
+
+
+# ------------------------------------------------------------------- YCrCb
+
+
+def _every_colour(step: int) -> np.ndarray:
+    # All 2**24 colours, (4096, 4096, step): RGB, or RGBA with a 4th byte of 7.
+    colours = np.arange(1 << 24, dtype=np.uint32).view(np.uint8).reshape(4096, 4096, 4)
+    image = colours[..., :3] if step == 3 else colours.copy()
+    if step == 4:
+        image[..., 3] = 7
+    return np.ascontiguousarray(image)
+
+
+@pytest.mark.parametrize("step", [3, 4])
+@pytest.mark.parametrize("red", [0, 2])
+def test_ycrcb_round_trip_of_every_colour(step, red):
+    image = _every_colour(step)
+    lines = pixel_lines(image[..., :3])
+    lut = np.random.default_rng(red + step).integers(0, 256, 256, dtype=np.uint8)
+    planes = [np.empty(image.shape[:2], np.uint8) for _ in range(2)]
+    counts = [k.ycrcb_count(lines, plane, red) for k, plane in zip((small_colour, cpu.colour_lut), planes)]
+    np.testing.assert_array_equal(*counts)
+    np.testing.assert_array_equal(*planes)
+    outs = [np.full_like(image, 9) for _ in range(2)]
+    for k, plane, out in zip((small_colour, cpu.colour_lut), planes, outs):
+        k.ycrcb_map(lines, plane, lut, pixel_lines(out[..., :3]), red)
+    np.testing.assert_array_equal(*outs)
+
+
+@given(
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.sampled_from([3, 4]),
+    st.sampled_from(["rgb", "bgr"]),
+    st.sampled_from(["plain", "reversed", "crop", "in place"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_ycrcb_equalize_layouts(rows, cols, samples, order, layout, seed):
+    image = np.random.default_rng(seed).integers(0, 256, (rows + 2, cols + 2, samples), dtype=np.uint8)
+    view = {"plain": image, "reversed": image[::-1], "crop": image[1:-1, 1:-1]}.get(layout, image)
+
+    def run():
+        source = view.copy() if layout == "in place" else view
+        out = source if layout == "in place" else None
+        return histeq.equalize(source, channel_axis=-1, color="ycrcb", channel_order=order, out=out)
+
+    assert_same(*both(run))
+
+
+# -------------------------------------------------------------- operations
+
+
+@pytest.mark.parametrize("method", sorted(EQUALIZE_METHODS))
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_equalize_every_method(method, dtype):
+    record = EQUALIZE_METHODS[method]
+    if record.dtypes is not None and np.dtype(dtype) not in record.dtypes:
+        pytest.skip(f"{method} takes no {np.dtype(dtype)}")
+    rng = np.random.default_rng(3)
+    top = np.iinfo(dtype).max
+    grey = (rng.normal(0.4, 0.1, (97, 131)).clip(0, 1) * top).astype(dtype)
+    assert_same(*both(histeq.equalize, grey, method=method))
+    assert_same(*both(histeq.equalize, np.asfortranarray(grey)[::2], method=method))  # strided: the general path
+    rgb = (rng.normal(0.5, 0.15, (61, 77, 3)).clip(0, 1) * top).astype(dtype)
+    assert_same(*both(histeq.equalize, rgb, method=method, channel_axis=-1))
+
+
+@pytest.mark.parametrize("name", SKIMAGE_IMAGES)
+def test_sample_images(name):
+    image = skimage_image(name)
+    if image.ndim == 3:
+        image = image[..., :3]
+        for color in ("channels", "ycrcb", "joint"):
+            assert_same(*both(histeq.equalize, image, channel_axis=-1, color=color))
+        assert_same(*both(histeq.clahe, image, channel_axis=-1, color="ycrcb", clip_limit=2.0))
+    else:
+        assert_same(*both(histeq.equalize, image))
+        assert_same(*both(histeq.equalize, image, method="skimage"))
+        assert_same(*both(histeq.clahe, image, clip_limit=2.0))
+
+
+@given(
+    st.sampled_from([np.uint8, np.int8, np.uint16, np.int16, np.float32]),
+    st.lists(st.integers(1, 40), min_size=2, max_size=3),
+    st.lists(st.integers(1, 5), min_size=3, max_size=3),
+    st.sampled_from([0.0, 0.01, 2.0, 40.0]),
+    st.sampled_from(["uniform", "rayleigh"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_clahe(dtype, shape, grid, clip, distribution, seed):
+    rng = np.random.default_rng(seed)
+    if np.dtype(dtype).kind == "f":
+        image = rng.random(shape, dtype=np.float32)
+        image[image > 0.9] = np.nan
+    else:
+        info = np.iinfo(dtype)
+        centre = rng.integers(info.min, info.max, endpoint=True)
+        image = np.clip(rng.normal(centre, 30, shape), info.min, info.max).astype(dtype)
+    tiles = tuple(min(g, s) for g, s in zip(grid, shape))
+    result = both(histeq.clahe, image, clip_limit=clip, tile_grid=tiles, distribution=distribution)
+    np.testing.assert_array_equal(*result)
+    assert result[0].dtype == result[1].dtype
+
+
+def test_numpy_kernels_do_not_load_the_compiled_backend():
+    # In a fresh process: the common operations on small images import no numba.
+    script = (
+        "import sys, numpy as np, histeq\n"
+        "from skimage import data\n"
+        "histeq.equalize(data.astronaut(), channel_axis=-1, color='ycrcb')\n"
+        "histeq.equalize(data.astronaut(), channel_axis=-1)\n"
+        "histeq.equalize(data.camera()[::2])\n"
+        "histeq.equalize(data.camera().astype(np.uint16), method='skimage')\n"
+        "histeq.clahe(data.camera(), clip_limit=2.0)\n"
+        "print('numba' in sys.modules)\n"
+    )
+    env = {**os.environ, "HISTEQ_BACKEND": "auto"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    assert done.stdout.split() == ["False"]
+
+
+# ---------------------------------------------------------------- the rule
+
+
+def test_the_door_serves_numpy_until_it_would_have_paid_for_the_compiled_kernels():
+    with mock.patch.object(small, "MODE", "auto"), mock.patch.object(backends, "_compiled", None):
+        small_image = np.zeros(1000, np.uint8)
+        with mock.patch.object(small, "_spent", 0.0):
+            assert backends.kernels(small_image) is small
+            assert backends.kernels() is small
+            huge = mock.Mock(size=small.MAX_ELEMENTS + 1)
+            assert backends.kernels(huge) is cpu
+        with mock.patch.object(small, "_spent", small.LOAD_SECONDS):
+            assert backends.kernels(small_image) is cpu
+        assert backends._compiled is cpu  # once loaded, for good
+        with mock.patch.object(small, "_spent", 0.0):
+            assert backends.kernels(small_image) is cpu
+
+
+def test_time_spent_counts():
+    with mock.patch.object(small, "_spent", 0.0):
+        small.count_bytes(np.zeros(1 << 20, np.uint8))
+        assert small._spent > 0
+
+
+def test_missing_kernels_come_from_the_compiled_backend():
+    with backend("numpy"):
+        assert small.count_equal is cpu.count_equal
+        assert small_colour.lab_count is cpu.colour_lut.lab_count
+        assert small_tiles.count_tiles is cpu.tiles.count_tiles
+        assert small_blend.blend is not cpu.tile_blend.blend
+        with pytest.raises(AttributeError):
+            _ = small.__wrapped__  # special names are not kernels
+
+
+def test_large_clahe_images_go_to_the_compiled_kernels():
+    image = np.random.default_rng(0).integers(0, 256, (2, 1100, 1000), dtype=np.uint8)
+    with mock.patch.object(small_tiles, "MAX_PIXELS", 1000):
+        assert_same(*both(histeq.clahe, image, clip_limit=2.0, tile_grid=(1, 4, 4)))
+
+
+@pytest.mark.parametrize("value", ["numba", "numpy", "auto"])
+def test_mode_from_the_environment(value):
+    script = "from histeq.backends import small; print(small.MODE)"
+    env = {**os.environ, "HISTEQ_BACKEND": value.upper()}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    assert done.stdout.strip() == value
+
+
+def test_bad_mode():
+    env = {**os.environ, "HISTEQ_BACKEND": "gpu"}
+    done = subprocess.run([sys.executable, "-c", "import histeq"], capture_output=True, text=True, env=env)
+    assert done.returncode != 0 and "HISTEQ_BACKEND must be" in done.stderr
