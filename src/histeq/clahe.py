@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -385,10 +386,30 @@ def _codes(plane: np.ndarray, nbins: int | None) -> tuple[np.ndarray, int, int]:
         unsigned = np.ascontiguousarray(plane).view(f"u{plane.dtype.itemsize}")
         flip = 1 << (bits - 1) if plane.dtype.kind == "i" else 0
         return unsigned, flip, 1 << bits
-    values = plane.astype(np.float32) if plane.dtype == np.float16 else np.ascontiguousarray(plane)
+    values = code_values(plane)
+    return coded(values, nbins, *value_extent(values))
+
+
+def code_values(plane: np.ndarray) -> np.ndarray:
+    """The values a plane of floats or wide integers is coded from: float16
+    as float32, the rest as it is (C-contiguous)."""
+    return plane.astype(np.float32) if plane.dtype == np.float16 else np.ascontiguousarray(plane)
+
+
+def value_extent(values: np.ndarray) -> tuple[float | np.generic, float | np.generic]:
+    """The range :func:`coded` bins ``values`` over: integers' min and max,
+    floats' :func:`_finite_extent`."""
+    if values.dtype.kind in "iu":
+        return values.min(), values.max()
+    return _finite_extent(values)
+
+
+def coded(values: np.ndarray, nbins: int | None, low: Any, high: Any) -> tuple[np.ndarray, int, int]:
+    """``(codes, flip, levels)`` of :func:`code_values` ``values`` binned over
+    ``low .. high`` (:func:`value_extent` of the whole plane; of a part of
+    it too, which gives that part's codes in the whole plane's bins)."""
     binning: EqualBins | OffsetBins
     if values.dtype.kind in "iu":
-        low, high = values.min(), values.max()
         if nbins is None and int(high) - int(low) < MAX_CODED_BINS:
             return (values - low).astype(np.uint16), 0, max(int(high) - int(low) + 1, 2)
         if max(-int(low), int(high)) > EXACT_FLOAT_LIMIT:  # levels float64 does not hold: exact offsets
@@ -396,7 +417,7 @@ def _codes(plane: np.ndarray, nbins: int | None) -> tuple[np.ndarray, int, int]:
         else:
             binning = EqualBins.between(low, high, nbins or MAX_CODED_BINS, values.dtype)
     else:
-        binning = EqualBins.between(*_finite_extent(values), nbins or DEFAULT_FLOAT_BINS, values.dtype)
+        binning = EqualBins.between(low, high, nbins or DEFAULT_FLOAT_BINS, values.dtype)
     line = values.reshape(-1)
     _, codes = binning.count_for_lut(line, None)  # large lines: uint16 codes from a kernel
     if codes is None:  # small lines: numpy's arithmetic, as np.histogram

@@ -1,6 +1,7 @@
 """clahe of Dask arrays (OpenCV's method): tile LUTs from the blocks' pieces of
 every tile, each block blended apart; bit-identical to the numpy call (and so
-to cv2) for any chunking, chunks smaller than a tile included."""
+to cv2) for any chunking, chunks smaller than a tile included; floats and wide
+integers binned over each plane's range, found by a reduction first."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ def threads():
 
 @st.composite
 def planes(draw: st.DrawFn) -> tuple[np.ndarray, tuple, dict]:
-    dtype = draw(st.sampled_from(["uint8", "uint16", "int8", "int16"]))
+    dtype = draw(
+        st.sampled_from(["uint8", "uint16", "int8", "int16", "float16", "float32", "float64", "int32", "uint64"])
+    )
     spatial = draw(st.sampled_from([(13,), (17, 23), (6, 9, 8)]))
     layout = draw(st.sampled_from(["plane", "channels", "batch"]))
     shape = spatial + (2,) if layout == "channels" else (2, *spatial) if layout == "batch" else spatial
@@ -35,8 +38,10 @@ def planes(draw: st.DrawFn) -> tuple[np.ndarray, tuple, dict]:
         options["batch_axis"] = 0
     if draw(st.booleans()):
         options["distribution"] = draw(st.sampled_from(["rayleigh", "exponential"]))
-    if dtype.endswith("16") and draw(st.booleans()):
+    if dtype in ("uint16", "int16") and draw(st.booleans()):
         options["bit_shift"] = draw(st.integers(0, 8))
+    if dtype not in ("uint8", "uint16", "int8", "int16") and draw(st.booleans()):
+        options["nbins"] = draw(st.sampled_from([3, 100, 4096]))
     return image_of(dtype, shape, draw(st.integers(0, 99))), draw(chunkings(shape)), options
 
 
@@ -65,3 +70,7 @@ def test_clahe_refusals_name_what_is_missing() -> None:
         histeq.clahe(image, out=np.empty((8, 8), np.uint8))
     with pytest.raises(ValueError, match="tile_grid"):
         histeq.clahe(image, tile_grid=(0, 2))
+    floats = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    floats[5, 6] = -np.inf
+    with pytest.raises(ValueError, match="1 infinite value"):
+        histeq.clahe(da.from_array(floats, chunks=3)).compute()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,17 @@ from .._core.validate import (
     check_tile_grid,
 )
 from ..backends import kernels
-from ..clahe import MAX_CODED_BINS, _clip_pixels, _codes, _distribution_curve, _lift, _write
+from ..clahe import (
+    MAX_CODED_BINS,
+    _clip_pixels,
+    _codes,
+    _distribution_curve,
+    _lift,
+    _write,
+    code_values,
+    coded,
+    value_extent,
+)
 from .blocks import Groups, Key
 from .equalize import check_no_out, groups_of, token
 from .graph import Graph
@@ -56,6 +67,7 @@ class Tiling:
     shift: int
     distribution: str
     alpha: float
+    nbins: int | None
 
     def axes(self) -> tuple[AxisTiles, ...]:
         """The tiling of the plane lifted to ``(z, y, x)`` (cached by ``_lift``)."""
@@ -68,8 +80,69 @@ class Tiling:
         return [(0, 1)] * (3 - len(ranges)) + ranges
 
 
-def _lifted(codes: np.ndarray) -> np.ndarray:
-    return codes.reshape((1,) * (3 - codes.ndim) + codes.shape)
+#: A plane's coding: None (8/16-bit integers are their own codes), or the
+#: range ``(low, high)`` its values are binned over (floats, wide integers).
+Coding = tuple[Any, Any] | None
+
+
+def plane_codes(plane: np.ndarray, coding: Coding, nbins: int | None) -> tuple[np.ndarray, int, int]:
+    """``(codes, flip, levels)`` of a plane's part, as the in-memory ``_codes``
+    gives them for the whole plane (whose range is ``coding``)."""
+    if coding is None:
+        return _codes(plane, None)
+    return coded(code_values(plane), nbins, *coding)
+
+
+def block_extents(block: np.ndarray, groups: Groups, offsets: tuple[int, ...]) -> dict[Key, tuple[Any, Any, int]]:
+    """Every group's ``(low, high, infinite)`` in a block: the range of the
+    values it is coded from (finite ones; None, None without any) and its +-inf."""
+    extents = {}
+    for key, plane in groups.planes(block, offsets):
+        values = code_values(plane)
+        if values.dtype.kind in "iu":
+            extents[key] = (values.min(), values.max(), 0)
+            continue
+        infinite = int(np.count_nonzero(np.isinf(values)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all NaN
+            low, high = np.nanmin(values), np.nanmax(values)
+        extents[key] = (None, None, infinite) if infinite or np.isnan(low) else (low, high, 0)
+    return extents
+
+
+def merge_extents(*parts: dict[Key, tuple[Any, Any, int]]) -> dict[Key, tuple[Any, Any, int]]:
+    """The extents of the union of blocks."""
+    merged: dict[Key, tuple[Any, Any, int]] = {}
+    for part in parts:
+        for key, (low, high, infinite) in part.items():
+            if key in merged:
+                low0, high0, infinite0 = merged[key]
+                if low0 is not None and low is not None:
+                    low, high = min(low0, low), max(high0, high)
+                elif low is None:
+                    low, high = low0, high0
+                infinite += infinite0
+            merged[key] = (low, high, infinite)
+    return merged
+
+
+def codings(extents: dict[Key, tuple[Any, Any, int]], dtype: np.dtype) -> dict[Key, Coding]:
+    """Every group's coding: the in-memory ``value_extent`` of a line holding
+    the group's extent (its +-inf raise as in memory; no finite value gives
+    the in-memory default range)."""
+    values_dtype = code_values(np.zeros(0, dtype)).dtype
+    result: dict[Key, Coding] = {}
+    for key, (low, high, infinite) in extents.items():
+        if infinite:
+            value_extent(np.broadcast_to(np.array(np.inf, values_dtype), (infinite,)))  # raises
+        line = np.array([np.nan] if low is None else [low, high], values_dtype)
+        result[key] = value_extent(line)
+    return result
+
+
+def _lifted(codes: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    # A plane's codes (of its ``shape``, or flat) as the 3-D ``(z, y, x)`` the kernels read.
+    return codes.reshape((1,) * (3 - len(shape)) + shape)
 
 
 def _feeding(axis: AxisTiles, start: int, stop: int) -> list[tuple[int, slice | np.ndarray]]:
@@ -88,7 +161,7 @@ def _feeding(axis: AxisTiles, start: int, stop: int) -> list[tuple[int, slice | 
 
 
 def block_tile_counts(
-    block: np.ndarray, groups: Groups, offsets: tuple[int, ...], tiling: Tiling
+    block: np.ndarray, groups: Groups, offsets: tuple[int, ...], tiling: Tiling, coding: dict[Key, Coding] | None
 ) -> dict[Key, dict[int, Run]]:
     """Every group's tile histograms over the block's pieces, as occupied
     runs of int64 counts (the spare bin of uncounted codes left out)."""
@@ -96,9 +169,9 @@ def block_tile_counts(
     cpu = kernels(block).tiles
     result = {}
     for key, plane in groups.planes(block, offsets):
-        codes, flip, levels = _codes(plane, None)
+        codes, flip, levels = plane_codes(plane, None if coding is None else coding[key], tiling.nbins)
         bins = levels >> tiling.shift
-        lifted = _lifted(codes)
+        lifted = _lifted(codes, plane.shape)
         feeding = [_feeding(axis, *span) for axis, span in zip(axes, tiling.ranges(groups, offsets, plane.shape))]
         tiles: dict[int, Run] = {}
         for (tz, iz), (ty, iy), (tx, ix) in itertools.product(*feeding):
@@ -143,26 +216,32 @@ def add_tile_counts(*parts: dict[Key, dict[int, Run]]) -> dict[Key, dict[int, Ru
 
 
 def tile_plans(
-    counts: dict[Key, dict[int, Run]], keys: list[Key], tiling: Tiling, levels: int
+    counts: dict[Key, dict[int, Run]],
+    keys: list[Key],
+    tiling: Tiling,
+    dtype: np.dtype,
+    coding: dict[Key, Coding] | None,
 ) -> dict[Key, tuple[int, np.ndarray]]:
     """Every group's ``(lo, LUTs)``: the in-memory plan (``plan_tiles``) of
     its tiles' counts, over the occupied bins ``lo .. hi`` of 16-bit planes
     (the plane's range: every pixel feeds a tile), else over all bins."""
     axes = tiling.axes()
     area = math.prod(axis.length for axis in axes)
-    bins = levels >> tiling.shift
-    top = bins - 1
-    limit = _clip_pixels(tiling.clip, area, bins)
-    scale = np.float32(top) / np.float32(area)
-    curve = (
-        None if tiling.distribution == "uniform" else _distribution_curve(tiling.distribution, tiling.alpha, area, top)
-    )
     tiles = math.prod(axis.tiles for axis in axes)
     plans = {}
     for key in keys:
+        plane_coding = None if coding is None else coding[key]
+        _, _, levels = plane_codes(np.zeros((1,) * len(tiling.shape), dtype), plane_coding, tiling.nbins)
+        bins = levels >> tiling.shift
+        top = bins - 1
+        limit = _clip_pixels(tiling.clip, area, bins)
+        scale = np.float32(top) / np.float32(area)
+        curve = None
+        if tiling.distribution != "uniform":
+            curve = _distribution_curve(tiling.distribution, tiling.alpha, area, top)
         runs = [run for run in counts[key].values() if run[1].size]
         lo, hi = 0, bins - 1
-        if bins > 256:  # 16-bit planes: LUTs of the occupied bins only, as in memory
+        if plane_coding is None and bins > 256:  # 16-bit planes: LUTs of the occupied bins only, as in memory
             lo, hi = min(start for start, _ in runs), max(start + run.size - 1 for start, run in runs)
         held = np.zeros((tiles, hi - lo + 2), np.int64)
         for tile, (start, run) in counts[key].items():
@@ -178,6 +257,7 @@ def block_clahe(
     plans: dict[Key, tuple[int, np.ndarray]],
     dtype: np.dtype,
     tiling: Tiling,
+    coding: dict[Key, Coding] | None,
 ) -> np.ndarray:
     """A block blended from its groups' tile LUTs (the in-memory blend on the
     tiling sliced to the block; the whole plane's z depth)."""
@@ -189,11 +269,12 @@ def block_clahe(
         _, target = next(targets)
         spans = tiling.ranges(groups, offsets, plane.shape)
         part = tuple(_part(axis, *span) for axis, span in zip(axes, spans))
-        codes, flip, levels = _codes(plane, None)
+        codes, flip, levels = plane_codes(plane, None if coding is None else coding[key], tiling.nbins)
         lo, luts = plans[key]
         top = (levels >> tiling.shift) - 1
         own = 2 if part[0].high.max() > 0 else 1  # the blend's default for the block
-        _write(target, _lifted(codes), flip, tiling.shift, lo, top, luts, part, None if own == depth else depth)
+        layers = None if own == depth else depth
+        _write(target, _lifted(codes, plane.shape), flip, tiling.shift, lo, top, luts, part, layers)
     return result
 
 
@@ -256,16 +337,34 @@ def _opencv(image: Any, batch: Batch | None, axis: int | None, clip: float, nbin
         )
     if nbins is not None and nbins > MAX_CODED_BINS:
         raise ValueError(f"nbins must be at most {MAX_CODED_BINS} for clahe; got {nbins}")
-    if not is_small_integer(image.dtype):
-        raise TypeError(
-            f"clahe of Dask arrays takes 8- and 16-bit integer images for now; got dtype {image.dtype} "
-            "(compute the array first)"
-        )
-    tiling = Tiling(shape, grid, clip, shift, distribution, alpha)
+    tiling = Tiling(shape, grid, clip, shift, distribution, alpha, nbins)
     groups = groups_of(image, batch, axis)
     graph = Graph(image, None, groups, "histeq-clahe-" + token(image, tiling, groups))
-    graph.per_block("tiles", lambda b: (block_tile_counts, graph.block_key(b), groups, graph.offsets[b], tiling))
+    name = graph.name
+
+    def coding(chunk: Key) -> tuple | None:
+        return None if is_small_integer(image.dtype) else (f"coding-{name}", *chunk)
+
+    if not is_small_integer(image.dtype):  # floats, wide integers: coded over each plane's range
+        graph.per_block("extent", lambda b: (block_extents, graph.block_key(b), groups, graph.offsets[b]))
+        graph.reduce("extent", merge_extents)
+        graph.per_chunk("coding", lambda c: (codings, (f"extent-total-{name}", *c), image.dtype))
+    graph.per_block(
+        "tiles",
+        lambda b: (block_tile_counts, graph.block_key(b), groups, graph.offsets[b], tiling, coding(graph.chunk_of[b])),
+    )
     graph.reduce("tiles", add_tile_counts)
-    levels = 1 << (8 * image.dtype.itemsize)
-    graph.per_chunk("plan", lambda c: (tile_plans, (f"tiles-total-{graph.name}", *c), graph.keys(c), tiling, levels))
-    return graph.mapped(image.dtype, block_clahe, tiling)
+    graph.per_chunk(
+        "plan", lambda c: (tile_plans, (f"tiles-total-{name}", *c), graph.keys(c), tiling, image.dtype, coding(c))
+    )
+    return _mapped(graph, image.dtype, tiling, coding)
+
+
+def _mapped(graph: Graph, dtype: np.dtype, tiling: Tiling, coding: Any) -> Any:
+    # The blend of every block, with its chunk's coding (the map's tasks name it per block).
+    result = graph.mapped(dtype, block_clahe, tiling, None)
+    for block in graph.blocks:
+        key = (graph.name, *block)
+        task = graph.layer[key]
+        graph.layer[key] = (*task[:-1], coding(graph.chunk_of[block]))
+    return result
