@@ -4,12 +4,13 @@ distance, and the flicker bound of the issue on a synthetic clip."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import histeq
-from histeq._video.smoothing import Smoothed, decay_of, histogram_distance, integer_counts
+from histeq._video.smoothing import Histograms, Smoothed, decay_of, histogram_distance, integer_counts
 
 
 @given(arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(1, 300)), elements=st.floats(0, 1e6)))
@@ -36,12 +37,24 @@ def test_distance_units() -> None:
 
 def test_moving_average_weights() -> None:
     state = Smoothed(decay_of(20))
-    a, b = np.array([[100, 0]], np.int64), np.array([[0, 100]], np.int64)
+    a, b = Histograms(np.array([[100, 0]]), 0, 2), Histograms(np.array([[0, 100]]), 0, 2)
     state.push(a)
-    np.testing.assert_array_equal(state.counts(), a)  # a scene's first frame: itself
+    assert state.counts() is a  # a scene's first frame: itself
     state.push(b)
     weight = 1 - np.exp(-1 / 20)  # the newest frame's
-    np.testing.assert_array_equal(state.counts(), [[round(100 * (1 - weight)), round(100 * weight)]])
+    np.testing.assert_array_equal(state.counts().counts, [[round(100 * (1 - weight)), round(100 * weight)]])
+
+
+def test_bin_windows_widen() -> None:
+    state = Smoothed(0.5)
+    state.push(Histograms(np.array([[4, 4]]), 10, 100))  # bins 10, 11
+    assert state.distance(Histograms(np.array([[8]]), 12, 100)) == pytest.approx((0.5 + 1) / 99)
+    state.push(Histograms(np.array([[8]]), 12, 100))  # bin 12: the state spans 10 .. 12
+    smoothed = state.counts()
+    assert (smoothed.first, smoothed.counts.tolist()) == (10, [[2, 2, 4]])
+    centred = state.counts([Histograms(np.array([[8]]), 9, 100)])  # one frame ahead, weighted 0.5
+    assert (centred.first, centred.counts.tolist()) == (9, [[2, 1, 2, 3]])  # rint(cumsum([1.6, 1.6, 1.6, 3.2]))
+    assert state.distance(Histograms(np.array([[8]]), 12, 50)) == float("inf")  # another binning
 
 
 def clip(frames: int = 60, seed: int = 0) -> np.ndarray:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._core.levels import is_small_integer, skimage_float_dtype
+from .._video.smoothing import Histograms
 from ..backends import kernels
 from ..clahe import _clip_pixels, _codes, _distribution_curve, _lift, _write
 from . import skimage as _skimage
@@ -33,18 +34,22 @@ class TileCounts:
         The plane as the kernels read it (bin codes).
     flip : int
         Signed integers' sign bit (see :mod:`histeq.backends.cpu.tiles`).
-    counts : ndarray of int64, shape (tiles, bins + 1)
-        Every tile's histogram over all bins; the last column holds pixels
-        that are not counted (NaN).
+    histograms : Histograms
+        Every tile's histogram (int64, one row per tile): of 16-bit planes
+        over the bins ``low .. high``; else over all bins and a last column
+        for the pixels that are not counted (NaN).
     low, high : int
         The lowest and highest bin this plane's pixels fall in.
+    ranged : bool
+        Whether ``histograms`` hold the occupied bins only (16-bit planes).
     """
 
     codes: np.ndarray
     flip: int
-    counts: np.ndarray
+    histograms: Histograms
     low: int
     high: int
+    ranged: bool = False
 
 
 class OpenCVTiles:
@@ -76,24 +81,29 @@ class OpenCVTiles:
         codes, flip, levels = _codes(plane, self.nbins)
         codes = codes.reshape(self.shape3)
         bins = levels >> self.shift
-        counts = tiles.count_tiles(codes, flip, self.shift, 0, self.axes, bins).reshape(-1, bins + 1)
-        if self.small and bins > 256:
+        if self.small and bins > 256:  # the occupied bins only: 16-bit planes rarely fill 65536
             low, high = (level >> self.shift for level in tiles.code_range(codes, flip))
-        else:
-            low, high = 0, bins - 1
-        return TileCounts(codes, flip, counts.astype(np.int64), low, high)
+            counts = tiles.count_tiles(codes, flip, self.shift, low, self.axes, high - low + 1)
+            held = Histograms(counts.reshape(-1, high - low + 2)[:, :-1].astype(np.int64), low, bins)
+            return TileCounts(codes, flip, held, low, high, ranged=True)
+        counts = tiles.count_tiles(codes, flip, self.shift, 0, self.axes, bins).reshape(-1, bins + 1)
+        return TileCounts(codes, flip, Histograms(counts.astype(np.int64), 0, bins + 1), 0, bins - 1)
 
-    def apply(self, counted: TileCounts, counts: np.ndarray, target: np.ndarray) -> None:
-        """Plan every tile from ``counts`` (int64 ``(tiles, bins + 1)``, each
-        row summing to a tile's pixels) and blend ``counted``'s plane into
-        ``target`` (the plane's shape and dtype)."""
-        bins = counts.shape[1] - 1
-        occupied = np.flatnonzero(counts[:, :bins].any(axis=0))
-        lo, hi = counted.low, counted.high
-        if occupied.size:  # the LUTs hold the bins of the counts and of the plane
-            lo, hi = min(lo, int(occupied[0])), max(hi, int(occupied[-1]))
-        if not (self.small and bins > 256):
+    def apply(self, counted: TileCounts, smoothed: Histograms, target: np.ndarray) -> None:
+        """Plan every tile from ``smoothed`` (of the binning of
+        ``counted.histograms``, each row summing to a tile's pixels) and blend
+        ``counted``'s plane into ``target`` (the plane's shape and dtype)."""
+        if not counted.ranged:  # all bins, and the spare one
+            bins = smoothed.size - 1
             lo, hi = 0, bins - 1
+            counts = smoothed.counts[:, :bins]
+        else:  # the LUTs hold the bins of the counts and of the plane
+            bins = smoothed.size
+            occupied = np.flatnonzero(smoothed.counts.any(axis=0)) + smoothed.first
+            lo, hi = counted.low, counted.high
+            if occupied.size:
+                lo, hi = min(lo, int(occupied[0])), max(hi, int(occupied[-1]))
+            counts = smoothed.within(lo, hi + 1)
         top = bins - 1
         scale = np.float32(top) / np.float32(self.area)
         curve = (
@@ -102,7 +112,7 @@ class OpenCVTiles:
             else _distribution_curve(self.distribution, self.alpha, self.area, top)
         )
         held = np.zeros((counts.shape[0], hi - lo + 2), np.int64)
-        held[:, :-1] = counts[:, lo : hi + 1]
+        held[:, :-1] = counts
         limit = _clip_pixels(self.clip, self.area, bins)
         luts = kernels(held).tiles.plan_tiles(held, bins, lo, limit, scale, top, curve)
         _write(target, counted.codes, counted.flip, self.shift, lo, top, luts, self.axes)
@@ -133,14 +143,14 @@ class SkimageTiles:
         """Tile histograms of ``plane``'s bins (int64 ``(tiles, nbins + 1)``)."""
         array = plane.astype(np.float32) if plane.dtype == np.float16 else plane
         codes = _skimage._bin_codes(array, self.bins).reshape((1,) * (3 - array.ndim) + array.shape)
-        counts = kernels(codes).tiles.count_tiles(codes, 0, 0, 0, self.axes, self.bins)
-        return TileCounts(codes, 0, counts.reshape(-1, self.bins + 1).astype(np.int64), 0, self.bins - 1)
+        counts = kernels(codes).tiles.count_tiles(codes, 0, 0, 0, self.axes, self.bins).reshape(-1, self.bins + 1)
+        return TileCounts(codes, 0, Histograms(counts.astype(np.int64), 0, self.bins + 1), 0, self.bins - 1)
 
-    def apply(self, counted: TileCounts, counts: np.ndarray, target: np.ndarray) -> None:
-        """Plan every tile from ``counts`` and blend into ``target`` (the
+    def apply(self, counted: TileCounts, smoothed: Histograms, target: np.ndarray) -> None:
+        """Plan every tile from ``smoothed`` and blend into ``target`` (the
         plane's shape, scikit-image's float dtype); ``counted.codes`` is
         used up (the blend writes levels over it)."""
-        cpu = kernels(counts)
-        luts = cpu.skimage_tiles.skimage_luts(counts, self.clim, self.elements)
+        cpu = kernels(smoothed.counts)
+        luts = cpu.skimage_tiles.skimage_luts(smoothed.counts, self.clim, self.elements)
         low, high = cpu.skimage_tiles.blend(counted.codes, luts, self.axes)
         target[...] = _skimage._stretch(counted.codes, low, high, self.float_dtype).reshape(target.shape)

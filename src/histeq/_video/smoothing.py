@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,17 +41,18 @@ def integer_counts(mean: np.ndarray) -> np.ndarray:
     return counts
 
 
-def histogram_distance(counts: np.ndarray, mean: np.ndarray) -> float:
+def histogram_distance(counts: np.ndarray, mean: np.ndarray, bins: int = 0) -> float:
     """The scene-cut distance between a frame's histograms and the state's:
     per row, the earth mover's distance between the two normalized
     histograms in units of the bin range (``sum |cdf_a - cdf_b| / (bins - 1)``:
     0 for equal histograms, 1 when every pixel moved from the first bin to the
     last; a shift of every pixel by ``d`` bins gives ``d / (bins - 1)``),
-    averaged over the rows where both count pixels (0 if none)."""
+    averaged over the rows where both count pixels (0 if none). ``bins``:
+    the binning's number of bins, when the columns are a window of them."""
     frame_totals = counts.sum(axis=-1, dtype=np.float64, keepdims=True)
     state_totals = mean.sum(axis=-1, keepdims=True)
     rows = (frame_totals[:, 0] > 0) & (state_totals[:, 0] > 0)
-    bins = counts.shape[-1]
+    bins = max(bins, counts.shape[-1])
     if not rows.any() or bins < 2:
         return 0.0
     if not rows.all():
@@ -63,14 +65,43 @@ def histogram_distance(counts: np.ndarray, mean: np.ndarray) -> float:
     return float(difference.sum() / (difference.shape[0] * (bins - 1)))
 
 
+@dataclass(frozen=True)
+class Histograms:
+    """Rows of int64 counts of the bins ``first .. first + n - 1`` of a
+    binning of ``size`` bins (columns), e.g. the occupied range of a 16-bit
+    plane; bins outside hold nothing."""
+
+    counts: np.ndarray
+    first: int = 0
+    size: int = 0
+
+    @property
+    def end(self) -> int:
+        return self.first + self.counts.shape[-1]
+
+    def within(self, first: int, end: int, dtype: type = np.int64) -> np.ndarray:
+        """The counts over the bins ``first .. end - 1``: the array itself when
+        they are its bins, else a copy, zero where it has no bins (and
+        without the bins outside: callers leave out empty ones only)."""
+        if (first, end) == (self.first, self.end) and self.counts.dtype == dtype:
+            return self.counts
+        window = np.zeros((*self.counts.shape[:-1], end - first), dtype)
+        low, high = max(first, self.first), min(end, self.end)
+        if low < high:
+            window[..., low - first : high - first] = self.counts[..., low - self.first : high - self.first]
+        return window
+
+
 class Smoothed:
     """The exponential moving average of one stream of histograms.
 
-    ``push(counts)`` adds a frame; ``counts()`` is the smoothed histogram as
-    integers (the frame's own counts while the state holds one frame);
-    ``reset()`` forgets every frame (a scene cut). A frame whose histograms
-    have another shape than the state's (bins that follow the frame's range
-    and changed in number) resets it too.
+    ``push(histograms)`` adds a frame; ``counts()`` is the smoothed
+    histogram as integers (the frame's own counts while the state holds one
+    frame); ``reset()`` forgets every frame (a scene cut). A frame whose
+    histograms are of another binning (another number of rows, or of bins:
+    bins that follow the frame's range and changed in number) resets it
+    too. The state spans the bins its frames occupied, widened as frames
+    occupy more.
     """
 
     def __init__(self, decay: float) -> None:
@@ -80,46 +111,69 @@ class Smoothed:
     def reset(self) -> None:
         """Forget every frame."""
         self._mean: np.ndarray | None = None
-        self._last: np.ndarray | None = None
+        self._first = 0
+        self._size = 0
+        self._last: Histograms | None = None
         self._frames = 0
 
-    def matches(self, counts: np.ndarray) -> bool:
-        """Whether the state holds frames whose histograms have ``counts``' shape."""
-        return self._mean is not None and self._mean.shape == counts.shape
+    def matches(self, histograms: Histograms) -> bool:
+        """Whether the state holds frames of ``histograms``' binning."""
+        return (
+            self._mean is not None
+            and self._size == histograms.size
+            and self._mean.shape[:-1] == histograms.counts.shape[:-1]
+        )
 
-    def distance(self, counts: np.ndarray) -> float:
-        """:func:`histogram_distance` of ``counts`` to the state (inf without a
-        state of that shape: nothing to smooth with)."""
-        if self._mean is None or not self.matches(counts):
+    def distance(self, histograms: Histograms) -> float:
+        """:func:`histogram_distance` of ``histograms`` to the state (inf
+        without a state of that binning: nothing to smooth with)."""
+        if self._mean is None or not self.matches(histograms):
             return math.inf
-        return histogram_distance(counts, self._mean)
+        first, end = self._span([histograms])
+        state = self._state().within(first, end, np.float64)
+        return histogram_distance(histograms.within(first, end), state, self._size)
 
-    def push(self, counts: np.ndarray) -> None:
-        """Add a frame's int64 ``counts``."""
-        if self._mean is None or self.decay == 0.0 or not self.matches(counts):
-            self._mean = counts.astype(np.float64)
-            self._frames = 1
+    def push(self, histograms: Histograms) -> None:
+        """Add a frame's histograms."""
+        if self._mean is None or self.decay == 0.0 or not self.matches(histograms):
+            self._mean = histograms.counts.astype(np.float64)
+            self._first, self._size, self._frames = histograms.first, histograms.size, 1
         else:
+            first, end = self._span([histograms])
+            self._mean = self._state().within(first, end, np.float64)
+            self._first = first
             self._mean *= self.decay / (1.0 - self.decay)  # a * mean + (1 - a) * counts, one temporary less
-            self._mean += counts
+            self._mean += histograms.within(first, end)
             self._mean *= 1.0 - self.decay
             self._frames += 1
-        self._last = counts
+        self._last = histograms
 
-    def counts(self, ahead: Sequence[np.ndarray] = ()) -> np.ndarray:
-        """The smoothed int64 histograms; with ``ahead`` (the next frames'
-        counts of the same scene, nearest first) the centred mean: the state
-        (the past, weighted ``sum_k a**k = 1 / (1 - a)``) and frame ``t + k``
-        weighted ``a**k``, as frame ``t - k`` is."""
+    def counts(self, ahead: Sequence[Histograms] = ()) -> Histograms:
+        """The smoothed histograms, as integers; with ``ahead`` (the next
+        frames' histograms of the same scene, nearest first) the centred
+        mean: the state (the past, weighted ``sum_k a**k = 1 / (1 - a)``) and
+        frame ``t + k`` weighted ``a**k``, as frame ``t - k`` is."""
         assert self._mean is not None and self._last is not None  # pushed before
         ahead = ahead if self.decay > 0.0 else ()
         if self._frames == 1 and not ahead:
             return self._last
         if not ahead:
-            return integer_counts(self._mean)
+            return Histograms(integer_counts(self._mean), self._first, self._size)
+        first, end = self._span(ahead)
         weight = 1.0 / (1.0 - self.decay)
-        total = self._mean * weight
+        total = self._state().within(first, end, np.float64) * weight
         for k, future in enumerate(ahead, start=1):
-            total += self.decay**k * future
+            total += self.decay**k * future.within(first, end)
             weight += self.decay**k
-        return integer_counts(total / weight)
+        return Histograms(integer_counts(total / weight), first, self._size)
+
+    def _state(self) -> Histograms:
+        assert self._mean is not None
+        return Histograms(self._mean, self._first, self._size)
+
+    def _span(self, others: Sequence[Histograms]) -> tuple[int, int]:
+        # The bins of the state and of ``others`` together.
+        assert self._mean is not None
+        first = min(self._first, *(h.first for h in others))
+        end = max(self._first + self._mean.shape[-1], *(h.end for h in others))
+        return first, end

@@ -36,10 +36,11 @@ from .._core.validate import (
 )
 from ..clahe import MAX_CODED_BINS
 from .planes import Layout
+from .smoothing import Histograms
 
-#: A plane's counts (int64, one row per histogram) and the step that
-#: finishes it from smoothed counts of that shape.
-Counted = tuple[np.ndarray, Callable[[np.ndarray], None]]
+#: A plane's histograms and the step that finishes it from smoothed ones of
+#: that binning.
+Counted = tuple[Histograms, Callable[[Histograms], None]]
 
 #: The options each operation takes (besides smoothing and scene_cut).
 OPTIONS = {
@@ -98,12 +99,12 @@ class EqualizeStep:
         else:
             counts, memo = binning.count_for_lut(pair.source, pair.mask)
 
-        def finish(smoothed: np.ndarray) -> None:
-            plan = build_plan(self.method, smoothed[0], binning, self.dtype, self.weights)
+        def finish(smoothed: Histograms) -> None:
+            plan = build_plan(self.method, smoothed.counts[0], binning, self.dtype, self.weights)
             plan.apply_line(pair.source, pair.target, memo)
             pair.finish()
 
-        return counts[None, :], finish
+        return Histograms(counts[None, :], 0, binning.nbins), finish
 
 
 class TileStep:
@@ -115,7 +116,7 @@ class TileStep:
 
     def count(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray) -> Counted:
         counted = self.tiles.count(plane)
-        return counted.counts, lambda smoothed: self.tiles.apply(counted, smoothed, target)
+        return counted.histograms, lambda smoothed: self.tiles.apply(counted, smoothed, target)
 
 
 def equalize_setup(frame: np.ndarray, options: dict[str, Any]) -> Setup:

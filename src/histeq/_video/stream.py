@@ -29,7 +29,7 @@ import numpy as np
 from .._core.layout import unshared
 from .._core.validate import as_image, check_out
 from .planes import Split
-from .smoothing import Smoothed, decay_of
+from .smoothing import Histograms, Smoothed, decay_of
 from .steps import Counted, Setup, Step
 
 
@@ -156,7 +156,7 @@ class FrameStream:
             return True
         return self._scene_cut is not None and sum(distances) / len(distances) > self._scene_cut
 
-    def _finish(self, counted: list[Counted], cut: bool, ahead: list[list[np.ndarray]]) -> None:
+    def _finish(self, counted: list[Counted], cut: bool, ahead: list[list[Histograms]]) -> None:
         for state, (counts, finish), future in zip(self._states, counted, ahead):
             if cut:
                 state.reset()
