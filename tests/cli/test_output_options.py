@@ -161,3 +161,24 @@ def test_suffix_never_writes_over_an_input(tmp_path):
     done = run("equalize", tmp_path / "a.tif", tmp_path / "a.png", "--suffix", "-x", "--force")
     assert done.returncode == 1 and "is an input file; not written over" in done.stderr
     assert (tmp_path / "a.png").read_bytes() == original and (tmp_path / "a-x.png").exists()
+
+
+def test_format_converts_a_batch_and_a_gif_folder_needs_it(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    image = colour_photo()
+    Image.fromarray(image).quantize(64).save(folder / "a.gif")  # read as RGB; histeq writes no GIF
+    write_image(folder / "b.png", image)
+    done = run("equalize", folder, "-o", tmp_path / "same")
+    assert done.returncode == 1 and "unsupported suffix '.gif'" in done.stderr
+    done = run("equalize", folder, "-o", tmp_path / "out", "--format", "png")
+    assert done.returncode == 0, done.stderr
+    assert sorted(os.listdir(tmp_path / "out")) == ["a.png", "b.png"]
+    gif = read_image(folder / "a.gif")
+    np.testing.assert_array_equal(read_image(tmp_path / "out" / "a.png"), luminance_equalized(gif))
+    done = run("equalize", folder / "b.png", "--suffix", "-eq", "--format", "jpeg", "--quality", "70")
+    assert done.returncode == 0 and (folder / "b-eq.jpg").exists(), done.stderr
+    with Image.open(folder / "b-eq.jpg") as written:
+        assert written.format == "JPEG"
+    done = run("equalize", folder, "-o", tmp_path / "lossless", "--format", "png", "--quality", "70")
+    assert done.returncode == 2 and "--quality is for" in done.stderr

@@ -60,7 +60,8 @@ def check_streams(args: argparse.Namespace) -> None:
     ------
     ValueError
         ``-`` in a batch or with ``--suffix``, ``-o -`` for a batch or with
-        ``--json`` or ``--plot``, or ``--format`` without ``-o -``.
+        ``--json`` or ``--plot``, or ``--format`` with ``-o FILE`` (its suffix
+        gives the format).
     """
     if STREAM in args.input and len(args.input) > 1:
         raise ValueError("- (standard input) reads one image; it cannot be part of a batch")
@@ -71,8 +72,11 @@ def check_streams(args: argparse.Namespace) -> None:
             raise ValueError("--json and -o - both write to standard output; use one of them")
         if args.plot:
             raise ValueError("--plot saves the figure beside the output file; -o - has none")
-    elif args.format is not None:
-        raise ValueError("--format is for -o - (standard output); the output file's suffix gives its format")
+    elif args.format is not None and args.suffix is None and not is_batch(args.input):
+        raise ValueError(
+            "--format is for -o - (standard output) and batches (-o FOLDER, --suffix); the output file's suffix "
+            "gives its format"
+        )
 
 
 def check_color(args: argparse.Namespace) -> None:
@@ -121,8 +125,7 @@ def _check_output(args: argparse.Namespace) -> None:
         format_of(args.output)  # an unknown suffix
     if args.quality is None:
         return
-    named = args.format.upper() if args.output == STREAM and args.format else None
-    named = format_of(args.output) if single else named
+    named = format_of(args.output) if single else (args.format.upper() if args.format else None)
     if named is not None and not FORMATS_BY_NAME[named].lossy:
         lossy = ", ".join(output.name for output in FORMATS_BY_NAME.values() if output.lossy)
         lossy = " and ".join(lossy.rsplit(", ", 1))

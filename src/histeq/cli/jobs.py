@@ -80,7 +80,7 @@ def is_batch(inputs: list[Path]) -> bool:
     return len(inputs) != 1 or inputs[0].is_dir() or _is_pattern(inputs[0])
 
 
-def plan_jobs(inputs: list[Path], output_folder: Path, *, plot: bool = False) -> Batch:
+def plan_jobs(inputs: list[Path], output_folder: Path, *, plot: bool = False, extension: str | None = None) -> Batch:
     """The jobs of a batch: every input file and its output below ``output_folder``.
 
     A folder gives every image file below it (by suffix, see
@@ -99,6 +99,8 @@ def plan_jobs(inputs: list[Path], output_folder: Path, *, plot: bool = False) ->
         The folder that receives the outputs.
     plot : bool, default False
         Each job also writes its figure, ``NAME.plot.png`` beside its output.
+    extension : str, optional
+        The outputs' suffix (``--format``'s), instead of each input's.
 
     Returns
     -------
@@ -111,10 +113,12 @@ def plan_jobs(inputs: list[Path], output_folder: Path, *, plot: bool = False) ->
     """
     not_images: list[Path] = []
     jobs = [job for given in inputs for job in _jobs_of(given, output_folder, not_images)]
+    if extension is not None:
+        jobs = [job if job.output is None else Job(job.source, job.output.with_suffix(extension)) for job in jobs]
     return Batch(_refuse_conflicts(jobs, plot), not_images)
 
 
-def plan_beside(inputs: list[Path], suffix: str, *, plot: bool = False) -> Batch:
+def plan_beside(inputs: list[Path], suffix: str, *, plot: bool = False, extension: str | None = None) -> Batch:
     """The jobs of ``--suffix``: every input file, and ``NAME<suffix>.EXT`` beside it.
 
     Inputs are found as :func:`plan_jobs` finds them. Files whose name (before
@@ -130,6 +134,8 @@ def plan_beside(inputs: list[Path], suffix: str, *, plot: bool = False) -> Batch
         What the outputs' names get before their extension, such as ``"-eq"``.
     plot : bool, default False
         Each job also writes its figure, ``NAME<suffix>.plot.png`` beside its output.
+    extension : str, optional
+        The outputs' suffix (``--format``'s), instead of each input's.
 
     Returns
     -------
@@ -146,7 +152,7 @@ def plan_beside(inputs: list[Path], suffix: str, *, plot: bool = False) -> Batch
         elif source.stem.endswith(suffix) or source.stem.endswith(f"{suffix}.plot"):
             earlier.append(source)
         else:
-            jobs.append(Job(source, source.with_name(f"{source.stem}{suffix}{source.suffix}")))
+            jobs.append(Job(source, source.with_name(f"{source.stem}{suffix}{extension or source.suffix}")))
     return Batch(_refuse_conflicts(jobs, plot), not_images, earlier, suffix)
 
 

@@ -23,6 +23,7 @@ from histeq._core.validate import check_alpha, check_clip_limit, check_filters, 
 
 from .deep_clahe import DEEP_BINS
 from .video import add_parser as add_video_parser
+from .zarr_jobs import add_arguments as add_zarr_arguments
 
 #: The formats ``--format`` offers for standard output.
 _STREAM_FORMATS = sorted({name.lower() for name in WRITE_FORMATS.values()})
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         "dtype as min + round(value * (max - min)) (round(value * 255) for 8-bit).",
     )
     _add_file_arguments(equalize, "equalize")
+    add_zarr_arguments(equalize)
     equalize_options = equalize.add_argument_group("equalization")
     equalize_options.add_argument(
         "--method", choices=METHODS, default="opencv", help="the formula to use (default: opencv)"
@@ -102,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "thousand levels.",
     )
     _add_file_arguments(clahe, "process")
+    add_zarr_arguments(clahe)
     clahe_options = clahe.add_argument_group("CLAHE")
     clahe_options.add_argument(
         "--method", choices=CLAHE_METHODS, default="opencv", help="the algorithm to use (default: opencv)"
@@ -110,8 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     clahe_options.add_argument(
         "--clip-limit",
         type=_checked("clip_limit", lambda value: check_clip_limit(value, 0.0), float),
-        help="opencv: a multiple of the mean bin height (default 40; 2 to 4 is typical); "
-        "skimage: a fraction of the window (default 0.01); 0: no clipping",
+        help="opencv: a multiple of the mean bin height (default 40; 2 to 4 is typical), of the --nbins bins "
+        "over the image's range for images deeper than 8 bits (see above); skimage: a fraction of the window "
+        "(default 0.01); 0: no clipping",
     )
     clahe_options.add_argument(
         "--tile-grid",
@@ -309,7 +313,9 @@ def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     files.add_argument(
         "--format",
         choices=_STREAM_FORMATS,
-        help="the format written to standard output (-o -); default: the input's",
+        help="the format of the outputs: the one written to standard output (-o -; default: the input's), or "
+        "in batches (-o FOLDER, --suffix) every output's, whose suffix then replaces its input's (default: each "
+        "input's own)",
     )
     files.add_argument(
         "--quality",
@@ -331,7 +337,11 @@ def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     )
     batch = parser.add_argument_group("batches")
     batch.add_argument(
-        "--workers", type=_positive, default=1, help="files processed at once, in processes (default: 1)"
+        "--workers",
+        type=_positive,
+        default=None,
+        help="files processed at once, in worker processes (default: one process that works on as many files "
+        "at once as it has CPUs, in threads)",
     )
     files.add_argument(
         "--max-pixels",

@@ -24,13 +24,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import FrameType
 
 from histeq.backends import get_num_threads, set_num_threads
-from histeq.io import remove_stale_temporaries
+from histeq.io import FORMATS_BY_NAME, remove_stale_temporaries
 
 from .jobs import STREAM, Batch, Job, Outcome, is_batch, make_folders, plan_beside, plan_jobs
 from .report import Progress, error_text, print_report
@@ -88,8 +88,9 @@ def run_command(args: argparse.Namespace, work: Work) -> int:
     args : argparse.Namespace
         ``input`` (list of Path), ``output`` or ``suffix``, ``force``,
         ``workers``, ``json``, ``plot`` and ``command``, as the command line
-        parses them. Missing output folders are created, for one file too;
-        with ``suffix`` every run is a batch (outputs beside their inputs).
+        parses them, and ``format``: in a batch, the outputs' format. Missing
+        output folders are created, for one file too; with ``suffix`` every
+        run is a batch (outputs beside their inputs).
     work : callable
         ``work(source, output)`` processes one file; it must be picklable
         (a module-level function or a ``functools.partial`` of one) for
@@ -103,10 +104,11 @@ def run_command(args: argparse.Namespace, work: Work) -> int:
     started, now = time.monotonic(), time.time()
     keep_freed_memory()
     batch: Batch | None = None
+    extension = FORMATS_BY_NAME[args.format.upper()].suffixes[0] if args.format else None
     if args.suffix is not None:
-        batch = plan_beside(args.input, args.suffix, plot=args.plot)
+        batch = plan_beside(args.input, args.suffix, plot=args.plot, extension=extension)
     elif is_batch(args.input):
-        batch = plan_jobs(args.input, args.output, plot=args.plot)
+        batch = plan_jobs(args.input, args.output, plot=args.plot, extension=extension)
     jobs = [Job(args.input[0], args.output)] if batch is None else batch.jobs
     make_folders(jobs)
     outputs = [job.output for job in jobs if job.error is None and job.output not in (None, STREAM)]
@@ -148,7 +150,9 @@ def run_jobs(jobs: list[Job], work: Work, *, workers: int, skip_existing: bool, 
             outcomes[index] = _record(Outcome(job, "skipped"), progress)
         else:
             pending.append(index)
-    if workers == 1 or len(pending) <= 1:
+    if workers is None and len(pending) > 1 and get_num_threads() > 1:
+        outcomes.update(_run_in_threads(jobs, pending, work, get_num_threads(), progress))
+    elif workers is None or workers == 1 or len(pending) <= 1:
         for index in pending:
             outcomes[index] = _record(_outcome(jobs[index], _attempt(work, jobs[index])), progress)
     else:
@@ -249,6 +253,27 @@ def _watch_parent(parent: int, interval: float = WATCH_SECONDS) -> None:
     while os.getppid() == parent:
         time.sleep(interval)
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _run_in_threads(
+    jobs: list[Job], pending: list[int], work: Work, threads: int, progress: Progress
+) -> dict[int, Outcome]:
+    # Files on threads of this process: Pillow's decoders and encoders, the
+    # kernels and fsync release the GIL, so files overlap; kernels load once.
+    # Stopped (Ctrl-C, SIGTERM, a failure here): no new file starts, and the
+    # files under way finish (each written whole) before the exception goes on.
+    outcomes = {}
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="histeq-file") as executor:
+        futures = {executor.submit(_attempt, work, jobs[index]): index for index in pending}
+        try:
+            for future in as_completed(futures):
+                index = futures[future]
+                outcomes[index] = _record(_outcome(jobs[index], future.result()), progress)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return outcomes
 
 
 def _run_in_processes(

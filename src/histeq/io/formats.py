@@ -72,7 +72,7 @@ OUTPUT_FORMATS = (
     OutputFormat("AVIF", (".avif",), {"uint8": ("grey", "RGB", "RGBA")}, lossy=True, feature="avif"),
     OutputFormat("JPEG2000", (".jp2",), {"uint8": _ALL_LAYOUTS, "uint16": ("grey",)}, feature="jpg_2000"),
     OutputFormat("BMP", (".bmp",), {"uint8": ("grey", "RGB")}),
-    OutputFormat("PPM", (".pgm", ".ppm", ".pnm"), {"uint8": ("grey", "RGB"), "uint16": ("grey",)}),
+    OutputFormat("PPM", (".pnm", ".pgm", ".ppm"), {"uint8": ("grey", "RGB"), "uint16": ("grey",)}),
     OutputFormat("TGA", (".tga",), {"uint8": _ALL_LAYOUTS}),
     OutputFormat("QOI", (".qoi",), {"uint8": ("RGB", "RGBA")}),
     OutputFormat("SGI", (".sgi",), {"uint8": ("grey", "RGB", "RGBA")}),
