@@ -98,7 +98,7 @@ def test_eight_bit_images_stay_opencvs_and_colour_alpha_is_kept(tmp_path, camera
     np.testing.assert_array_equal(result[..., :3], expected)
 
 
-def test_compare_draws_the_16_bit_clahe_panel_the_same_way(tmp_path, camera, monkeypatch):
+def test_compare_draws_the_16_bit_clahe_panel_the_same_way(tmp_path, camera):
     from histeq import plot
 
     image = sixteen_bit(camera)
