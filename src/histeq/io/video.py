@@ -3,8 +3,8 @@ again, the audio and subtitle streams copied as they are.
 
 PyAV is the optional extra ``histeq[video]``; it is imported when a video is
 read (:func:`import_av`), so ``import histeq.io`` stays light. Its wheels
-bundle FFmpeg with libx264, libx265, libvpx, libdav1d, libsvtav1, libopus and
-libmp3lame.
+bundle FFmpeg (8.1 in PyAV 18.1) with libx264, libx265, libvpx, libdav1d,
+libsvtav1, libopus and libmp3lame.
 
 Frames are processed in one of two ways:
 
@@ -20,7 +20,7 @@ Frames are processed in one of two ways:
 
 The output keeps the input's frame count, frame timestamps (and so its frame
 rate, variable ones too) and time base; audio and subtitle streams are
-remuxed, not re-encoded. It is written to a temporary file in the output's
+remuxed, not re-encoded (data streams and attachments are not copied). It is written to a temporary file in the output's
 folder and renamed into place once complete
 (:func:`histeq.io.safe_write.write_safely`): an interrupted run leaves no
 output.
