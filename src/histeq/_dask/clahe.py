@@ -346,12 +346,19 @@ def _opencv(image: Any, batch: Batch | None, axis: int | None, clip: float, nbin
         return None if is_small_integer(image.dtype) else (f"coding-{name}", *chunk)
 
     if not is_small_integer(image.dtype):  # floats, wide integers: coded over each plane's range
-        graph.per_block("extent", lambda b: (block_extents, graph.block_key(b), groups, graph.offsets[b]))
+        graph.per_block("extent", lambda b: (block_extents, graph.block_key(b, "extent"), groups, graph.offsets[b]))
         graph.reduce("extent", merge_extents)
         graph.per_chunk("coding", lambda c: (codings, (f"extent-total-{name}", *c), image.dtype))
     graph.per_block(
         "tiles",
-        lambda b: (block_tile_counts, graph.block_key(b), groups, graph.offsets[b], tiling, coding(graph.chunk_of[b])),
+        lambda b: (
+            block_tile_counts,
+            graph.block_key(b, "tiles"),
+            groups,
+            graph.offsets[b],
+            tiling,
+            coding(graph.chunk_of[b]),
+        ),
     )
     graph.reduce("tiles", add_tile_counts)
     graph.per_chunk(

@@ -102,6 +102,7 @@ class Graph:
     def __post_init__(self) -> None:
         self.layer: dict[Any, Any] = {}
         self.others: list[Any] = []
+        self.copies: dict[tuple[str, str], Any] = {}
         chunks = self.image.chunks
         self.blocks = list(itertools.product(*(range(len(c)) for c in chunks)))
         starts = [np.concatenate(([0], np.cumsum(c)[:-1])).astype(int).tolist() for c in chunks]
@@ -109,11 +110,26 @@ class Graph:
         self.chunk_of = {b: tuple(b[a] for a in self.groups.batch_axes) for b in self.blocks}
         self.batch_chunks = sorted(set(self.chunk_of.values()))
 
-    def block_key(self, block: tuple[int, ...]) -> tuple:
-        return (self.image.name, *block)
+    def block_key(self, block: tuple[int, ...], stage: str | None = None) -> tuple:
+        """The key of the image's ``block`` as ``stage`` reads it (see :meth:`_read`)."""
+        return (self._read(self.image, stage).name, *block)
 
-    def mask_key(self, block: tuple[int, ...]) -> tuple | None:
-        return None if self.mask is None else (self.mask.name, *block)
+    def mask_key(self, block: tuple[int, ...], stage: str | None = None) -> tuple | None:
+        """The key of the mask's ``block`` as ``stage`` reads it, or None without a mask."""
+        return None if self.mask is None else (self._read(self.mask, stage).name, *block)
+
+    def _read(self, collection: Any, stage: str | None) -> Any:
+        # The map (stage None) reads the collection itself; each earlier pass
+        # reads its own copy of the collection's graph. Dask then loads every
+        # block once per pass and frees it after its pass's task, instead of
+        # holding every block loaded by the first pass until the map reads it
+        # (all of an array larger than memory).
+        if stage is None:
+            return collection
+        key = (collection.name, stage)
+        if key not in self.copies:
+            self.copies[key] = _copy(collection, f"{stage}-{self.name}")
+        return self.copies[key]
 
     def keys(self, chunk: Key) -> list[Key]:
         return self.groups.keys(self.image.shape, self.image.chunks, chunk)
@@ -151,7 +167,13 @@ class Graph:
         if not bins.fixed:
             self.per_block(
                 "extent",
-                lambda b: (block_extents, self.block_key(b), self.mask_key(b), groups, self.offsets[b]),
+                lambda b: (
+                    block_extents,
+                    self.block_key(b, "extent"),
+                    self.mask_key(b, "extent"),
+                    groups,
+                    self.offsets[b],
+                ),
             )
             self.reduce("extent", merge_extents)
             extents = lambda chunk: (f"extent-total-{self.name}", *chunk)  # noqa: E731
@@ -160,8 +182,8 @@ class Graph:
             "count",
             lambda b: (
                 block_counts,
-                self.block_key(b),
-                self.mask_key(b),
+                self.block_key(b, "count"),
+                self.mask_key(b, "count"),
                 groups,
                 self.offsets[b],
                 (f"binning-{self.name}", *self.chunk_of[b]),
@@ -217,7 +239,29 @@ class Graph:
 
     def dependencies(self) -> list[Any]:
         own = [self.image] if self.mask is None else [self.image, self.mask]
-        return own + self.others
+        return own + list(self.copies.values()) + self.others
+
+
+def _copy(collection: Any, tag: str) -> Any:
+    """``collection`` with every task renamed by ``tag`` (data kept as it is):
+    the same blocks, computed apart from the original's."""
+    import dask.array as da
+    from dask._task_spec import Alias, DataNode, convert_legacy_graph
+    from dask.core import flatten
+    from dask.highlevelgraph import HighLevelGraph
+
+    def renamed(key: Any) -> Any:
+        return (f"{key[0]}-{tag}", *key[1:]) if isinstance(key, tuple) else f"{key}-{tag}"
+
+    graph = convert_legacy_graph(dict(collection.__dask_graph__()))
+    names = {key: renamed(key) for key, node in graph.items() if not isinstance(node, DataNode)}
+    copied = {names.get(key, key): node.substitute(names, key=names.get(key, key)) for key, node in graph.items()}
+    for key in flatten(collection.__dask_keys__()):
+        if key not in names:  # a block held as data: the copy's block is that data
+            copied[renamed(key)] = Alias(renamed(key), key)
+    name = renamed(collection.name)
+    layers = HighLevelGraph.from_collections(name, copied, dependencies=[])
+    return da.Array(layers, name, chunks=collection.chunks, dtype=collection.dtype, meta=collection._meta)
 
 
 def _gather(*values: Any) -> list[Any]:
