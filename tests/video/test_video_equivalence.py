@@ -126,3 +126,18 @@ def test_clahe_no_smoothing_is_per_frame_random(frames: np.ndarray, grid: int) -
     options = {"tile_grid": grid, "clip_limit": 2.0}
     expected = _per_frame("clahe", frames, options)
     np.testing.assert_array_equal(histeq.equalize_video(frames, operation="clahe", smoothing=0, **options), expected)
+
+
+def test_no_smoothing_is_opencv_per_frame() -> None:
+    cv2 = pytest.importorskip("cv2")
+    equalized = histeq.equalize_video(GREY8, smoothing=0)
+    np.testing.assert_array_equal(equalized, np.stack([cv2.equalizeHist(frame) for frame in GREY8]))
+    opencv = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(4, 3))  # (width, height): histeq's (3, 4)
+    for frames in (GREY8, GREY16):
+        tiled = histeq.equalize_video(frames, operation="clahe", smoothing=0, clip_limit=3.0, tile_grid=(3, 4))
+        np.testing.assert_array_equal(tiled, np.stack([opencv.apply(frame) for frame in frames]))
+    ycrcb = histeq.equalize_video(RGB8, smoothing=0, channel_axis=-1, color="ycrcb")
+    for frame, result in zip(RGB8, ycrcb):
+        planes = cv2.cvtColor(frame, cv2.COLOR_RGB2YCrCb)
+        planes[..., 0] = cv2.equalizeHist(planes[..., 0])
+        np.testing.assert_array_equal(result, cv2.cvtColor(planes, cv2.COLOR_YCrCb2RGB))
