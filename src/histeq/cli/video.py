@@ -109,6 +109,7 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``histeq video``; returns the exit status (errors are printed)."""
+    from .report import error_text
     from .runner import INTERRUPTED, TERMINATED, Terminated, terminate_as_interrupt
 
     try:
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 _run_file(args)
     except (OSError, ValueError, TypeError, ImportError) as exc:
-        print(f"histeq: error: {exc}", file=sys.stderr)
+        print(f"histeq: error: {error_text(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:  # the output is written whole or not at all
         terminated = isinstance(exc, Terminated)
