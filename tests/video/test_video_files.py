@@ -172,13 +172,20 @@ def test_bad_files_and_options(tmp_path: Path, clip: Path, capsys: pytest.Captur
     assert main(["video", str(garbage), "-o", str(tmp_path / "out.mp4")]) == 1
     assert "cannot read" in capsys.readouterr().err
     for arguments, words in [
-        (["--smoothing", "-1"], "smoothing must be finite and at least 0"),
         (["--codec", "nope"], "codec 'nope' is not a video encoder"),
         (["--clip-limit", "2"], "options of --operation clahe"),
         (["--codec-option", "crf"], "KEY=VALUE"),
-        (["--lookahead", "-2"], "lookahead must be at least 0"),
     ]:
         assert main(["video", str(clip), "-o", str(tmp_path / "out.mp4"), *arguments]) == 1
+        assert words in capsys.readouterr().err
+    for arguments, words in [
+        (["--smoothing", "-1"], "--smoothing: must be finite and at least 0"),
+        (["--scene-cut", "nan"], "--scene-cut: must be finite and at least 0"),
+        (["--lookahead", "-2"], "--lookahead: must be at least 0 frames"),
+    ]:
+        with pytest.raises(SystemExit) as usage:  # a usage error, before any file is read
+            main(["video", str(clip), "-o", str(tmp_path / "out.mp4"), *arguments])
+        assert usage.value.code == 2
         assert words in capsys.readouterr().err
     assert main(["video", str(clip), "-o", str(tmp_path / "out.gif")]) == 1
     assert "video files must end in" in capsys.readouterr().err

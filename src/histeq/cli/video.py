@@ -13,6 +13,7 @@ there.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 import time
@@ -54,7 +55,7 @@ def add_parser(commands: Any) -> None:
     temporal = video.add_argument_group("time")
     temporal.add_argument(
         "--smoothing",
-        type=float,
+        type=_non_negative,
         default=DEFAULT_SMOOTHING,
         help="time constant of the histogram smoothing, in frames; 0: each frame alone "
         f"(default {DEFAULT_SMOOTHING:g})",
@@ -68,7 +69,7 @@ def add_parser(commands: Any) -> None:
     )
     temporal.add_argument(
         "--lookahead",
-        type=int,
+        type=_frames_ahead,
         default=0,
         help="centred smoothing over this many frames ahead too (frames then wait that long; default 0)",
     )
@@ -258,7 +259,29 @@ def _frames(folder: Path) -> list[Path]:
 
 
 def _scene_cut(text: str) -> float | None:
-    """``--scene-cut``: a number, or ``off``."""
+    """``--scene-cut``: a number of at least 0, or ``off``."""
     if text.lower() in ("off", "none", "never"):
         return None
-    return float(text)
+    return _non_negative(text)
+
+
+def _non_negative(text: str) -> float:
+    """A finite number of at least 0 (argparse then exits 2 with the usage line)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be finite and at least 0; got {text}")
+    return value
+
+
+def _frames_ahead(text: str) -> int:
+    """A whole number of frames, at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of frames; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0 frames; got {value}")
+    return value
