@@ -39,11 +39,13 @@ class Progress:
     """
 
     def __init__(self, total: int, *, enabled: bool, stream: TextIO | None = None) -> None:
-        from tqdm import tqdm
-
         self.stream = stream if stream is not None else sys.stderr
         self.counts: Counter[str] = Counter()
-        self.bar = tqdm(total=total, disable=not enabled, file=self.stream, unit="file", dynamic_ncols=True)
+        self.bar = None
+        if enabled:  # tqdm is imported only to draw (a tenth of a second of a one-file run)
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=self.stream, unit="file", dynamic_ncols=True)
 
     def update(self, outcome: Outcome) -> None:
         """Count one outcome, report a failure on a line of its own and redraw.
@@ -54,6 +56,10 @@ class Progress:
             What happened to one file.
         """
         self.counts[outcome.status] += 1
+        if self.bar is None:
+            if outcome.status == "failed":
+                print(f"histeq: error: {outcome.error}", file=self.stream)
+            return
         if outcome.status == "failed":
             self.bar.write(f"histeq: error: {outcome.error}", file=self.stream)
         self.bar.set_postfix_str(self.tally(), refresh=False)
@@ -61,7 +67,8 @@ class Progress:
 
     def close(self) -> None:
         """End the progress bar."""
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
     def tally(self) -> str:
         """How many files were done, skipped and failed so far.

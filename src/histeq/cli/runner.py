@@ -1,4 +1,5 @@
-"""Running a command's jobs: in this process or a pool of worker processes, skipping what exists.
+"""Running a command's jobs: in this process (several files at once on threads, by default)
+or a pool of worker processes, skipping what exists.
 
 The command line hands a picklable ``work(source, output)`` function (read,
 transform, safe write) to :func:`run_command`, which decides what to write
@@ -7,7 +8,8 @@ skips what exists, keeps going past failures and reports (:mod:`.report`).
 
 Stopping: SIGTERM is handled as Ctrl-C (:class:`Terminated`, a
 ``KeyboardInterrupt``): the file being written loses its temporary file and
-the command exits with 143 (130 for Ctrl-C). Worker processes leave SIGINT to
+the command exits with 143 (130 for Ctrl-C); files under way on other threads
+are finished first (each written whole). Worker processes leave SIGINT to
 the command, which stops them with SIGTERM; they stop too when the command
 dies, even by SIGKILL (Linux: ``PR_SET_PDEATHSIG``; elsewhere a thread that
 watches the parent process).
@@ -17,23 +19,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from histeq.backends import get_num_threads, set_num_threads
 from histeq.io import FORMATS_BY_NAME, remove_stale_temporaries
 
 from .jobs import STREAM, Batch, Job, Outcome, is_batch, make_folders, plan_beside, plan_jobs
 from .report import Progress, error_text, print_report
+
+if TYPE_CHECKING:  # worker processes are imported when used (a one-file run has none)
+    from concurrent.futures import ProcessPoolExecutor
 
 #: ``work(source, output)``: what a command does to one file.
 Work = Callable[[Path, Path], None]
@@ -120,8 +124,11 @@ def run_command(args: argparse.Namespace, work: Work) -> int:
     return 1 if any(outcome.status == "failed" for outcome in outcomes) else 0
 
 
-def run_jobs(jobs: list[Job], work: Work, *, workers: int, skip_existing: bool, progress: Progress) -> list[Outcome]:
-    """Run ``work`` on each job, in ``workers`` processes when more than 1.
+def run_jobs(
+    jobs: list[Job], work: Work, *, workers: int | None, skip_existing: bool, progress: Progress
+) -> list[Outcome]:
+    """Run ``work`` on each job: in ``workers`` processes when more than 1,
+    in this process's threads (one per kernel thread) when None.
 
     Parameters
     ----------
@@ -129,8 +136,13 @@ def run_jobs(jobs: list[Job], work: Work, *, workers: int, skip_existing: bool, 
         The files, in the order of the result.
     work : callable
         ``work(source, output)``, see :func:`run_command`.
-    workers : int
-        How many processes work at once; 1 works in this process.
+    workers : int or None
+        How many processes work at once; 1 works in this process, one file
+        at a time. None (the command line's default): this process works
+        on :func:`histeq.backends.get_num_threads` files at once, in threads
+        (Pillow's codecs, the kernels and ``fsync`` release the GIL, and
+        the kernels load once: measured faster than processes, see
+        ``benchmarks/bench_cli.py``).
     skip_existing : bool
         Skip jobs whose output exists instead of running them.
     progress : Progress
@@ -279,6 +291,10 @@ def _run_in_threads(
 def _run_in_processes(
     jobs: list[Job], pending: list[int], work: Work, workers: int, progress: Progress
 ) -> dict[int, Outcome]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     outcomes = {}
     # "spawn": fresh workers, no copies of this process's threads or locks.
     # Each worker's kernels share the CPUs with the other workers' instead of

@@ -1,0 +1,145 @@
+"""What a command-line process loads: ``import histeq``, ``histeq --help`` and a
+one-file run of the common cases import no numba (small one-shot images take
+the numpy backend) and none of the optional libraries they do not use; the
+output is the compiled kernels' byte for byte. Folder runs on threads (the
+default) write what one file at a time and worker processes write, and stop
+cleanly. Run for real in subprocesses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from histeq.io import TEMPORARY_PREFIX, write_image
+
+#: Runs the command line in-process, then prints which of these modules it loaded.
+WATCHED = ("numba", "matplotlib", "tqdm", "tifffile", "imagecodecs", "multiprocessing", "scipy", "dask")
+RUN_AND_LIST = f"""
+import sys
+from histeq.cli import main
+try:
+    status = main(sys.argv[1:])
+except SystemExit as exit:
+    status = exit.code
+print(status, *sorted(m for m in {WATCHED!r} if m in sys.modules))
+"""
+
+
+def loaded(*args, backend: str = "auto") -> tuple[str, list[str]]:
+    """The exit status of ``histeq ARGS`` in a fresh process and the watched modules it loaded."""
+    env = {**os.environ, "HISTEQ_BACKEND": backend}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST, *map(str, args)], capture_output=True, text=True, env=env, check=True
+    )
+    status, *modules = done.stdout.split("\n")[-2].split()
+    return status, modules
+
+
+def photo(shape, seed=0) -> np.ndarray:
+    """A low-contrast image: a smooth gradient with some noise."""
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(0, 1, shape[0] * shape[1]).reshape(shape[:2])
+    if len(shape) == 3:
+        ramp = ramp[..., None] * np.array([1.0, 0.8, 0.6])
+    return (60 + 80 * ramp + rng.normal(0, 4, shape)).clip(0, 255).astype(np.uint8)
+
+
+def test_import_loads_no_numba():
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys, histeq; print(*[m for m in {WATCHED!r} if m in sys.modules])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == []
+
+
+@pytest.mark.parametrize("args", [["--help"], ["equalize", "--help"], ["clahe", "--help"], ["--version"]])
+def test_help_loads_nothing_optional(args):
+    assert loaded(*args) == ("0", [])
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "options"),
+    [
+        ("colour.jpg", (600, 800, 3), []),  # --color ycrcb, the default
+        ("channels.jpg", (600, 800, 3), ["--color", "channels"]),
+        ("grey.png", (600, 800), []),
+        ("grey.png", (600, 800), ["--method", "pillow"]),
+        ("clahe.png", (600, 800), ["clahe"]),
+    ],
+)
+def test_one_file_loads_no_numba_and_writes_the_kernels_bytes(tmp_path, name, shape, options):
+    source = tmp_path / name
+    write_image(source, photo(shape))
+    command = options[:1] if options[:1] == ["clahe"] else ["equalize"]
+    rest = options[1:] if command == ["clahe"] else options
+    numpy_out, numba_out = tmp_path / f"numpy-{name}", tmp_path / f"numba-{name}"
+    assert loaded(*command, source, "-o", numpy_out, *rest) == ("0", [])
+    status, modules = loaded(*command, source, "-o", numba_out, *rest, backend="numba")
+    assert status == "0" and "numba" in modules
+    assert numpy_out.read_bytes() == numba_out.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """24 JPEG photos and 6 PNGs."""
+    root = tmp_path_factory.mktemp("photos") / "in"
+    root.mkdir()
+    for index in range(24):
+        write_image(root / f"{index:02d}.jpg", photo((240, 320, 3), index))
+    for index in range(6):
+        write_image(root / f"{index:02d}.png", photo((240, 320), index))
+    return root
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_threads_processes_and_one_at_a_time_write_the_same_files(tmp_path, folder):
+    outputs = {}
+    for name, workers in (("threads", []), ("one", ["--workers", "1"]), ("processes", ["--workers", "2"])):
+        status, _ = loaded("equalize", folder, "-o", tmp_path / name, *workers)
+        assert status == "0"
+        outputs[name] = files(tmp_path / name)
+    assert len(outputs["threads"]) == 30
+    assert outputs["threads"] == outputs["one"] == outputs["processes"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals of Linux")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_threaded_run_stops_with_whole_files_only(tmp_path, folder, signum):
+    clean = tmp_path / "clean"
+    assert loaded("equalize", folder, "-o", clean, "--workers", "1")[0] == "0"
+    out, errors = tmp_path / "out", tmp_path / "stderr"
+    with open(errors, "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "histeq", "equalize", str(folder), "-o", str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (out.is_dir() and len(os.listdir(out)) >= 3):
+            time.sleep(0.005)
+        process.send_signal(signum)
+        status = process.wait(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    if status == 0:
+        pytest.skip("the batch finished before the signal")
+    assert status == 128 + signum, errors.read_text()
+    written = files(out)
+    assert not any(name.startswith(TEMPORARY_PREFIX) for name in written)
+    expected = files(clean)
+    assert written and all(data == expected[name] for name, data in written.items())
+    assert len(written) < len(expected)
