@@ -1,7 +1,8 @@
 """clahe of Dask arrays (OpenCV's method): tile LUTs from the blocks' pieces of
 every tile, each block blended apart; bit-identical to the numpy call (and so
 to cv2) for any chunking, chunks smaller than a tile included; floats and wide
-integers binned over each plane's range, found by a reduction first."""
+integers binned over each plane's range, found by a reduction first; and
+scikit-image's method, with its global rescales as reductions."""
 
 from __future__ import annotations
 
@@ -53,6 +54,37 @@ def test_clahe_equals_numpy(case: tuple[np.ndarray, tuple, dict]) -> None:
     assert_same(expected, outcome(lambda: histeq.clahe(da.from_array(image, chunks=chunks), **options)))
 
 
+@st.composite
+def skimage_planes(draw: st.DrawFn) -> tuple[np.ndarray, tuple, dict]:
+    dtype = draw(st.sampled_from(["uint8", "uint16", "float16", "float32", "float64"]))
+    spatial = draw(st.sampled_from([(15,), (17, 13), (6, 9, 8)]))
+    layout = draw(st.sampled_from(["plane", "channels", "batch"]))
+    shape = spatial + (2,) if layout == "channels" else (2, *spatial) if layout == "batch" else spatial
+    image = image_of(dtype, shape, draw(st.integers(0, 99)))
+    if image.dtype.kind == "f":  # scikit-image takes floats in [-1, 1] without NaN
+        image = np.clip(np.nan_to_num(image) / 8, -1, 1).astype(image.dtype)
+    options: dict = {"method": "skimage", "clip_limit": draw(st.sampled_from([0.0, 0.01, 0.2]))}
+    if draw(st.booleans()):
+        options["kernel_size"] = tuple(draw(st.integers(1, n + 1)) for n in spatial)
+    if draw(st.booleans()):
+        options["nbins"] = draw(st.sampled_from([16, 256, 1000]))
+    if layout == "channels":
+        options["channel_axis"] = -1
+    if layout == "batch":
+        options["batch_axis"] = 0
+    return image, draw(chunkings(shape)), options
+
+
+@settings(max_examples=30)
+@given(skimage_planes())
+def test_skimage_clahe_equals_numpy(case: tuple[np.ndarray, tuple, dict]) -> None:
+    # scikit-image's CLAHE: three reductions (the min-max rescale, the regions' counts, the blended range of
+    # the final stretch) before the blend of each block.
+    image, chunks, options = case
+    expected = outcome(lambda: histeq.clahe(image, **options))
+    assert_same(expected, outcome(lambda: histeq.clahe(da.from_array(image, chunks=chunks), **options)))
+
+
 def test_clahe_equals_cv2_on_uneven_chunks() -> None:
     cv2 = pytest.importorskip("cv2")
     image = image_of("uint16", (203, 157), 7)
@@ -62,10 +94,18 @@ def test_clahe_equals_cv2_on_uneven_chunks() -> None:
         assert_same(expected, got)
 
 
+def test_skimage_clahe_equals_scikit_image() -> None:
+    exposure = pytest.importorskip("skimage.exposure")
+    image = image_of("uint16", (120, 90), 8)
+    expected = exposure.equalize_adapthist(image, kernel_size=(25, 20), clip_limit=0.02)
+    got = histeq.clahe(da.from_array(image, chunks=(17, 31)), method="skimage", kernel_size=(25, 20), clip_limit=0.02)
+    assert_same(expected, got.compute())
+
+
 def test_clahe_refusals_name_what_is_missing() -> None:
     image = da.zeros((8, 8), np.uint8, chunks=4)
-    with pytest.raises(ValueError, match="method='skimage' CLAHE is not available for Dask arrays"):
-        histeq.clahe(image, method="skimage")
+    with pytest.raises(ValueError, match="tile_grid is not a parameter of method='skimage'"):
+        histeq.clahe(image, method="skimage", tile_grid=2)
     with pytest.raises(TypeError, match="out is not available"):
         histeq.clahe(image, out=np.empty((8, 8), np.uint8))
     with pytest.raises(ValueError, match="tile_grid"):

@@ -84,6 +84,17 @@ def test_tiff_through_zarr_equals_the_file_command(tmp_path: Path, dtype: str) -
     np.testing.assert_array_equal(zarr.open(str(tmp_path / "lazy.zarr"), mode="r")[...], expected)
 
 
+def test_skimage_clahe_of_a_zarr_equals_the_file_command(tmp_path: Path) -> None:
+    data = image_of("uint16", (64, 48), 9)
+    tifffile.imwrite(tmp_path / "in.tif", data)
+    _array(tmp_path / "in.zarr", data, (20, 48), 3)
+    options = ["--method", "skimage", "--clip-limit", "0.02", "--kernel-size", "16"]
+    assert main(["clahe", str(tmp_path / "in.tif"), "-o", str(tmp_path / "file.tif"), *options]) == 0
+    assert main(["clahe", str(tmp_path / "in.zarr"), "-o", str(tmp_path / "lazy.zarr"), *options]) == 0
+    expected = tifffile.imread(tmp_path / "file.tif")
+    np.testing.assert_array_equal(zarr.open(str(tmp_path / "lazy.zarr"), mode="r")[...], expected)
+
+
 def test_existing_output_needs_force_and_is_replaced_whole(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     data = image_of("uint8", (20, 20), 4)
     _array(tmp_path / "in.zarr", data, (8, 8), 3)

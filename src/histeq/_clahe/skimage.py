@@ -178,18 +178,30 @@ def _clip_pixels(clip_limit: object, elements: int) -> int:
 def _bin_codes(array: np.ndarray, nbins: int) -> np.ndarray:
     """Every pixel's bin (uint16, ``array``'s shape, C order): its 16-bit
     level, stretched from the image's range to 14 bits and binned."""
-    low, high = np.min(array), np.max(array)
-    ends = np.array([low, high], dtype=array.dtype)
-    if array.dtype.kind == "f":
-        if np.isnan(low) or low < -1.0 or high > 1.0:
+    return bin_codes(array, bin_table(np.min(array), np.max(array), array.dtype, nbins))
+
+
+def bin_table(low: object, high: object, dtype: np.dtype, nbins: int) -> np.ndarray:
+    """The bin of every 16-bit level (uint16, 65536 entries) of an image of
+    ``dtype`` (from :func:`_grey_image`) whose min and max are ``low`` and
+    ``high`` (NaN if it holds NaN): ValueError for floats outside [-1, 1] or NaN."""
+    ends = np.array([low, high], dtype=dtype)
+    first, last = ends
+    if ends.dtype.kind == "f":
+        if np.isnan(first) or first < -1.0 or last > 1.0:
             raise ValueError(
                 f"float images must hold values within [-1, 1] and no NaN (as scikit-image "
-                f"requires); got values from {low} to {high}"
+                f"requires); got values from {first} to {last}"
             )
         ends = _float_levels(ends)
     else:
         ends = _integer_levels(ends)
-    table = _bin_table(int(ends[0]), int(ends[1]), nbins)
+    return _bin_table(int(ends[0]), int(ends[1]), nbins)
+
+
+def bin_codes(array: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Every pixel's bin through :func:`bin_table`'s ``table`` (uint16,
+    ``array``'s shape, C order): the whole image, or a part of it."""
     codes = np.empty(array.shape, dtype=np.uint16)
     line = pixel_line(array, tuple(range(array.ndim)))
     if array.dtype.kind == "f":

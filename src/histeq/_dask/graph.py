@@ -90,6 +90,13 @@ def _binning(extent: Extent, bins: Bins) -> Binning:
     return choose_binning([(line, None)], dtype, bins.nbins, bins.value_range, bins.name, bins.fit)
 
 
+@dataclass(frozen=True)
+class ChunkTask:
+    """An argument of :meth:`Graph.mapped`: the result of task ``stage`` of the block's batch chunk."""
+
+    stage: str
+
+
 @dataclass
 class Graph:
     """The tasks of one operation on ``image`` (and its ``mask``) under ``name``."""
@@ -200,20 +207,23 @@ class Graph:
 
     def mapped(self, dtype: np.dtype, mapper: Callable[..., np.ndarray] = block_map, *arguments: Any) -> Any:
         """The Dask array of every block mapped through its chunk's plans:
-        ``mapper(block, groups, offsets, plans, dtype, *arguments)``."""
+        ``mapper(block, groups, offsets, plans, dtype, *arguments)`` (a
+        :class:`ChunkTask` argument: that task's result for the block's chunk)."""
         import dask.array as da
         from dask.highlevelgraph import HighLevelGraph
 
         for block in self.blocks:
             key = (self.name, *block)
+            chunk = self.chunk_of[block]
+            resolved = [(f"{a.stage}-{self.name}", *chunk) if isinstance(a, ChunkTask) else a for a in arguments]
             self.layer[key] = (
                 mapper,
                 self.block_key(block),
                 self.groups,
                 self.offsets[block],
-                (f"plan-{self.name}", *self.chunk_of[block]),
+                (f"plan-{self.name}", *chunk),
                 dtype,
-                *arguments,
+                *resolved,
             )
         graph = HighLevelGraph.from_collections(self.name, self.layer, dependencies=self.dependencies())
         meta = np.empty((0,) * self.image.ndim, dtype)

@@ -131,12 +131,16 @@ def _equalize(args: argparse.Namespace, full: Any, channel_axis: int | None, bat
         batch_axis=batch,
         target=args.target,
     )
-    if result.dtype == full.dtype or full.dtype.kind == "f":
+    return _as_input_levels(result, full.dtype)
+
+
+def _as_input_levels(result: Any, dtype: np.dtype) -> Any:
+    # scikit-image's floats in [0, 1] back to the input's integer levels, as the command line writes files.
+    if result.dtype == dtype or dtype.kind == "f":
         return result
-    # scikit-image's floats in [0, 1] back to the input's levels, as the command line writes files
     from histeq._core.levels import levels_from_fractions
 
-    return result.map_blocks(levels_from_fractions, full.dtype, dtype=full.dtype)
+    return result.map_blocks(levels_from_fractions, dtype, dtype=dtype)
 
 
 def _mask(path: Path) -> Any:
@@ -152,11 +156,14 @@ def _mask(path: Path) -> Any:
 def _clahe(args: argparse.Namespace, full: Any, channel_axis: int | None, batch: Any) -> Any:
     import histeq
 
-    if args.method != "opencv":
-        raise ValueError("--method skimage is not available for Zarr stores yet; use --method opencv")
+    options: dict[str, Any] = {"clip_limit": args.clip_limit, "channel_axis": channel_axis, "batch_axis": batch}
+    if args.method == "skimage":
+        kernel = args.kernel_size
+        kernel_size = None if kernel is None else kernel[0] if len(kernel) == 1 else tuple(kernel)
+        stretched = histeq.clahe(full, method="skimage", kernel_size=kernel_size, nbins=args.nbins, **options)
+        return _as_input_levels(stretched, full.dtype)
     if args.kernel_size is not None:
         raise ValueError("--kernel-size is the skimage method's; use --tile-grid")
-    options: dict[str, Any] = {"clip_limit": args.clip_limit, "channel_axis": channel_axis, "batch_axis": batch}
     grid = args.tile_grid
     options["tile_grid"] = None if grid is None else grid[0] if len(grid) == 1 else tuple(grid)
     options["distribution"] = args.distribution or "uniform"
