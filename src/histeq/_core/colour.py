@@ -70,13 +70,17 @@ def spatial_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(shape[:2]) if colour_samples(shape) else tuple(shape)
 
 
-def split_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def split_alpha(image: np.ndarray, samples: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """An image's colour part and its alpha part, as views.
 
     Parameters
     ----------
     image : ndarray
         Any image.
+    samples : int, optional
+        How many leading samples of the last axis are colour (a stack of
+        images, whose shape alone does not say); default
+        :func:`colour_samples` of the image's shape.
 
     Returns
     -------
@@ -92,7 +96,7 @@ def split_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     join_alpha : puts a processed colour part and the alpha back together.
     without_alpha : the colour part as a figure shows it (grey as 2-D).
     """
-    samples = colour_samples(image.shape)
+    samples = colour_samples(image.shape) if samples is None else samples
     if samples is None or samples == image.shape[-1]:
         return image, None
     return image[..., :samples], image[..., samples:]

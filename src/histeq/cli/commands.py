@@ -114,7 +114,7 @@ def image_colour(args: argparse.Namespace, shape: tuple[int, ...], dtype: np.dty
         (:func:`histeq.plot.default_color`: ``"ycrcb"``, ``"lab"`` for
         ``clahe``; scikit-image's own with ``--method skimage``).
     """
-    samples = colour_samples(shape)
+    samples = colour_samples(item_shape(args, shape))
     if samples is None:
         return ImageColour(None, None, None, keep_alpha=False, split=False)
     method = getattr(args, "method", None) or ""
@@ -124,6 +124,30 @@ def image_colour(args: argparse.Namespace, shape: tuple[int, ...], dtype: np.dty
     keep_alpha = alpha and not split and mode in ("channels", "joint")
     color = None if mode == "channels" and not keep_alpha else mode
     return ImageColour(mode, -1, color, keep_alpha=keep_alpha, split=split)
+
+
+def batch_axes(args: argparse.Namespace, ndim: int) -> tuple[int, ...] | None:
+    """``--batch-axis`` as axes of an ``ndim``-dimensional image (None without it)."""
+    axes = getattr(args, "batch_axis", None)
+    if not axes:
+        return None
+    for axis in axes:
+        if not -ndim <= axis < ndim:
+            raise ValueError(f"--batch-axis {axis} is out of range for an image of {ndim} dimensions")
+    return tuple(sorted({axis % ndim for axis in axes}))
+
+
+def item_shape(args: argparse.Namespace, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of one image of a stack (``--batch-axis``): ``shape`` without
+    the batch axes. Its colour samples lie on the stack's last axis, which
+    must then not be a batch axis: a stack whose last axis is a batch axis
+    is read as grey images."""
+    axes = batch_axes(args, len(shape))
+    if axes is None:
+        return shape
+    if len(shape) - 1 in axes:
+        return ()
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
 def _bins_over_range(args: argparse.Namespace, dtype: np.dtype) -> bool:
@@ -166,6 +190,8 @@ def _equalize_file(args: argparse.Namespace, source: Path, output: Path) -> None
             out=_jpeg_pixels(args, output, target, colour),
             color=colour.color,
             keep_alpha=colour.keep_alpha,
+            batch_axis=batch_axes(args, target.ndim),
+            count_transparent=args.count_transparent,
         )
 
     _process_file(args, source, output, transform, args.mask)
@@ -192,6 +218,7 @@ def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
     def transform(target: np.ndarray, colour: ImageColour, mask: np.ndarray | None) -> np.ndarray:
         options: dict[str, Any] = {"clip_limit": args.clip_limit, "channel_axis": colour.channel_axis}
         options["color"] = colour.color
+        options["batch_axis"] = batch_axes(args, target.ndim)
         if args.method == "skimage":
             return clahe(target, method="skimage", kernel_size=axes(args.kernel_size), nbins=args.nbins, **options)
         options["tile_grid"] = axes(args.tile_grid)
@@ -217,6 +244,8 @@ def _exact_file(args: argparse.Namespace, source: Path, output: Path) -> None:
             mask=mask,
             color=colour.color,
             keep_alpha=colour.keep_alpha,
+            batch_axis=batch_axes(args, target.ndim),
+            count_transparent=args.count_transparent,
         )
 
     _process_file(args, source, output, transform, args.mask)
@@ -235,7 +264,14 @@ def _match_file(args: argparse.Namespace, source: Path, output: Path) -> None:
             )
         ref = samples if colour.channel_axis is not None else samples[..., 0]
         matched = match_histograms(
-            target, ref, channel_axis=colour.channel_axis, method=args.method, color=colour.color
+            target,
+            ref,
+            channel_axis=colour.channel_axis,
+            mask=mask,
+            method=args.method,
+            color=colour.color,
+            batch_axis=batch_axes(args, target.ndim),
+            count_transparent=args.count_transparent,
         )
         if matched.dtype == target.dtype or target.dtype.kind == "f":
             return matched.astype(target.dtype, copy=False)
@@ -283,16 +319,22 @@ def _process_file(
     figure = plot_path(output) if args.plot and output != STREAM else None
     _check_paths(args, [path for path in (output, figure) if path is not None], source, mask_path, reference_path)
     image, metadata = read_image_with_metadata(_readable(source), max_pixels=args.max_pixels)
-    samples = colour_samples(image.shape)
+    one = item_shape(args, image.shape)
+    samples = colour_samples(one)
+    if figure is not None and one != image.shape:
+        raise ValueError("--plot draws one image; a stack (--batch-axis) has many")
     mask = None
     if mask_path is not None:
         mask = _read_mask(mask_path, args.max_pixels)
-        spatial = spatial_shape(image.shape)
+        spatial = spatial_shape(one)
         if mask.shape != spatial:
             raise ValueError(f"mask {str(mask_path)!r} is {mask.shape}; the image is {spatial}")
     colour = image_colour(args, image.shape, image.dtype)
     _check_colour_dtype(args, colour, image.dtype)
-    pixels, alpha = split_alpha(image) if colour.split else (image, None)  # alpha is kept as it is
+    pixels, alpha = split_alpha(image, samples) if colour.split else (image, None)  # alpha is kept as it is
+    if alpha is not None and not getattr(args, "count_transparent", True):  # the library sees no alpha here
+        visible = alpha[..., -1] > 0
+        mask = visible if mask is None else visible & mask
     try:
         result = _to_dtype(transform(pixels, colour, mask), image.dtype)
     except ValueError as exc:

@@ -335,6 +335,23 @@ def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
         action="store_true",
         help="replace outputs that exist (else: an error for one file, skipped in a batch)",
     )
+    stacks = parser.add_argument_group("stacks")
+    stacks.add_argument(
+        "--batch-axis",
+        type=int,
+        nargs="+",
+        metavar="AXIS",
+        help="axes of a stack (a .npy array, a multi-page TIFF) along which every index is an image of its "
+        "own, e.g. --batch-axis 0 for (pages, height, width[, colour]); the colour samples are read from "
+        "one page's shape",
+    )
+    if verb != "process":  # CLAHE has no mask: every pixel of a tile is counted
+        parser.add_argument_group("alpha").add_argument(
+            "--count-transparent",
+            action="store_true",
+            help="images with alpha: count every pixel, transparent ones (alpha 0) too; by default only "
+            "visible pixels shape the histogram (every pixel is mapped, alpha is kept)",
+        )
     batch = parser.add_argument_group("batches")
     batch.add_argument(
         "--workers",
