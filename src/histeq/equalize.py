@@ -245,6 +245,7 @@ def equalize(
             color=color,
             channel_order=channel_order,
             keep_alpha=keep_alpha,
+            count_transparent=count_transparent,
         )
     plain = target is None and nbins is None and mask is None and color in (None, "channels") and keep_alpha is False
     plain = plain and batch_axis is None

@@ -27,7 +27,7 @@ from .._clahe.skimage import _bin_count, _kernel_size, _stretch, bin_codes, bin_
 from .._clahe.skimage import _clip_pixels as _skimage_clip
 from .._clahe.tiles import AxisTiles, skimage_tiling, whole_axis
 from .._core.batch import Batch, check_batch_axis
-from .._core.colour_modes import check_colour_mode
+from .._core.colour_modes import ColourMode, check_colour_mode
 from .._core.levels import is_small_integer, skimage_float_dtype
 from .._core.methods import CLAHE_METHODS
 from .._core.targets import CLAHE_DISTRIBUTIONS, DEFAULT_ALPHA
@@ -311,10 +311,7 @@ def clahe_dask(image: Any, **options: Any) -> Any:
         )
     colour = check_colour_mode(options["color"], options["channel_order"], options["keep_alpha"], axis, image.shape)
     if colour is not None:
-        raise ValueError(
-            f"color={options['color']!r} (or keep_alpha) is not available for Dask arrays yet; "
-            "use color='channels' or compute the array first"
-        )
+        return _colour(image, colour, method, batch, options)
     check_no_out(options["out"])
     clip = check_clip_limit(options["clip_limit"], CLAHE_METHODS[method].default_clip)
     nbins = check_nbins(options["nbins"])
@@ -323,6 +320,30 @@ def clahe_dask(image: Any, **options: Any) -> Any:
     if options["kernel_size"] is not None:
         raise ValueError("kernel_size is scikit-image's parameter (method='skimage'); use tile_grid")
     return _opencv(image, batch, axis, clip, nbins, options)
+
+
+def _colour(image: Any, colour: ColourMode, method: str, batch: Batch | None, options: dict) -> Any:
+    # clahe in a color= mode: the luminance plane or the colour channels through clahe (run_lazy).
+    from .colour import run_lazy
+
+    if colour.mode == "joint":
+        raise ValueError(
+            "color='joint' is not available for clahe: its tiles are spatial, so the channels cannot "
+            "share them; use a colour space ('ycrcb', 'lab', 'hsv') or 'channels'"
+        )
+    if method == "skimage" and colour.luminance:
+        raise ValueError(
+            "method='skimage' in colour (scikit-image's HSV round trip) is not available for Dask arrays yet; "
+            "use method='opencv', or compute the array first"
+        )
+    check_no_out(options["out"])
+    inner = None if batch is None else tuple(a - (a > colour.axis) for a in batch.axes)
+
+    def grey(plane: Any, _: Any, channel_axis: int | None = None) -> Any:
+        plane_options = {**options, "channel_axis": channel_axis, "batch_axis": inner, "color": None}
+        return clahe_dask(plane, **{**plane_options, "channel_order": "rgb", "keep_alpha": False})
+
+    return run_lazy(image, colour, None, grey, lambda colours, m: grey(colours, m, -1), counts_visible=False)
 
 
 def _opencv(image: Any, batch: Batch | None, axis: int | None, clip: float, nbins: int | None, options: dict) -> Any:

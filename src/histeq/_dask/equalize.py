@@ -9,13 +9,14 @@ import numpy as np
 
 from .._core.batch import Batch, batch_mask, check_batch_axis
 from .._core.binning import Binning, LevelBins
-from .._core.colour_modes import check_colour_mode
+from .._core.colour_modes import check_colour_mode, spatial_mask
 from .._core.levels import is_integer, is_small_integer
 from .._core.methods import Method, equalize_method
 from .._core.plan import Plan, build_plan
 from .._core.targets import check_target, default_levels, target_weights
 from .._core.validate import check_channel_axis, check_mask, check_nbins, check_value_range
 from ..histogram import Histogram
+from . import is_dask_array
 from .blocks import Groups, Key
 from .graph import Bins, Graph
 from .inputs import check_dask_image, dask_mask
@@ -65,21 +66,41 @@ def equalize_dask(
     color: str | None,
     channel_order: str,
     keep_alpha: bool,
+    count_transparent: bool = False,
 ) -> Any:
     """:func:`histeq.equalize` of a Dask array: a lazy Dask array of the same chunks."""
     image = check_dask_image(image)
     check_no_out(out)
-    target = check_target(target)
+    target_argument, target = target, check_target(target)
     record = equalize_method(method, image.dtype, target=target is not None)
     nbins = check_nbins(nbins)
     axis = check_channel_axis(channel_axis, image.ndim)
     batch = check_batch_axis(batch_axis, image.shape, axis)
     lazy_mask = checked_mask(mask, image, batch, axis)
-    if check_colour_mode(color, channel_order, keep_alpha, axis, image.shape) is not None:
-        raise ValueError(
-            f"color={color!r} (or keep_alpha) is not available for Dask arrays yet; "
-            "equalize the channels (color='channels') or compute the array first"
-        )
+    colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape, count_transparent)
+    if colour is not None:
+        from .colour import run_lazy
+
+        if mask is not None and not is_dask_array(mask) and batch is None and (colour.luminance or color == "joint"):
+            spatial_mask(check_mask(mask, image.shape, axis), colour.axis)  # one mask for every channel
+        inner = None if batch is None else tuple(a - (a > colour.axis) for a in batch.axes)
+
+        def grey(plane: Any, plane_mask: Any, channel_axis: int | None = None) -> Any:
+            return equalize_dask(
+                plane,
+                method=method,
+                nbins=nbins,
+                mask=plane_mask,
+                channel_axis=channel_axis,
+                batch_axis=inner,
+                out=None,
+                target=target_argument,
+                color=None,
+                channel_order="rgb",
+                keep_alpha=False,
+            )
+
+        return run_lazy(image, colour, lazy_mask, grey, lambda colours, m: grey(colours, m, -1), counts_visible=True)
     if record.frames is not None and record.frames(np.zeros((1, 1), np.uint8), axis, None, None, "rgb", False):
         raise ValueError(
             f"method={method!r} with these options maps whole frames (one luma histogram); "

@@ -1,0 +1,98 @@
+"""``color=`` modes of Dask arrays: :func:`histeq._core.colour_modes.run`,
+block by block around a Dask operation.
+
+The luminance (Y, L, V), or the colour channels, is computed block by block
+(the channel axis one chunk), the operation runs on it as a Dask array (its
+own global counts and plans), and every block is put back together by the
+in-memory :func:`~histeq._core.colour_modes.run` itself, handed the processed
+block for the grey (or per-channel) operation: the conversions, the merge and
+alpha are the in-memory code's.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._core.colour_modes import ColourMode, run, visible
+from .._core.colour_spaces import split_luminance
+
+#: A Dask operation on a grey image or on channels (last axis): (array, mask or None) -> array.
+LazyOperation = Callable[[Any, Any], Any]
+
+
+def run_lazy(
+    image: Any,
+    request: ColourMode,
+    mask: Any,
+    grey: LazyOperation,
+    per_channel: LazyOperation,
+    *,
+    counts_visible: bool,
+) -> Any:
+    """``colour_modes.run`` of a Dask ``image`` (``mask``: a Dask mask of its
+    shape, or None); ``counts_visible``: transparent pixels are left out of
+    the counts as the in-memory operation leaves them (``visible``)."""
+    import dask.array as da
+
+    axis = request.axis
+    image = image.rechunk({axis: -1})
+    if mask is not None:
+        mask = mask.rechunk(image.chunks)
+    if counts_visible and request.has_alpha and not request.count_transparent:
+        arrays = [image] if mask is None else [image, mask]
+        mask = da.map_blocks(_visible, *arrays, request=request, dtype=bool)
+    moved = da.moveaxis(image, axis, -1)
+    colours = moved[..., : request.colours]
+    pixels = None if mask is None else da.moveaxis(mask, axis, -1)[..., 0]
+    if request.luminance:
+        plane_dtype = _plane(np.zeros((1,) * (image.ndim - 1) + (image.shape[axis],), image.dtype), request).dtype
+        plane = moved.map_blocks(_plane, request, drop_axis=moved.ndim - 1, dtype=plane_dtype)
+        processed = grey(plane, pixels)
+        if processed.dtype != plane_dtype:
+            raise ValueError(
+                f"color={request.mode!r} needs a method that returns the luminance's dtype "
+                f"{plane_dtype}; this one returns {processed.dtype}"
+            )
+        dtype = image.dtype
+    else:
+        if request.mode == "joint":
+            channel_mask = None if pixels is None else da.broadcast_to(pixels[..., None], colours.shape)
+            processed = grey(colours, channel_mask)
+        else:
+            channel_mask = None if mask is None else da.moveaxis(mask, axis, -1)[..., : request.colours]
+            processed = per_channel(colours, channel_mask)
+        if request.colours < image.shape[axis] and processed.dtype != image.dtype:
+            raise ValueError(
+                f"keep_alpha needs a method that returns the image's dtype {image.dtype}; this one returns "
+                f"{processed.dtype}"
+            )
+        dtype = processed.dtype
+    letters = string.ascii_letters[: image.ndim]
+    spatial = letters.replace(letters[axis], "")
+    processed_letters = spatial if request.luminance else spatial + string.ascii_letters[image.ndim]
+    return da.blockwise(
+        _merge, letters, image, letters, processed, processed_letters, request=request, dtype=dtype, concatenate=True
+    )
+
+
+def _visible(block: np.ndarray, mask: np.ndarray | None = None, *, request: ColourMode) -> np.ndarray:
+    # The pixels to count of a block: visible's, as a full boolean block.
+    counted = visible(block, request.axis, request, mask)
+    return np.ones(block.shape, bool) if counted is None else np.broadcast_to(counted, block.shape)
+
+
+def _plane(block: np.ndarray, request: ColourMode) -> np.ndarray:
+    # A block's luminance plane (its colours on the last axis), as run computes it.
+    return split_luminance(block[..., : request.colours], request.mode, order=request.order).plane
+
+
+def _merge(block: np.ndarray, processed: np.ndarray, *, request: ColourMode) -> np.ndarray:
+    # The block put back by run, the operation's result on it being ``processed``.
+    def done(_: np.ndarray, __: np.ndarray | None) -> np.ndarray:
+        return processed
+
+    return run(block, request, None, None, done, done)

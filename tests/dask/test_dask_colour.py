@@ -1,0 +1,63 @@
+"""color= modes of Dask arrays (equalize and clahe): the luminance or the
+colour channels processed as Dask arrays, every block put back by the
+in-memory colour code; bit-identical to the numpy call for any chunking."""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+import pytest
+from dask_support import assert_same, chunkings, image_of, outcome
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dask
+import histeq
+
+
+@pytest.fixture(autouse=True)
+def threads():
+    with dask.config.set(scheduler="threads"):
+        yield
+
+
+@st.composite
+def colour_images(draw: st.DrawFn) -> tuple[np.ndarray, tuple, dict]:
+    dtype = draw(st.sampled_from(["uint8", "uint16", "float32"]))
+    samples = draw(st.sampled_from([3, 4]))
+    batch = draw(st.booleans())
+    shape = ((2,) if batch else ()) + (11, 9, samples)
+    seed = draw(st.integers(0, 99))
+    image = image_of(dtype, shape, seed)
+    if image.dtype.kind == "f":  # colour spaces take floats in [0, 1]
+        image = np.clip(np.nan_to_num(image) / 8 + 0.5, 0, 1).astype(image.dtype)
+    if samples == 4:  # some transparent pixels
+        image[..., 3] = np.where(np.random.default_rng(seed).random(shape[:-1]) < 0.3, 0, image[..., 3])
+    options: dict = {"channel_axis": -1, "color": draw(st.sampled_from(["ycrcb", "lab", "hsv", "joint", "channels"]))}
+    options["channel_order"] = (
+        draw(st.sampled_from(["rgb", "bgr"])) if options["color"] in ("ycrcb", "lab", "hsv") else "rgb"
+    )
+    options["keep_alpha"] = samples == 4 and options["color"] in ("joint", "channels")
+    if batch:
+        options["batch_axis"] = 0
+    return image, draw(chunkings(shape)), options
+
+
+@settings(max_examples=30)
+@given(colour_images(), st.sampled_from(["opencv", "textbook", "matlab"]), st.booleans(), st.booleans())
+def test_equalize_in_colour_equals_numpy(case: tuple, method: str, masked: bool, transparent: bool) -> None:
+    image, chunks, options = case
+    options = dict(options, method=method, count_transparent=transparent)
+    if masked:
+        options["mask"] = np.random.default_rng(1).random(image.shape[:-1]) < 0.6
+    expected = outcome(lambda: histeq.equalize(image, **options))
+    assert_same(expected, outcome(lambda: histeq.equalize(da.from_array(image, chunks=chunks), **options)))
+
+
+@settings(max_examples=20)
+@given(colour_images())
+def test_clahe_in_colour_equals_numpy(case: tuple) -> None:
+    image, chunks, options = case
+    options = dict(options, clip_limit=2.0, tile_grid=(3, 2))
+    expected = outcome(lambda: histeq.clahe(image, **options))
+    assert_same(expected, outcome(lambda: histeq.clahe(da.from_array(image, chunks=chunks), **options)))
