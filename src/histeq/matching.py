@@ -185,6 +185,7 @@ def match_histograms(
             channel_order=channel_order,
             keep_alpha=keep_alpha,
             batch_axis=batch_axis,
+            count_transparent=count_transparent,
         )
     plain = channel_axis is None and mask is None and reference_mask is None and color is None and not keep_alpha
     plain = plain and batch_axis is None

@@ -1,4 +1,4 @@
-"""color= modes of Dask arrays (equalize and clahe): the luminance or the
+"""color= modes of Dask arrays (equalize, clahe and match_histograms): the luminance or the
 colour channels processed as Dask arrays, every block put back by the
 in-memory colour code; bit-identical to the numpy call for any chunking."""
 
@@ -61,3 +61,21 @@ def test_clahe_in_colour_equals_numpy(case: tuple) -> None:
     options = dict(options, clip_limit=2.0, tile_grid=(3, 2))
     expected = outcome(lambda: histeq.clahe(image, **options))
     assert_same(expected, outcome(lambda: histeq.clahe(da.from_array(image, chunks=chunks), **options)))
+
+
+@settings(max_examples=25)
+@given(colour_images(), st.integers(0, 99), st.booleans(), st.booleans())
+def test_match_in_colour_equals_numpy(case: tuple, seed: int, shared: bool, masked: bool) -> None:
+    image, chunks, options = case
+    batch = "batch_axis" in options
+    shape = ((2,) if batch and not shared else ()) + (7, 6, image.shape[-1])
+    reference = image_of(str(image.dtype), shape, seed)
+    if reference.dtype.kind == "f":
+        reference = np.clip(np.nan_to_num(reference) / 8 + 0.5, 0, 1).astype(reference.dtype)
+    if masked:
+        options = dict(options, reference_mask=reference[..., 0] > reference[..., 1])
+    expected = outcome(lambda: histeq.match_histograms(image, reference, **options))
+    lazy = da.from_array(reference, chunks=3)
+    assert_same(
+        expected, outcome(lambda: histeq.match_histograms(da.from_array(image, chunks=chunks), lazy, **options))
+    )

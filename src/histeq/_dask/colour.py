@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,39 +39,28 @@ def run_lazy(
     the counts as the in-memory operation leaves them (``visible``)."""
     import dask.array as da
 
-    axis = request.axis
-    image = image.rechunk({axis: -1})
-    if mask is not None:
-        mask = mask.rechunk(image.chunks)
-    if counts_visible and request.has_alpha and not request.count_transparent:
-        arrays = [image] if mask is None else [image, mask]
-        mask = da.map_blocks(_visible, *arrays, request=request, dtype=bool)
-    moved = da.moveaxis(image, axis, -1)
-    colours = moved[..., : request.colours]
-    pixels = None if mask is None else da.moveaxis(mask, axis, -1)[..., 0]
+    image = image.rechunk({request.axis: -1})
+    parts = lazy_parts(image, request, request.axis, mask, counts_visible=counts_visible)
     if request.luminance:
-        plane_dtype = _plane(np.zeros((1,) * (image.ndim - 1) + (image.shape[axis],), image.dtype), request).dtype
-        plane = moved.map_blocks(_plane, request, drop_axis=moved.ndim - 1, dtype=plane_dtype)
-        processed = grey(plane, pixels)
-        if processed.dtype != plane_dtype:
+        processed = grey(parts.grey, parts.grey_mask)
+        if processed.dtype != parts.grey.dtype:
             raise ValueError(
                 f"color={request.mode!r} needs a method that returns the luminance's dtype "
-                f"{plane_dtype}; this one returns {processed.dtype}"
+                f"{parts.grey.dtype}; this one returns {processed.dtype}"
             )
         dtype = image.dtype
     else:
         if request.mode == "joint":
-            channel_mask = None if pixels is None else da.broadcast_to(pixels[..., None], colours.shape)
-            processed = grey(colours, channel_mask)
+            processed = grey(parts.grey, parts.grey_mask)
         else:
-            channel_mask = None if mask is None else da.moveaxis(mask, axis, -1)[..., : request.colours]
-            processed = per_channel(colours, channel_mask)
-        if request.colours < image.shape[axis] and processed.dtype != image.dtype:
+            processed = per_channel(parts.colours, parts.channel_mask)
+        if request.colours < image.shape[request.axis] and processed.dtype != image.dtype:
             raise ValueError(
                 f"keep_alpha needs a method that returns the image's dtype {image.dtype}; this one returns "
                 f"{processed.dtype}"
             )
         dtype = processed.dtype
+    axis = request.axis
     letters = string.ascii_letters[: image.ndim]
     spatial = letters.replace(letters[axis], "")
     processed_letters = spatial if request.luminance else spatial + string.ascii_letters[image.ndim]
@@ -79,9 +69,47 @@ def run_lazy(
     )
 
 
-def _visible(block: np.ndarray, mask: np.ndarray | None = None, *, request: ColourMode) -> np.ndarray:
+@dataclass(frozen=True)
+class Parts:
+    """What an operation in a colour mode reads of a Dask image (channel axis
+    ``axis``, one chunk): the grey image (the luminance plane, or for
+    ``"joint"`` the colours, channels last) and its mask, the colours (channels
+    last) and their mask. Masks: None, or Dask arrays."""
+
+    grey: Any
+    grey_mask: Any
+    colours: Any
+    channel_mask: Any
+
+
+def lazy_parts(image: Any, request: ColourMode, axis: int, mask: Any, *, counts_visible: bool) -> Parts:
+    """The :class:`Parts` of ``image`` (or of a reference, whose colour lies
+    along ``axis``), as :func:`~histeq._core.colour_modes.run` and the
+    operations' colour code make them; ``counts_visible``: transparent pixels
+    are left out of the masks (``visible``)."""
+    import dask.array as da
+
+    image = image.rechunk({axis: -1})
+    if mask is not None:
+        mask = mask.rechunk(image.chunks)
+    if counts_visible and request.has_alpha and not request.count_transparent:
+        arrays = [image] if mask is None else [image, mask]
+        mask = da.map_blocks(_visible, *arrays, request=request, axis=axis, dtype=bool)
+    moved = da.moveaxis(image, axis, -1)
+    colours = moved[..., : request.colours]
+    pixels = None if mask is None else da.moveaxis(mask, axis, -1)[..., 0]
+    channel_mask = None if mask is None else da.moveaxis(mask, axis, -1)[..., : request.colours]
+    if request.luminance:
+        plane_dtype = _plane(np.zeros((1,) * (image.ndim - 1) + (image.shape[axis],), image.dtype), request).dtype
+        plane = moved.map_blocks(_plane, request, drop_axis=moved.ndim - 1, dtype=plane_dtype)
+        return Parts(plane, pixels, colours, channel_mask)
+    grey_mask = None if pixels is None else da.broadcast_to(pixels[..., None], colours.shape)
+    return Parts(colours, grey_mask, colours, channel_mask)
+
+
+def _visible(block: np.ndarray, mask: np.ndarray | None = None, *, request: ColourMode, axis: int) -> np.ndarray:
     # The pixels to count of a block: visible's, as a full boolean block.
-    counted = visible(block, request.axis, request, mask)
+    counted = visible(block, axis, request, mask)
     return np.ones(block.shape, bool) if counted is None else np.broadcast_to(counted, block.shape)
 
 

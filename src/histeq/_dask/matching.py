@@ -10,7 +10,7 @@ import numpy as np
 
 from .._core.batch import Batch, batch_mask, check_batch_axis
 from .._core.binning import Binning
-from .._core.colour_modes import check_colour_mode
+from .._core.colour_modes import ColourMode, check_colour_mode
 from .._core.methods import MATCH_METHODS
 from .._core.validate import as_image, check_channel_axis, check_choice, check_mask, check_reference_channels, unmask
 from ..matching import MatchPlan, _Reference, image_bins, match_plan, reference_bins, reference_of
@@ -33,6 +33,7 @@ def match_dask(
     channel_order: str,
     keep_alpha: bool,
     batch_axis: int | tuple[int, ...] | None,
+    count_transparent: bool = False,
 ) -> Any:
     """:func:`histeq.match_histograms` of a Dask ``image`` (``reference`` a
     Dask or numpy array): a lazy Dask array of the image's chunks."""
@@ -46,17 +47,16 @@ def match_dask(
         )
     axis = check_channel_axis(channel_axis, image.ndim)
     batch = check_batch_axis(batch_axis, image.shape, axis)
-    if check_colour_mode(color, channel_order, keep_alpha, axis, image.shape) is not None:
-        raise ValueError(
-            f"color={color!r} (or keep_alpha) is not available for Dask arrays yet; "
-            "match the channels (color='channels') or compute the array first"
-        )
+    colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape, count_transparent)
     lazy_mask = checked_mask(mask, image, batch, axis)
     ref, ref_groups, ref_check, per_item = _reference_layout(ref, image, batch, axis)
     ref_mask = dask_mask(reference_mask, ref, ref_check)
     if ref_hidden is not None:  # a numpy MaskedArray reference: its unmasked pixels
         visible = ~ref_hidden if ref_mask is None else ref_mask & ~ref_hidden
         ref_mask = dask_mask(visible, ref, ref_check)
+    if colour is not None:
+        assert ref_groups.channel_axis is not None  # a colour mode has a channel axis, the reference too
+        return _match_colour(image, ref, colour, ref_groups.channel_axis, lazy_mask, ref_mask, batch, method)
     name = token(image, lazy_mask, ref, ref_mask, batch, axis)
     graph = Graph(image, lazy_mask, groups_of(image, batch, axis), "histeq-match-" + name)
     nbins, _, bins_name, fit = image_bins(image.dtype)
@@ -84,6 +84,40 @@ def match_dask(
         ),
     )
     return graph.mapped(image.dtype)
+
+
+def _match_colour(
+    image: Any, ref: Any, colour: ColourMode, ref_axis: int, mask: Any, ref_mask: Any, batch: Batch | None, method: str
+) -> Any:
+    # The image's luminance (or colours, pooled or each on its own) matched to the reference's, put back block by
+    # block (colour.run_lazy), transparent pixels counted as in memory.
+    from .colour import lazy_parts, run_lazy
+
+    reference = lazy_parts(ref, colour, ref_axis, ref_mask, counts_visible=True)
+    inner = None if batch is None else tuple(a - (a > colour.axis) for a in batch.axes)
+
+    def match(source: Any, source_mask: Any, target: Any, target_mask: Any, channel_axis: int | None) -> Any:
+        return match_dask(
+            source,
+            target,
+            channel_axis=channel_axis,
+            mask=source_mask,
+            reference_mask=target_mask,
+            method=method,
+            color=None,
+            channel_order="rgb",
+            keep_alpha=False,
+            batch_axis=inner,
+        )
+
+    return run_lazy(
+        image,
+        colour,
+        mask,
+        lambda plane, plane_mask: match(plane, plane_mask, reference.grey, reference.grey_mask, None),
+        lambda colours, colour_mask: match(colours, colour_mask, reference.colours, reference.channel_mask, -1),
+        counts_visible=True,
+    )
 
 
 def _reference(reference: object) -> tuple[Any, np.ndarray | None]:
