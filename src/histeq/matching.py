@@ -612,21 +612,46 @@ def _clip_levels(levels: np.ndarray, dtype: np.dtype) -> np.ndarray:
 def _match_skimage(image: np.ndarray, reference: np.ndarray, axis: int | None, ref_axis: int | None) -> np.ndarray:
     # scikit-image writes per-channel results into an array of the image's
     # dtype (truncating integers), then returns floats as float32/64.
-    channel_dtype = image.dtype if axis is not None else np.dtype(np.float64)
-    result_dtype = channel_dtype if is_integer(channel_dtype) else skimage_float_dtype(image.dtype)
+    channel_dtype, result_dtype = skimage_dtypes(image.dtype, axis)
     result = np.empty_like(image, dtype=result_dtype)
     references = source_lines(reference, None, ref_axis)
     for pair, (ref_line, _, _) in zip(line_pairs(image, None, result, axis), references):
         _, ref_values, ref_counts = _skimage_counts(_numeric(ref_line, reference.dtype), "reference")
-        occupied = np.flatnonzero(ref_counts)
-        if image.dtype.kind == "u" and ref_values[occupied[0]] < 0:
-            raise ValueError(
-                "method='skimage' with an unsigned image needs a reference without "
-                "negative values (scikit-image counts it with np.bincount)"
-            )
+        check_skimage_reference(ref_values, ref_counts, image.dtype)
         _match_skimage_line(pair, image.dtype, ref_counts, ref_values.astype(np.float64), channel_dtype, result_dtype)
         pair.finish()
     return result
+
+
+def skimage_dtypes(dtype: np.dtype, axis: int | None) -> tuple[np.dtype, np.dtype]:
+    """``(channel dtype, result dtype)`` of scikit-image's matching of an
+    image of ``dtype``: it writes each channel's result into an array of the
+    image's dtype (truncating integers) when there is a channel axis, and
+    returns floats as float32/64."""
+    channel_dtype = dtype if axis is not None else np.dtype(np.float64)
+    return channel_dtype, channel_dtype if is_integer(channel_dtype) else skimage_float_dtype(dtype)
+
+
+def check_skimage_reference(ref_values: np.ndarray, ref_counts: np.ndarray, dtype: np.dtype) -> None:
+    """scikit-image counts the reference of an unsigned image with np.bincount: no negative values."""
+    occupied = np.flatnonzero(ref_counts)
+    if dtype.kind == "u" and ref_values[occupied[0]] < 0:
+        raise ValueError(
+            "method='skimage' with an unsigned image needs a reference without "
+            "negative values (scikit-image counts it with np.bincount)"
+        )
+
+
+def skimage_table(
+    counts: np.ndarray, ref_counts: np.ndarray, ref_values: np.ndarray, channel_dtype: np.dtype, result_dtype: np.dtype
+) -> np.ndarray:
+    """scikit-image's mapping of an image's level (or distinct value) ``counts``:
+    ``np.interp(cumsum(counts) / size, G, r)``, G and r the reference's
+    cumulative fractions and float64 values at its occupied bins, cast as
+    scikit-image casts."""
+    mapped = np.empty(counts.size)
+    kernels().interp_cdf(counts, ref_counts, ref_values, mapped)
+    return mapped.astype(channel_dtype).astype(result_dtype)
 
 
 def _numeric(line: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -667,9 +692,7 @@ def _match_skimage_line(
 
     values = _numeric(pair.source, dtype)
     binning, levels, counts = _skimage_counts(values, "image")
-    mapped = np.empty(counts.size)
-    kernels().interp_cdf(counts, ref_counts, ref_values, mapped)
-    table = mapped.astype(channel_dtype).astype(result_dtype)
+    table = skimage_table(counts, ref_counts, ref_values, channel_dtype, result_dtype)
     if binning is not None:
         binning.apply(table, values, pair.target)
     else:

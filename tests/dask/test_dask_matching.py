@@ -53,7 +53,32 @@ def test_match_equals_numpy(dtype: str, ref_dtype: str, seed: int, chunks, layou
     assert_same(expected, got)
 
 
-def test_skimage_method_is_refused() -> None:
-    image = da.zeros((4, 4, 3), np.uint8, chunks=2)
-    with pytest.raises(ValueError, match="method='skimage' is not available for Dask arrays"):
-        histeq.match_histograms(image, np.zeros((4, 4, 3), np.uint8), method="skimage")
+@settings(max_examples=30)
+@given(
+    st.sampled_from(["uint8", "uint16", "int8", "int16"]),
+    st.sampled_from(["uint8", "uint16", "int16"]),
+    st.integers(0, 500),
+    chunkings(SHAPE),
+    st.sampled_from(["grey", "channels", "batch"]),
+)
+def test_skimage_method_equals_numpy(dtype: str, ref_dtype: str, seed: int, chunks, layout: str) -> None:
+    image = image_of(dtype, SHAPE, seed)
+    reference = image_of(ref_dtype, (8, 6, 3) if layout == "batch" else (5, 7, 3), seed + 1)
+    options: dict = {"method": "skimage"}
+    if layout != "grey":
+        options["channel_axis"] = -1
+    if layout == "batch":
+        options["batch_axis"] = 0
+    expected = outcome(lambda: histeq.match_histograms(image, reference, **options))
+    lazy = da.from_array(reference, chunks=3)
+    assert_same(
+        expected, outcome(lambda: histeq.match_histograms(da.from_array(image, chunks=chunks), lazy, **options))
+    )
+
+
+def test_skimage_method_refuses_what_needs_a_global_sort() -> None:
+    image = da.zeros((4, 4, 3), np.float32, chunks=2)
+    with pytest.raises(ValueError, match="method='skimage' takes 8- and 16-bit integer Dask arrays"):
+        histeq.match_histograms(image, np.zeros((4, 4, 3), np.float32), method="skimage")
+    with pytest.raises(ValueError, match="mask is not available with method='skimage'"):
+        histeq.match_histograms(image, np.zeros((4, 4, 3), np.float32), method="skimage", mask=np.ones((4, 4, 3), bool))

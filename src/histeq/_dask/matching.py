@@ -4,16 +4,36 @@ counts from their blocks, the in-memory matching plan on the sums
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .._core.batch import Batch, batch_mask, check_batch_axis
-from .._core.binning import Binning
+from .._core.binning import Binning, LevelBins
 from .._core.colour_modes import ColourMode, check_colour_mode
+from .._core.levels import is_small_integer
 from .._core.methods import MATCH_METHODS
-from .._core.validate import as_image, check_channel_axis, check_choice, check_mask, check_reference_channels, unmask
-from ..matching import MatchPlan, _Reference, image_bins, match_plan, reference_bins, reference_of
+from .._core.validate import (
+    as_image,
+    check_channel_axis,
+    check_choice,
+    check_mask,
+    check_reference_channels,
+    check_skimage_matching,
+    unmask,
+)
+from ..matching import (
+    MatchPlan,
+    _Reference,
+    check_skimage_reference,
+    image_bins,
+    match_plan,
+    reference_bins,
+    reference_of,
+    skimage_dtypes,
+    skimage_table,
+)
 from . import is_dask_array
 from .blocks import Groups, Key
 from .equalize import checked_mask, groups_of, token
@@ -40,11 +60,6 @@ def match_dask(
     image = check_dask_image(image)
     ref, ref_hidden = _reference(reference)
     method = check_choice("method", method, MATCH_METHODS)
-    if method != "histeq":
-        raise ValueError(
-            f"method={method!r} is not available for Dask arrays (scikit-image counts the distinct values of "
-            "the whole image, one global sort); use method='histeq', or compute the array first"
-        )
     axis = check_channel_axis(channel_axis, image.ndim)
     batch = check_batch_axis(batch_axis, image.shape, axis)
     colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape, count_transparent)
@@ -57,12 +72,14 @@ def match_dask(
     if colour is not None:
         assert ref_groups.channel_axis is not None  # a colour mode has a channel axis, the reference too
         return _match_colour(image, ref, colour, ref_groups.channel_axis, lazy_mask, ref_mask, batch, method)
-    name = token(image, lazy_mask, ref, ref_mask, batch, axis)
+    if method == "skimage":
+        _check_skimage(image, ref, mask, reference_mask, ref_hidden)
+    name = token(image, lazy_mask, ref, ref_mask, batch, axis, method)
     graph = Graph(image, lazy_mask, groups_of(image, batch, axis), "histeq-match-" + name)
-    nbins, _, bins_name, fit = image_bins(image.dtype)
+    nbins, _, bins_name, fit = image_bins(image.dtype) if method == "histeq" else (None, None, "image", False)
     graph.count(Bins(image.dtype, nbins, fit=fit, name=bins_name))
     ref_graph = Graph(ref, ref_mask, ref_groups, "histeq-match-reference-" + name)
-    nbins, _, bins_name, fit = reference_bins(ref.dtype)
+    nbins, _, bins_name, fit = reference_bins(ref.dtype) if method == "histeq" else (None, None, "reference", False)
     ref_graph.count(Bins(ref.dtype, nbins, fit=fit, name=bins_name))
     graph.include(ref_graph)
     batch_size = 0 if batch is None else len(batch.axes)
@@ -81,9 +98,11 @@ def match_dask(
             image.dtype,
             ref.dtype,
             0 if per_item else batch_size,
+            axis is not None if method == "skimage" else None,
         ),
     )
-    return graph.mapped(image.dtype)
+    dtype = image.dtype if method == "histeq" else skimage_dtypes(image.dtype, axis)[1]
+    return graph.mapped(dtype)
 
 
 def _match_colour(
@@ -168,15 +187,72 @@ def match_plans(
     dtype: np.dtype,
     ref_dtype: np.dtype,
     shared_from: int,
-) -> dict[Key, MatchPlan]:
+    skimage_channels: bool | None,
+) -> dict[Key, MatchPlan | SkimagePlan]:
     """Every group's plan: :func:`match_plan` of its counts through its
     reference (the group's own, or with ``shared_from`` > 0 the shared
-    reference's channel: the key from that index on)."""
+    reference's channel: the key from that index on); with
+    ``skimage_channels`` not None (whether the image has a channel axis),
+    scikit-image's (:func:`histeq.matching.skimage_table`)."""
+    if skimage_channels is not None:
+        return _skimage_plans(counts, binnings, ref_counts, ref_binnings, dtype, skimage_channels)
     references: dict[Key, _Reference] = {}
-    plans = {}
+    plans: dict[Key, MatchPlan | SkimagePlan] = {}
     for key in binnings:
         ref_key = key[shared_from:]
         if ref_key not in references:
             references[ref_key] = reference_of(ref_binnings[ref_key], ref_counts[ref_key], ref_dtype)
         plans[key] = match_plan(counts[key], binnings[key], dtype, references[ref_key])
+    return plans
+
+
+# --- method "skimage" ------------------------------------------------------------
+
+
+def _check_skimage(image: Any, ref: Any, mask: object, reference_mask: object, ref_hidden: np.ndarray | None) -> None:
+    # What scikit-image's matching takes, and what its Dask counterpart can count: levels of 8/16-bit integers.
+    check_skimage_matching(image, ref, mask, reference_mask)
+    if ref_hidden is not None and ref_hidden.any():
+        raise ValueError(
+            "reference is a MaskedArray with masked pixels, and method='skimage' has no masks (scikit-image "
+            "counts every pixel); use method='histeq', which counts only the unmasked ones, or reference.filled(...)"
+        )
+    if not (is_small_integer(image.dtype) and is_small_integer(ref.dtype)):
+        raise ValueError(
+            "method='skimage' takes 8- and 16-bit integer Dask arrays (image and reference): scikit-image counts "
+            f"other values by np.unique, one global sort; got {image.dtype} and {ref.dtype}; use method='histeq' "
+            "or compute the arrays first"
+        )
+
+
+@dataclass(frozen=True)
+class SkimagePlan:
+    """scikit-image's matching of one group: a table of every level of its binning."""
+
+    binning: Binning
+    table: np.ndarray
+
+    def apply_line(self, source: np.ndarray, target: np.ndarray, memo: np.ndarray | None = None) -> None:
+        """Map a pixel line into ``target`` through the table."""
+        assert isinstance(self.binning, LevelBins)  # 8/16-bit integers
+        self.binning.apply(self.table, source, target)
+
+
+def _skimage_plans(
+    counts: dict[Key, np.ndarray],
+    binnings: dict[Key, Binning],
+    ref_counts: dict[Key, np.ndarray],
+    ref_binnings: dict[Key, Binning],
+    dtype: np.dtype,
+    channels: bool,
+) -> dict[Key, MatchPlan | SkimagePlan]:
+    channel_dtype, result_dtype = skimage_dtypes(dtype, 0 if channels else None)
+    plans: dict[Key, MatchPlan | SkimagePlan] = {}
+    for key, binning in binnings.items():  # the reference has the image's dimensions: the same keys
+        ref_binning = ref_binnings[key]
+        assert isinstance(ref_binning, LevelBins)
+        ref_values = ref_binning.centres()
+        check_skimage_reference(ref_values, ref_counts[key], dtype)
+        table = skimage_table(counts[key], ref_counts[key], ref_values, channel_dtype, result_dtype)
+        plans[key] = SkimagePlan(binning, table)
     return plans
