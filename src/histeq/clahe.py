@@ -20,7 +20,7 @@ from ._core.colour_modes import run as run_colour_mode
 from ._core.colour_spaces import skimage_hsv_split
 from ._core.layout import channel_planes, unshared
 from ._core.levels import is_small_integer, levels_from_fractions
-from ._core.methods import CLAHE_METHODS
+from ._core.methods import CLAHE_IMAGE_METHODS, CLAHE_METHODS
 from ._core.targets import CLAHE_DISTRIBUTIONS, DEFAULT_ALPHA
 from ._core.validate import (
     as_image,
@@ -95,7 +95,7 @@ def clahe(
         tiles than pixels make tiles of one pixel, of the image's mirrored
         padding past its end, and a grid of 2**31 tiles asks for gigabytes;
         histeq equals OpenCV on every grid it accepts.
-    method : {"opencv", "skimage"}
+    method : {"opencv", "skimage", "imagemagick"}
         - ``"opencv"`` (default): ``cv2.createCLAHE(clip_limit, (gx, gy))
           .apply`` bit for bit on 2-D uint8 and uint16 images (including
           OpenCV 5's ``setBitShift`` as ``bit_shift``), and the same algorithm
@@ -104,8 +104,17 @@ def clahe(
           (``nbins`` bins over the occupied range).
         - ``"skimage"``: ``skimage.exposure.equalize_adapthist`` bit for bit,
           2-D and 3-D, float output; colour is never guessed from the shape.
+        - ``"imagemagick"``: ImageMagick 7's ``-clahe HxW+nbins+clip_limit``
+          bit for bit as its Q8 build computes it (checked against
+          magick-wasm 7.1.2), 2-D uint8: grey images, and sRGB ones with
+          ``channel_axis`` (3 samples, 4 with ``keep_alpha``) and ``color``
+          unset; ImageMagick equalizes the L of its own Lab in both cases
+          (see ``docs/methods.md``). Default ``clip_limit`` 3, ``nbins``
+          128 (at most 256 used), tiles an eighth of the image.
     kernel_size : int or tuple of int, optional
-        ``"skimage"`` only: the tile size, as scikit-image's ``kernel_size``.
+        ``"skimage"``: the tile size, as scikit-image's ``kernel_size``.
+        ``"imagemagick"``: the tile's ``(height, width)`` in pixels
+        (ImageMagick's ``WxH``; 0: an eighth of the image).
     nbins : int, optional
         ``"opencv"``: bins for float images (default 256) and for integers
         wider than 16 bits whose occupied range spans more than 65535 levels
@@ -208,7 +217,7 @@ def clahe(
             "pixel of a tile is counted); pass image.filled(value) or np.asarray(image) (its data)"
         )
     image = as_image(image)
-    method = check_choice("method", method, CLAHE_METHODS)
+    method = check_choice("method", method, {**CLAHE_METHODS, **CLAHE_IMAGE_METHODS})
     axis = check_channel_axis(channel_axis, image.ndim)
     batch = check_batch_axis(batch_axis, image.shape, axis)
     spatial = image.ndim - (axis is not None) - (0 if batch is None else len(batch.axes))
@@ -217,8 +226,17 @@ def clahe(
             f"clahe works on 1-D, 2-D and 3-D images (plus a channel axis and batch axes); got {spatial} "
             "spatial dimensions (use channel_axis for a colour axis, batch_axis for a batch of images)"
         )
+    if method == "imagemagick" and color in (None, "channels") and batch is None:  # unset: ImageMagick's own Lab
+        from ._clahe.imagemagick import clahe_imagemagick
+
+        if tile_grid is not None or bit_shift or distribution != "uniform" or alpha != DEFAULT_ALPHA:
+            raise ValueError("method='imagemagick' takes clip_limit, kernel_size (the tile's size) and nbins only")
+        per_channel = color == "channels"
+        return clahe_imagemagick(
+            image, axis, clip_limit, kernel_size, nbins, keep_alpha, channel_order, per_channel, out
+        )
     colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
-    if batch is not None and (colour is not None or method == "skimage"):
+    if batch is not None and (colour is not None or method != "opencv"):
         options = {
             "clip_limit": clip_limit,
             "tile_grid": tile_grid,

@@ -10,12 +10,16 @@ the top-level one that tests import from).
 - libvips: pyvips (the ``pyvips-binary`` wheel) and the ``vips`` command.
 - ffmpeg: the ``ffmpeg`` command's ``histeq`` filter on raw frames (PyAV's
   own libraries are built without it).
+- ImageMagick 7: ``-clahe`` of the npm package ``@imagemagick/magick-wasm``
+  (its Q8 build) run by node (``magick_clahe.mjs``), from the node_modules
+  folder that ``HISTEQ_NODE_MODULES`` names.
 
 A fixture skips its test when its tool is missing.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
@@ -175,3 +179,52 @@ def ffmpeg_fixture() -> FFmpeg:
     if " histeq " not in filters:
         pytest.skip("this ffmpeg has no histeq filter (a build without GPL filters)")
     return FFmpeg(ffmpeg)
+
+
+#: The npm package of ImageMagick 7 (its Q8 build as WebAssembly), the one
+#: ImageMagick 7 the registries offer; Debian 12's imagemagick is 6.9, which has no -clahe.
+MAGICK_WASM = "@imagemagick/magick-wasm"
+MAGICK_WASM_VERSION = "0.0.43"
+
+
+@dataclass(frozen=True)
+class MagickWasm:
+    """Runs ImageMagick 7's ``-clahe`` (magick-wasm, Q8) with node on PNG files."""
+
+    node: str
+    package: Path
+    folder: Path
+
+    def clahe(self, images: Sequence[np.ndarray], tile: tuple[int, int], bins: int, clip: float) -> list[np.ndarray]:
+        """``image.clahe(width, height, bins, clip)`` of each uint8 image (grey
+        or RGB), ``tile`` the tile's ``(height, width)``, in one node process."""
+        jobs = []
+        for index, image in enumerate(images):
+            source, result = self.folder / f"in{index}.png", self.folder / f"out{index}.png"
+            source.unlink(missing_ok=True)
+            result.unlink(missing_ok=True)
+            write_image(source, image)
+            job = {"input": str(source), "output": str(result), "width": tile[1], "height": tile[0]}
+            jobs.append({**job, "bins": bins, "clip": clip})
+        listing = self.folder / "jobs.json"
+        listing.write_text(json.dumps(jobs))
+        script = Path(__file__).with_name("magick_clahe.mjs")
+        subprocess.run([self.node, script, self.package, listing], check=True, capture_output=True)
+        outputs = [read_image(job["output"]) for job in jobs]
+        # ImageMagick writes an RGB image whose samples are all alike as a grey PNG
+        return [
+            np.repeat(out[..., None], 3, -1) if out.ndim < image.ndim else out for out, image in zip(outputs, images)
+        ]
+
+
+@pytest.fixture(scope="session", name="magick_wasm")
+def magick_wasm_fixture(tmp_path_factory: pytest.TempPathFactory) -> MagickWasm:
+    node = shutil.which("node")
+    modules = os.environ.get("HISTEQ_NODE_MODULES")
+    package = None if modules is None else Path(modules, MAGICK_WASM)
+    if node is None or package is None or not (package / "dist" / "x86" / "magick.wasm").exists():
+        pytest.skip(
+            f"needs node and the npm package {MAGICK_WASM}@{MAGICK_WASM_VERSION} in the node_modules folder "
+            "that HISTEQ_NODE_MODULES names (npm install --prefix DIR ...; HISTEQ_NODE_MODULES=DIR/node_modules)"
+        )
+    return MagickWasm(node, package, tmp_path_factory.mktemp("magick_wasm"))

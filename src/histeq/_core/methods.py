@@ -188,6 +188,13 @@ CLAHE_METHODS: dict[str, ClaheMethod] = {
         ClaheMethod("skimage", "skimage.exposure.equalize_adapthist: float output", 0.01),
     )
 }
+#: CLAHE methods that only histeq.clahe's in-memory path runs (Dask arrays
+#: and video refuse them): ImageMagick's clip limit is a multiple of the mean bin height.
+CLAHE_IMAGE_METHODS: dict[str, ClaheMethod] = {
+    "imagemagick": ClaheMethod(
+        "imagemagick", "ImageMagick 7 -clahe (its Q8 build: CLAHE on the L of its Lab), uint8", 3.0
+    ),
+}
 
 #: Histogram matching's methods and their summaries.
 MATCH_METHODS: dict[str, str] = {
