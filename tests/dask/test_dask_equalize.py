@@ -149,13 +149,21 @@ def test_errors_name_the_parameter() -> None:
         histeq.equalize(image > 3)
     with pytest.raises(ValueError, match="unknown chunk sizes"):
         histeq.equalize(image[image > 3])
-    with pytest.raises(ValueError, match="color='ycrcb'"):
-        histeq.equalize(da.zeros((4, 4, 3), np.uint8), channel_axis=-1, color="ycrcb")
+    frames = da.zeros((4, 4, 3), dtype=np.uint8, chunks=2)
+    with pytest.raises(ValueError, match="maps whole frames"):
+        histeq.equalize(frames, channel_axis=-1, method="ffmpeg")
+    with pytest.raises(ValueError, match="maps whole frames"):
+        histeq.equalize(frames[..., 0], method="ffmpeg:antibanding=strong")
+    grey = image_of("uint8", (9, 7), 2)
+    assert_same(
+        histeq.equalize(grey, method="ffmpeg"),
+        histeq.equalize(da.from_array(grey, chunks=4), method="ffmpeg").compute(),
+    )
 
 
 def test_exact_specification_says_it_needs_a_global_order() -> None:
     with pytest.raises(TypeError, match="one global order"):
-        histeq.exact_specification(da.zeros((4, 4), np.uint8, chunks=2), target="uniform")
+        histeq.exact_specification(da.zeros((4, 4), dtype=np.uint8, chunks=2), target="uniform")
 
 
 def test_import_histeq_imports_no_dask() -> None:

@@ -77,7 +77,7 @@ def test_skimage_method_equals_numpy(dtype: str, ref_dtype: str, seed: int, chun
 
 
 def test_skimage_method_refuses_what_needs_a_global_sort() -> None:
-    image = da.zeros((4, 4, 3), np.float32, chunks=2)
+    image = da.zeros((4, 4, 3), dtype=np.float32, chunks=2)
     with pytest.raises(ValueError, match="method='skimage' takes 8- and 16-bit integer Dask arrays"):
         histeq.match_histograms(image, np.zeros((4, 4, 3), np.float32), method="skimage")
     with pytest.raises(ValueError, match="mask is not available with method='skimage'"):

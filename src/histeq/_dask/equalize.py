@@ -101,7 +101,11 @@ def equalize_dask(
             )
 
         return run_lazy(image, colour, lazy_mask, grey, lambda colours, m: grey(colours, m, -1), counts_visible=True)
-    if record.frames is not None and record.frames(np.zeros((1, 1), np.uint8), axis, None, None, "rgb", False):
+    probe = np.zeros((1, 1), np.uint8)  # whether the method maps whole frames with these options
+    frames = record.frames is not None and (
+        axis is not None or record.frames(probe, None, None, None, "rgb", False) is not None
+    )
+    if frames:
         raise ValueError(
             f"method={method!r} with these options maps whole frames (one luma histogram); "
             "Dask arrays take it on grey images without antibanding only"
