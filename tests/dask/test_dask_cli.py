@@ -73,6 +73,17 @@ def test_ome_zarr_full_resolution_and_rebuilt_pyramid(tmp_path: Path, fmt: int) 
         np.testing.assert_array_equal(out[str(level)][...], full[:, ::step, ::step])
 
 
+def test_rgb_tiff_in_colour_equals_the_file_command(tmp_path: Path) -> None:
+    data = image_of("uint8", (60, 50, 3), 10)
+    tifffile.imwrite(tmp_path / "in.tif", data, photometric="rgb", tile=(16, 16))
+    for command, color in (("equalize", "ycrcb"), ("clahe", "lab")):
+        options = ["--color", color]
+        assert main([command, str(tmp_path / "in.tif"), "-o", str(tmp_path / f"{command}.tif"), *options]) == 0
+        assert main([command, str(tmp_path / "in.tif"), "-o", str(tmp_path / f"{command}.zarr"), *options]) == 0
+        expected = tifffile.imread(tmp_path / f"{command}.tif")
+        np.testing.assert_array_equal(zarr.open(str(tmp_path / f"{command}.zarr"), mode="r")[...], expected)
+
+
 @pytest.mark.parametrize("dtype", ["uint8", "uint16"])
 def test_tiff_through_zarr_equals_the_file_command(tmp_path: Path, dtype: str) -> None:
     data = image_of(dtype, (90, 70), 3)
@@ -143,8 +154,10 @@ def test_usage_errors_and_the_missing_extra(tmp_path: Path, monkeypatch: pytest.
     _array(tmp_path / "in.zarr", image_of("uint8", (10, 10), 7), (5, 5), 3)
     source, target = str(tmp_path / "in.zarr"), str(tmp_path / "out.zarr")
     with pytest.raises(SystemExit) as exit_status:
-        main(["equalize", source, "-o", target, "--color", "ycrcb"])
+        main(["equalize", source, "-o", target, "--plot"])
     assert exit_status.value.code == 2
+    assert main(["equalize", source, "-o", target, "--color", "ycrcb"]) == 1
+    assert "names no channel axis" in capsys.readouterr().err
     assert main(["equalize", source, "-o", target, "--scheduler", "carrier-pigeon"]) == 1
     assert "--scheduler 'carrier-pigeon'" in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "zarr", None)  # as without the extra

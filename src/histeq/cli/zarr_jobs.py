@@ -5,7 +5,8 @@ and large TIFFs: lazily, block by block, through histeq's Dask operations
 An input that is a Zarr store, or an output named ``*.zarr``, makes a run a
 Zarr run (:func:`wants_zarr`). Each input is read as Dask arrays
 (:mod:`histeq.io.zarr`: OME axes name the channel axis, each channel
-processed on its own, and time points, each an image of its own), processed
+processed on its own unless ``--color`` says otherwise, and time points, each
+an image of its own), processed
 with the command's options, and written to a Zarr store of the input's
 format, chunking and compressors (a TIFF: Zarr v3), through a temporary store
 renamed into place at the end. ``--scheduler`` picks Dask's scheduler; a
@@ -78,8 +79,6 @@ def _jobs(args: argparse.Namespace) -> list[tuple[Path, Path]]:
     for name, option in _REFUSED:
         if getattr(args, name, None):
             raise ValueError(f"{option} is not available for Zarr stores")
-    if getattr(args, "color", None) not in (None, "channels"):
-        raise ValueError("--color: Zarr stores are processed channel by channel (--color channels) for now")
     for path in args.input:
         if not (is_zarr_path(path) or is_tiff_path(path)):
             raise ValueError(f"{path}: a Zarr run reads Zarr stores and TIFFs; process other images apart")
@@ -130,6 +129,7 @@ def _equalize(args: argparse.Namespace, full: Any, channel_axis: int | None, bat
         channel_axis=channel_axis,
         batch_axis=batch,
         target=args.target,
+        color=_colour(args, channel_axis),
     )
     return _as_input_levels(result, full.dtype)
 
@@ -141,6 +141,13 @@ def _as_input_levels(result: Any, dtype: np.dtype) -> Any:
     from histeq._core.levels import levels_from_fractions
 
     return result.map_blocks(levels_from_fractions, dtype, dtype=dtype)
+
+
+def _colour(args: argparse.Namespace, channel_axis: int | None) -> str | None:
+    # --color for the channel axis a store names (OME "channel", TIFF samples); channel by channel by default.
+    if args.color not in (None, "channels") and channel_axis is None:
+        raise ValueError(f"--color {args.color}: this store names no channel axis (OME 'channel', TIFF samples)")
+    return args.color
 
 
 def _mask(path: Path) -> Any:
@@ -157,6 +164,7 @@ def _clahe(args: argparse.Namespace, full: Any, channel_axis: int | None, batch:
     import histeq
 
     options: dict[str, Any] = {"clip_limit": args.clip_limit, "channel_axis": channel_axis, "batch_axis": batch}
+    options["color"] = _colour(args, channel_axis)
     if args.method == "skimage":
         kernel = args.kernel_size
         kernel_size = None if kernel is None else kernel[0] if len(kernel) == 1 else tuple(kernel)
