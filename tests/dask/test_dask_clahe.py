@@ -106,6 +106,8 @@ def test_clahe_refusals_name_what_is_missing() -> None:
     image = da.zeros((8, 8), dtype=np.uint8, chunks=4)
     with pytest.raises(ValueError, match="tile_grid is not a parameter of method='skimage'"):
         histeq.clahe(image, method="skimage", tile_grid=2)
+    with pytest.raises(ValueError, match="method='imagemagick' CLAHE works on whole images"):
+        histeq.clahe(image, method="imagemagick")
     with pytest.raises(TypeError, match="out is not available"):
         histeq.clahe(image, out=np.empty((8, 8), np.uint8))
     with pytest.raises(ValueError, match="tile_grid"):

@@ -24,7 +24,7 @@ from .._clahe.tiles import AxisTiles
 from .._core.batch import Batch, check_batch_axis
 from .._core.colour_modes import ColourMode, check_colour_mode
 from .._core.levels import is_small_integer
-from .._core.methods import CLAHE_METHODS
+from .._core.methods import CLAHE_IMAGE_METHODS, CLAHE_METHODS
 from .._core.targets import CLAHE_DISTRIBUTIONS
 from .._core.validate import (
     check_alpha,
@@ -212,7 +212,12 @@ def clahe_dask(image: Any, **options: Any) -> Any:
     """:func:`histeq.clahe` of a Dask array (``options``: its keyword
     arguments, checked as it checks them): a lazy Dask array of the same chunks."""
     image = check_dask_image(image)
-    method = check_choice("method", options["method"], CLAHE_METHODS)
+    method = check_choice("method", options["method"], {**CLAHE_METHODS, **CLAHE_IMAGE_METHODS})
+    if method not in CLAHE_METHODS:
+        raise ValueError(
+            f"method={method!r} CLAHE works on whole images (not blockwise); Dask arrays take "
+            f"{', '.join(map(repr, CLAHE_METHODS))}, or compute the array first"
+        )
     axis = check_channel_axis(options["channel_axis"], image.ndim)
     batch = check_batch_axis(options["batch_axis"], image.shape, axis)
     spatial = image.ndim - (axis is not None) - (0 if batch is None else len(batch.axes))
