@@ -17,13 +17,14 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import histeq
 from conftest import SKIMAGE_IMAGES, skimage_image
 from histeq import backends
+from histeq._core.binning import EqualBins, ZeroWidthBins
 from histeq._core.colour_lines import pixel_lines
 from histeq._core.methods import EQUALIZE_METHODS
 from histeq.backends import small
@@ -136,6 +137,44 @@ def test_opencv_byte_plan(counts, empty):
             assert_same(ours, theirs)
 
 
+@given(
+    st.sampled_from([np.uint8, np.int16, np.uint32, np.float32, np.float64]),  # float16: HalfBins, no kernel
+    st.integers(1, 3000),
+    st.integers(1, 300),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_equal_bins_count_and_map(dtype, size, nbins, masked, ranged, seed):
+    # np.histogram's bins of a range (the values' own, or a narrower one), NaN included.
+    rng = np.random.default_rng(seed)
+    x = (rng.normal(0, 1, size) * 1000).astype(dtype) if np.dtype(dtype).kind != "u" else rng.integers(0, 200, size)
+    x = np.asarray(x).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        x[1:][rng.random(size - 1) < 0.1] = np.nan  # x[0] stays a number
+    low, high = np.nanmin(x), np.nanmax(x)
+    if ranged:
+        low, high = float(low) * 0.5 + float(high) * 0.25, float(high) * 0.5
+    assume(low < high)
+    try:
+        bins = EqualBins.between(low, high, nbins, x.dtype)
+    except ZeroWidthBins:
+        assume(False)
+    spec = bins._spec(x.size)
+    mask = rng.random(size) < 0.7 if masked else None
+    ours_codes, theirs_codes = np.empty(size, np.uint16), np.empty(size, np.uint16)
+    counts = small.count_equal(x, mask, *spec, ours_codes)
+    np.testing.assert_array_equal(counts, cpu.count_equal(x, mask, *spec, theirs_codes))
+    np.testing.assert_array_equal(ours_codes, theirs_codes)
+    if mask is None:
+        np.testing.assert_array_equal(counts, np.histogram(x, bins=nbins, range=(low, high))[0])
+    lut = rng.random(nbins).astype(np.float32)
+    ours, theirs = np.empty(size, np.float32), np.empty(size, np.float32)
+    small.apply_equal(x, *spec, lut, ours)
+    cpu.apply_equal(x, *spec, lut, theirs)
+    np.testing.assert_array_equal(ours, theirs)
+
+
 # ------------------------------------------------------------------- YCrCb
 
 
@@ -213,7 +252,11 @@ def test_sample_images(name):
     else:
         assert_same(*both(histeq.equalize, image))
         assert_same(*both(histeq.equalize, image, method="skimage"))
+        assert_same(*both(histeq.equalize, image / 255.0, method="skimage"))
+        assert_same(*both(histeq.equalize, image.astype(np.float32) / 255, nbins=100))
         assert_same(*both(histeq.clahe, image, clip_limit=2.0))
+    ours, theirs = both(histeq.histogram, image, nbins=50, value_range=(10, 200))
+    np.testing.assert_array_equal(ours.counts, theirs.counts)
 
 
 @given(
@@ -282,7 +325,7 @@ def test_time_spent_counts():
 
 def test_missing_kernels_come_from_the_compiled_backend():
     with backend("numpy"):
-        assert small.count_equal is cpu.count_equal
+        assert small.apply_interp is cpu.apply_interp
         assert small_colour.lab_count is cpu.colour_lut.lab_count
         assert small_tiles.count_tiles is cpu.tiles.count_tiles
         assert small_blend.blend is not cpu.tile_blend.blend

@@ -5,10 +5,13 @@ would spend more time importing numba and loading its cached kernels (about
 0.7 s; several seconds of compilation right after ``pip install``) than on the
 pixels. This backend does the common work in plain numpy instead, bit for bit
 as the compiled kernels: counting 8- and 16-bit levels (:func:`count_bytes`,
-:func:`count_words`, :func:`count_rgb`), mapping through LUTs
-(:func:`apply_bytes`, :func:`apply_direct`, :func:`apply_rgb`), the 8-bit
-OpenCV plan (:func:`opencv_byte_offsets`) and the uint8 YCrCb round trip of
-``color="ycrcb"`` (:mod:`.colour_lut`). Everything else it hands to the
+:func:`count_words`, :func:`count_levels`, :func:`count_rgb`) and equal-width
+bins (:func:`count_equal`, ``np.histogram``'s), mapping through LUTs
+(:func:`apply_bytes`, :func:`apply_direct`, :func:`apply_levels`,
+:func:`apply_equal`, :func:`apply_rgb`), the 8-bit
+OpenCV plan (:func:`opencv_byte_offsets`), the uint8 YCrCb round trip of
+``color="ycrcb"`` (:mod:`.colour_lut`) and OpenCV's CLAHE (tile LUTs
+:mod:`.tiles`, blend :mod:`.tile_blend`). Everything else it hands to the
 compiled backend (:func:`histeq.backends.compiled`): asking this module for a
 kernel it does not have loads numba.
 
@@ -42,9 +45,11 @@ __all__ = [
     "MODE",
     "apply_bytes",
     "apply_direct",
+    "apply_equal",
     "apply_levels",
     "apply_rgb",
     "count_bytes",
+    "count_equal",
     "count_levels",
     "count_rgb",
     "count_words",
@@ -132,6 +137,9 @@ def __getattr__(name: str) -> Any:
     if name in _MODULES:
         return importlib.import_module(f".{name}", __name__)
     return _delegate(name)
+
+
+from .equal_bins import apply_equal, count_equal  # noqa: E402  (they use timed and BLOCK)
 
 
 def _blocks(size: int, step: int = BLOCK) -> range:
