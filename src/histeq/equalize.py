@@ -102,7 +102,10 @@ def equalize(
           square root of its count, trapezoidal sums; ``"imagej-classic"``:
           the same with plain counts. ``"imagemagick"``: ImageMagick 6 Q16's
           ``-equalize`` (``cdf - h[0]``, not ``cdf - cdf_min``; uint8 written
-          as its PNG writer does), per channel (``-channel RGB``).
+          as its PNG writer does); with ``channel_axis`` (and ``color``
+          unset) an RGB image as ImageMagick equalizes it by default, one
+          histogram of its Rec. 709 luma and one map for all three samples
+          (``color="channels"``: each channel alone, ``-channel RGB``).
           ``"vips"``: libvips' ``hist_equal``, float32 scaling to the last bin
           (uint16: the image's own maximum), truncated. ``"ffmpeg"``:
           ffmpeg's ``histeq`` filter; options in its own syntax,

@@ -86,15 +86,16 @@ def test_imagej_samples(imagej):
 
 @pytest.mark.parametrize("name", SKIMAGE_IMAGES)
 def test_imagemagick_samples(magick, name):
-    # Colour images per channel: ImageMagick's -channel RGB (its default, the
-    # sync channels, equalizes an intensity histogram instead).
-    image = skimage_image(name)
-    axis = None if image.ndim == 2 else -1
-    options = ("-equalize",) if image.ndim == 2 else ("-channel", "RGB", "-equalize")
-    image = image[..., :3]
-    np.testing.assert_array_equal(
-        histeq.equalize(image, method="imagemagick", channel_axis=axis), magick.run(image, *options)
-    )
+    # Colour images: ImageMagick's default (one intensity histogram, one map
+    # for red, green and blue) and -channel RGB (color="channels": each alone).
+    image = skimage_image(name)[..., :3]
+    if image.ndim == 2:
+        np.testing.assert_array_equal(histeq.equalize(image, method="imagemagick"), magick.run(image, "-equalize"))
+        return
+    result = histeq.equalize(image, method="imagemagick", channel_axis=-1)
+    np.testing.assert_array_equal(result, magick.run(image, "-equalize"))
+    result = histeq.equalize(image, method="imagemagick", channel_axis=-1, color="channels")
+    np.testing.assert_array_equal(result, magick.run(image, "-channel", "RGB", "-equalize"))
 
 
 @pytest.mark.parametrize("name", ["camera", "moon"])
@@ -151,10 +152,18 @@ def test_imagemagick_random(magick, image):
 
 
 @settings(max_examples=15)
-@given(hnp.arrays(np.uint8, st.tuples(st.integers(1, 20), st.integers(1, 20), st.just(3))))
+@given(
+    st.sampled_from([np.uint8, np.uint16]).flatmap(
+        lambda dtype: hnp.arrays(dtype, st.tuples(st.integers(1, 20), st.integers(1, 20), st.just(3)))
+    )
+)
 def test_imagemagick_random_rgb(magick, image):
+    np.testing.assert_array_equal(
+        histeq.equalize(image, method="imagemagick", channel_axis=-1), magick.run(image, "-equalize")
+    )
     expected = magick.run(image, "-channel", "RGB", "-equalize")
-    np.testing.assert_array_equal(histeq.equalize(image, method="imagemagick", channel_axis=-1), expected)
+    result = histeq.equalize(image, method="imagemagick", channel_axis=-1, color="channels")
+    np.testing.assert_array_equal(result, expected)
 
 
 @given(tool_images())

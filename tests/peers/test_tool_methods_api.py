@@ -24,10 +24,10 @@ def test_mask_plans_from_selected_pixels(method, dtype):
 
 
 @pytest.mark.parametrize("method", TOOL_METHODS)
-def test_channel_axis_is_each_channel_alone(method):
+def test_channels_are_each_channel_alone(method):
     image = RNG.integers(0, 256, (3, 17, 19), dtype=np.uint8)
     image[1] //= 5
-    result = histeq.equalize(image, method=method, channel_axis=0)
+    result = histeq.equalize(image, method=method, channel_axis=0, color="channels")
     for channel in range(3):
         np.testing.assert_array_equal(result[channel], histeq.equalize(image[channel], method=method))
 
@@ -98,3 +98,22 @@ def test_compare_shows_the_methods():
     for method in TOOL_METHODS:
         expected = histeq.equalize(image, method=method, channel_axis=-1)
         np.testing.assert_array_equal(panels[f"{method}, channels"], expected)
+
+
+def test_imagemagick_colour_images_mask_order_alpha():
+    rgb = RNG.integers(0, 256, (14, 18, 3), dtype=np.uint8)
+    expected = histeq.equalize(rgb, method="imagemagick", channel_axis=-1)
+    everything = np.ones(rgb.shape[:2], bool)
+    np.testing.assert_array_equal(
+        histeq.equalize(rgb, method="imagemagick", channel_axis=-1, mask=everything), expected
+    )
+    bgr = histeq.equalize(rgb[..., ::-1], method="imagemagick", channel_axis=-1, channel_order="bgr")
+    np.testing.assert_array_equal(bgr, expected[..., ::-1])
+    rgba = np.concatenate([rgb, np.full((14, 18, 1), 255, np.uint8)], axis=-1)
+    kept = histeq.equalize(rgba, method="imagemagick", channel_axis=-1, keep_alpha=True)
+    np.testing.assert_array_equal(kept[..., :3], expected)
+    np.testing.assert_array_equal(kept[..., 3], 255)
+    some = RNG.random(rgb.shape[:2]) < 0.5
+    assert not np.array_equal(histeq.equalize(rgb, method="imagemagick", channel_axis=-1, mask=some), expected)
+    with pytest.raises(ValueError, match="3 samples"):
+        histeq.equalize(rgb[..., :2], method="imagemagick", channel_axis=-1)

@@ -21,12 +21,13 @@ from . import peer_plans, plans
 from .binning import Binning, Mapping
 from .ffmpeg import FFMPEG, equalize_frames, parse_ffmpeg
 from .levels import skimage_float_dtype
+from .magick_frames import equalize_sync
 
 #: A plan: int64 counts over a binning -> the mapping of every bin (None: the
 #: image stays as it is), in the output dtype; the last argument is the
 #: target's float64 weights per output level, for methods that take one.
 PlanFunction = Callable[[np.ndarray, Binning, np.dtype, "np.ndarray | None"], "Mapping | None"]
-#: A method that maps whole colour frames itself (ffmpeg's filter):
+#: A method that maps whole colour images itself (ffmpeg, ImageMagick):
 #: ``frames(image, channel_axis, mask, out, channel_order, keep_alpha)`` ->
 #: the result, or None where the method's plan gives the same.
 FrameFunction = Callable[
@@ -58,9 +59,10 @@ class Method:
         The plan maps pixel values by interpolation (scikit-image), not
         bins through a LUT; integers are then counted one bin per level.
     frames : callable, optional
-        Maps whole frames (ffmpeg's filter: one luma histogram, red, green
-        and blue scaled together) when ``color`` is left unset; None for
-        methods that are their plan alone.
+        Maps colour images as the tool does when ``color`` is left unset
+        (ffmpeg's filter: one luma histogram, red, green and blue scaled
+        together; ImageMagick: one intensity histogram, one map for all);
+        None for methods that are their plan alone.
     """
 
     name: str
@@ -133,7 +135,13 @@ EQUALIZE_METHODS: dict[str, Method] = {
         Method("dsihe", "brightness preserving, split at the median (Wang 1999)", plans.dsihe),
         Method("imagej", "ImageJ Enhance Contrast > Equalize (sqrt of counts)", peer_plans.imagej, dtypes=_WORDS),
         Method("imagej-classic", "ImageJ's classic equalization", peer_plans.imagej_classic, dtypes=_WORDS),
-        Method("imagemagick", "ImageMagick 6 Q16 -equalize (per channel)", peer_plans.imagemagick, dtypes=_WORDS),
+        Method(
+            "imagemagick",
+            "ImageMagick 6 Q16 -equalize (colour: one intensity histogram)",
+            peer_plans.imagemagick,
+            dtypes=_WORDS,
+            frames=equalize_sync,
+        ),
         Method("vips", "libvips hist_equal", peer_plans.vips, dtypes=_WORDS),
         ffmpeg_method(FFMPEG),
     )

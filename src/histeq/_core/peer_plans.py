@@ -82,17 +82,28 @@ def imagemagick(
     as ImageMagick casts to its quantum; 8-bit files are written back as
     ``quantum // 257``."""
     counts = _level_counts(counts, binning, out_dtype, "imagemagick")
+    # uint8 levels v are quanta 257 v, whose cumulative counts are the levels'.
+    quanta = magick_quanta(counts)
+    if quanta is None:
+        return None
+    if out_dtype == np.uint8:
+        quanta //= 257  # ImageMagick 6's PNG writer reduces 16-bit quanta to 8 bits by truncation
+    return quanta.astype(out_dtype)
+
+
+def magick_quanta(counts: np.ndarray) -> np.ndarray | None:
+    """ImageMagick 6 Q16's equalization map (int64 quanta) of counts per bin:
+    ``65535 * (cdf - counts[0]) / (N - counts[0])`` in float64, 0 at or below
+    0, 65535 at or above, else ``trunc(x + 0.5)``. None where every counted
+    pixel is in bin 0 (ImageMagick then leaves the channel alone)."""
     total = int(counts.sum())
     black = int(counts[0])
-    if total == black:  # white == black: ImageMagick leaves the channel alone
+    if total == black:
         return None
-    # uint8 levels v are quanta 257 v, whose cumulative counts are the levels'.
     value = MAGICK_TOP * (np.cumsum(counts) - black).astype(np.float64) / float(total - black)
-    quantum = np.where(value >= MAGICK_TOP, MAGICK_TOP, np.trunc(value + 0.5)).astype(np.int64)
-    quantum[value <= 0.0] = 0
-    if out_dtype == np.uint8:
-        quantum //= 257  # ImageMagick 6's PNG writer reduces 16-bit quanta to 8 bits by truncation
-    return quantum.astype(out_dtype)
+    quanta = np.where(value >= MAGICK_TOP, MAGICK_TOP, np.trunc(value + 0.5)).astype(np.int64)
+    quanta[value <= 0.0] = 0
+    return quanta
 
 
 def vips(
