@@ -88,6 +88,12 @@ def test_one_file_loads_no_numba_and_writes_the_kernels_bytes(tmp_path, name, sh
     assert numpy_out.read_bytes() == numba_out.read_bytes()
 
 
+def test_demo_compiles_nothing(tmp_path):
+    # Right after pip install (an empty kernel cache) nothing would have to compile.
+    status, modules = loaded("demo", "-o", tmp_path / "demo")
+    assert status == "0" and "numba" not in modules
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     """24 JPEG photos and 6 PNGs."""

@@ -60,13 +60,17 @@ __all__ = [
 #: Elements per block of the numpy loops (temporaries of a few hundred KB).
 BLOCK = 1 << 16
 #: What loading the compiled backend costs a process with a warm numba cache
-#: (importing numba, loading the common kernels; measured 0.3 + 0.4 s on this
-#: project's 2-core VM): numpy serves until its own time reaches this.
+#: (importing numba and the kernel modules, then loading the cached kernels
+#: of a path: 0.2 + 0.15 - 0.2 s of CPU on this project's 2-core VM for the
+#: YCrCb path, about twice that in wall time on a busy machine; seconds of
+#: compilation on an empty cache): numpy serves until its own time reaches this.
 LOAD_SECONDS = 0.5
 #: Arrays of more elements go to the compiled backend at once: numpy's extra
-#: time on one of them (about 20 ns an element on the YCrCb round trip, 5 on
-#: grey counting and mapping) would alone repay loading it.
-MAX_ELEMENTS = 1 << 25
+#: time on one of them would alone repay loading it (measured on the
+#: equalize paths: 2.3 ns an element for uint8 grey, 3.7 for the YCrCb round
+#: trip, 4.7 for RGB channels, against 0.3 - 1 for the kernels; CLAHE has its
+#: own limit, :data:`.tiles.MAX_PIXELS`).
+MAX_ELEMENTS = 1 << 27
 
 #: ``HISTEQ_BACKEND``: ``"auto"`` (default) the rule of :func:`serves`;
 #: ``"numba"`` the compiled kernels always; ``"numpy"`` this backend wherever
