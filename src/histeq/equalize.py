@@ -100,12 +100,15 @@ def equalize(
           and the versions checked in ``docs/methods.md``. ``"imagej"``:
           ImageJ's Enhance Contrast > Equalize, each level weighted by the
           square root of its count, trapezoidal sums; ``"imagej-classic"``:
-          the same with plain counts. ``"imagemagick"``: ImageMagick 6 Q16's
-          ``-equalize`` (``cdf - h[0]``, not ``cdf - cdf_min``; uint8 written
-          as its PNG writer does); with ``channel_axis`` (and ``color``
-          unset) an RGB image as ImageMagick equalizes it by default, one
-          histogram of its Rec. 709 luma and one map for all three samples
-          (``color="channels"``: each channel alone, ``-channel RGB``).
+          the same with plain counts; an RGB uint8 image (``channel_axis``,
+          ``color`` unset) as ImageJ's ``ColorProcessor``, one histogram of
+          ``(r + g + b) / 3`` and one LUT for all three. ``"imagemagick"``:
+          ImageMagick 6 Q16's ``-equalize`` (``cdf - h[0]``, not
+          ``cdf - cdf_min``; uint8 written as its PNG writer does); with
+          ``channel_axis`` (and ``color`` unset) an RGB image as ImageMagick
+          equalizes it by default, one histogram of its Rec. 709 luma and
+          one map for all three samples (``color="channels"``: each channel
+          alone, ``-channel RGB``).
           ``"vips"``: libvips' ``hist_equal``, float32 scaling to the last bin
           (uint16: the image's own maximum), truncated. ``"ffmpeg"``:
           ffmpeg's ``histeq`` filter; options in its own syntax,

@@ -1,8 +1,10 @@
 // ImageJ 1.x's equalization, run by tests/peers: new ContrastEnhancer().equalize(ip).
-// Reads a file of images (big-endian: count, then per image classic, bits, width,
-// height and the pixels) and writes the equalized pixels back in the same order.
+// Reads a file of images (big-endian: count, then per image classic, bits (8, 16, or
+// 24 for RGB), width, height and the pixels) and writes the equalized pixels back in
+// the same order.
 import ij.plugin.ContrastEnhancer;
 import ij.process.ByteProcessor;
+import ij.process.ColorProcessor;
 import ij.process.ImageProcessor;
 import ij.process.ShortProcessor;
 import java.io.BufferedInputStream;
@@ -28,6 +30,13 @@ public class ImageJEqualize {
                 byte[] pixels = new byte[width * height];
                 in.readFully(pixels);
                 ip = new ByteProcessor(width, height, pixels);
+            } else if (bits == 24) {
+                int[] pixels = new int[width * height];
+                for (int i = 0; i < pixels.length; i++) {
+                    int r = in.readUnsignedByte(), g = in.readUnsignedByte(), b = in.readUnsignedByte();
+                    pixels[i] = (r << 16) | (g << 8) | b;
+                }
+                ip = new ColorProcessor(width, height, pixels);
             } else {
                 short[] pixels = new short[width * height];
                 for (int i = 0; i < pixels.length; i++) pixels[i] = in.readShort();
@@ -38,6 +47,12 @@ public class ImageJEqualize {
             enhancer.equalize(ip);
             if (bits == 8) {
                 out.write((byte[]) ip.getPixels());
+            } else if (bits == 24) {
+                for (int p : (int[]) ip.getPixels()) {
+                    out.write((p >> 16) & 255);
+                    out.write((p >> 8) & 255);
+                    out.write(p & 255);
+                }
             } else {
                 for (short s : (short[]) ip.getPixels()) out.writeShort(s);
             }

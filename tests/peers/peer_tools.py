@@ -47,13 +47,14 @@ class ImageJ:
     folder: Path
 
     def equalize(self, images: Sequence[np.ndarray], *, classic: bool) -> list[np.ndarray]:
-        """``ContrastEnhancer.equalize`` of each 2-D uint8/uint16 image
-        (``classicEqualization`` set to ``classic``)."""
+        """``ContrastEnhancer.equalize`` of each 2-D uint8/uint16 image or
+        ``(H, W, 3)`` uint8 RGB one (a ``ColorProcessor``),
+        ``classicEqualization`` set to ``classic``."""
         source, result = self.folder / "in.bin", self.folder / "out.bin"
         with open(source, "wb") as file:
             file.write(struct.pack(">i", len(images)))
             for image in images:
-                bits = 8 * image.dtype.itemsize
+                bits = 24 if image.ndim == 3 else 8 * image.dtype.itemsize
                 file.write(struct.pack(">4i", int(classic), bits, image.shape[1], image.shape[0]))
                 file.write(image.astype(image.dtype.newbyteorder(">")).tobytes())
         subprocess.run(

@@ -84,6 +84,14 @@ def test_imagej_samples(imagej):
             np.testing.assert_array_equal(histeq.equalize(image, method=method), expected)
 
 
+def test_imagej_colour_samples(imagej):
+    # ImageJ's RGB (ColorProcessor): one histogram of (r + g + b) / 3, one LUT for all three.
+    images = [skimage_image(name)[..., :3] for name in ("astronaut", "chelsea", "coffee", "rocket")]
+    for classic, method in ((False, "imagej"), (True, "imagej-classic")):
+        for image, expected in zip(images, imagej.equalize(images, classic=classic)):
+            np.testing.assert_array_equal(histeq.equalize(image, method=method, channel_axis=-1), expected)
+
+
 @pytest.mark.parametrize("name", SKIMAGE_IMAGES)
 def test_imagemagick_samples(magick, name):
     # Colour images: ImageMagick's default (one intensity histogram, one map
@@ -143,6 +151,14 @@ def test_imagej_random(imagej, images):
     for classic, method in ((False, "imagej"), (True, "imagej-classic")):
         for image, expected in zip(images, imagej.equalize(images, classic=classic)):
             np.testing.assert_array_equal(histeq.equalize(image, method=method), expected)
+
+
+@settings(max_examples=4)
+@given(st.lists(hnp.arrays(np.uint8, st.tuples(st.integers(1, 20), st.integers(1, 20), st.just(3))), min_size=8))
+def test_imagej_random_colour(imagej, images):
+    for classic, method in ((False, "imagej"), (True, "imagej-classic")):
+        for image, expected in zip(images, imagej.equalize(images, classic=classic)):
+            np.testing.assert_array_equal(histeq.equalize(image, method=method, channel_axis=-1), expected)
 
 
 @settings(max_examples=25)

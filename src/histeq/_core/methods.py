@@ -21,7 +21,7 @@ from . import peer_plans, plans
 from .binning import Binning, Mapping
 from .ffmpeg import FFMPEG, equalize_frames, parse_ffmpeg
 from .levels import skimage_float_dtype
-from .magick_frames import equalize_sync
+from .tool_frames import imagej_colour, magick_colour
 
 #: A plan: int64 counts over a binning -> the mapping of every bin (None: the
 #: image stays as it is), in the output dtype; the last argument is the
@@ -61,7 +61,8 @@ class Method:
     frames : callable, optional
         Maps colour images as the tool does when ``color`` is left unset
         (ffmpeg's filter: one luma histogram, red, green and blue scaled
-        together; ImageMagick: one intensity histogram, one map for all);
+        together; ImageMagick and ImageJ: one intensity histogram, one map
+        for all);
         None for methods that are their plan alone.
     """
 
@@ -133,14 +134,26 @@ EQUALIZE_METHODS: dict[str, Method] = {
         Method("matlab", "MATLAB histeq: 64 equally populated levels, or a target", plans.matlab, takes_target=True),
         Method("bbhe", "brightness preserving, split at the mean (Kim 1997)", plans.bbhe),
         Method("dsihe", "brightness preserving, split at the median (Wang 1999)", plans.dsihe),
-        Method("imagej", "ImageJ Enhance Contrast > Equalize (sqrt of counts)", peer_plans.imagej, dtypes=_WORDS),
-        Method("imagej-classic", "ImageJ's classic equalization", peer_plans.imagej_classic, dtypes=_WORDS),
+        Method(
+            "imagej",
+            "ImageJ Enhance Contrast > Equalize (sqrt of counts)",
+            peer_plans.imagej,
+            dtypes=_WORDS,
+            frames=partial(imagej_colour, classic=False),
+        ),
+        Method(
+            "imagej-classic",
+            "ImageJ's classic equalization",
+            peer_plans.imagej_classic,
+            dtypes=_WORDS,
+            frames=partial(imagej_colour, classic=True),
+        ),
         Method(
             "imagemagick",
             "ImageMagick 6 Q16 -equalize (colour: one intensity histogram)",
             peer_plans.imagemagick,
             dtypes=_WORDS,
-            frames=equalize_sync,
+            frames=magick_colour,
         ),
         Method("vips", "libvips hist_equal", peer_plans.vips, dtypes=_WORDS),
         ffmpeg_method(FFMPEG),

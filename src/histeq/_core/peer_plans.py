@@ -34,17 +34,19 @@ def imagej(
 ) -> np.ndarray | None:
     """ImageJ's Enhance Contrast > Equalize: each level weighted by the square
     root of its count (counts below 2 as they are), trapezoidal sum."""
-    return _imagej(_level_counts(counts, binning, out_dtype, "imagej"), out_dtype, classic=False)
+    return imagej_lut(_level_counts(counts, binning, out_dtype, "imagej"), out_dtype, classic=False)
 
 
 def imagej_classic(
     counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None = None
 ) -> np.ndarray | None:
     """ImageJ's classic equalization: plain counts, trapezoidal sum."""
-    return _imagej(_level_counts(counts, binning, out_dtype, "imagej-classic"), out_dtype, classic=True)
+    return imagej_lut(_level_counts(counts, binning, out_dtype, "imagej-classic"), out_dtype, classic=True)
 
 
-def _imagej(counts: np.ndarray, out_dtype: np.dtype, *, classic: bool) -> np.ndarray | None:
+def imagej_lut(counts: np.ndarray, out_dtype: np.dtype, *, classic: bool) -> np.ndarray | None:
+    """ImageJ's equalization LUT of the counts of every level (256 or 65536),
+    None when nothing is counted."""
     # ContrastEnhancer.equalize(ImageProcessor, int[]), top = 255 or 65535:
     #   total = w[0] + 2 * sum(w[1:top]) + w[top], summed in this order;
     #   scale = top / total; lut[0] = 0, lut[top] = top and for 0 < i < top
