@@ -332,7 +332,7 @@ def _process_file(
     colour = image_colour(args, image.shape, image.dtype)
     _check_colour_dtype(args, colour, image.dtype)
     pixels, alpha = split_alpha(image, samples) if colour.split else (image, None)  # alpha is kept as it is
-    if alpha is not None and not getattr(args, "count_transparent", True):  # the library sees no alpha here
+    if alpha is not None and _counts_visible_only(args):  # the library sees no alpha here
         visible = alpha[..., -1] > 0
         mask = visible if mask is None else visible & mask
     try:
@@ -348,6 +348,15 @@ def _process_file(
     _write_output(args, output, result, metadata)
     if figure is not None and drawn is not None:
         _write_figure(figure, drawn, output, overwrite=args.force)
+
+
+def _counts_visible_only(args: argparse.Namespace) -> bool:
+    """Whether the command counts only visible pixels (alpha above 0) of an
+    image whose alpha it takes off: not with ``--count-transparent``, not for
+    CLAHE (no mask) nor scikit-image's matching (no masks either: it counts
+    every pixel, as scikit-image)."""
+    scikit_matching = args.command == "match" and args.method == "skimage"
+    return not getattr(args, "count_transparent", True) and not scikit_matching
 
 
 def _check_colour_dtype(args: argparse.Namespace, colour: ImageColour, dtype: np.dtype) -> None:

@@ -350,7 +350,8 @@ def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
             "--count-transparent",
             action="store_true",
             help="images with alpha: count every pixel, transparent ones (alpha 0) too; by default only "
-            "visible pixels shape the histogram (every pixel is mapped, alpha is kept)",
+            "visible pixels shape the histogram (every pixel is mapped, alpha is kept; match --method skimage "
+            "counts every pixel, as scikit-image has no masks)",
         )
     batch = parser.add_argument_group("batches")
     batch.add_argument(
