@@ -358,8 +358,8 @@ def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
         "--workers",
         type=_positive,
         default=None,
-        help="files processed at once, in worker processes (default: one process that works on as many files "
-        "at once as it has CPUs, in threads)",
+        help="files processed at once, in worker processes (default: one process that works on a few more "
+        "files at once than it has CPUs, in threads)",
     )
     files.add_argument(
         "--max-pixels",
