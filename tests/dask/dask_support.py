@@ -69,4 +69,5 @@ def assert_same(expected: object, got: object) -> None:
     assert isinstance(got, np.ndarray) and type(got) is np.ndarray, type(got)
     assert isinstance(expected, np.ndarray)
     assert got.dtype == expected.dtype and got.shape == expected.shape
-    assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)) or np.array_equal(got, expected, equal_nan=True)
+    same_bits = np.array_equal(np.ascontiguousarray(got).view(np.uint8), np.ascontiguousarray(expected).view(np.uint8))
+    assert same_bits or np.array_equal(got, expected, equal_nan=True)

@@ -79,3 +79,19 @@ def test_match_in_colour_equals_numpy(case: tuple, seed: int, shared: bool, mask
     assert_same(
         expected, outcome(lambda: histeq.match_histograms(da.from_array(image, chunks=chunks), lazy, **options))
     )
+
+
+@settings(max_examples=15)
+@given(st.sampled_from(["uint8", "uint16", "float64"]), st.integers(0, 99), chunkings((2, 13, 11, 3)), st.booleans())
+def test_skimage_clahe_of_rgb_equals_numpy(dtype: str, seed: int, chunks, batch: bool) -> None:
+    # scikit-image's RGB CLAHE: V from its rgb2hsv, CLAHE of V, its hsv2rgb.
+    image = image_of(dtype, (2, 13, 11, 3), seed)
+    if image.dtype.kind == "f":
+        image = np.clip(np.nan_to_num(image) / 8 + 0.5, 0, 1)
+    options: dict = {"method": "skimage", "color": "hsv", "channel_axis": -1, "clip_limit": 0.02}
+    if batch:
+        options["batch_axis"] = 0
+    else:
+        image, chunks = image[0], chunks[1:]
+    expected = outcome(lambda: histeq.clahe(image, **options))
+    assert_same(expected, outcome(lambda: histeq.clahe(da.from_array(image, chunks=chunks), **options)))

@@ -14,6 +14,7 @@ block is needed by another, so any chunking gives the in-memory result.
 from __future__ import annotations
 
 import math
+import string
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ import numpy as np
 from .._clahe.tiles import AxisTiles
 from .._core.batch import Batch, check_batch_axis
 from .._core.colour_modes import ColourMode, check_colour_mode
+from .._core.colour_spaces import skimage_hsv_split
 from .._core.levels import is_small_integer
 from .._core.methods import CLAHE_IMAGE_METHODS, CLAHE_METHODS
 from .._core.targets import CLAHE_DISTRIBUTIONS
@@ -250,19 +252,43 @@ def _colour(image: Any, colour: ColourMode, method: str, batch: Batch | None, op
             "color='joint' is not available for clahe: its tiles are spatial, so the channels cannot "
             "share them; use a colour space ('ycrcb', 'lab', 'hsv') or 'channels'"
         )
-    if method == "skimage" and colour.luminance:
-        raise ValueError(
-            "method='skimage' in colour (scikit-image's HSV round trip) is not available for Dask arrays yet; "
-            "use method='opencv', or compute the array first"
-        )
     check_no_out(options["out"])
     inner = None if batch is None else tuple(a - (a > colour.axis) for a in batch.axes)
+    if method == "skimage" and colour.luminance:
+        if colour.mode != "hsv" or image.shape[colour.axis] != 3 or colour.order != "rgb":
+            raise ValueError(
+                "method='skimage' works in colour as scikit-image does: color='hsv' on RGB "
+                "(3 samples, channel_order='rgb'); use method='opencv' for other colour modes"
+            )
+        return _skimage_hsv(image, colour.axis, {**options, "batch_axis": inner})
 
     def grey(plane: Any, _: Any, channel_axis: int | None = None) -> Any:
         plane_options = {**options, "channel_axis": channel_axis, "batch_axis": inner, "color": None}
         return clahe_dask(plane, **{**plane_options, "channel_order": "rgb", "keep_alpha": False})
 
     return run_lazy(image, colour, None, grey, lambda colours, m: grey(colours, m, -1), counts_visible=False)
+
+
+def _skimage_hsv(image: Any, axis: int, options: dict) -> Any:
+    # scikit-image's RGB CLAHE: V from its rgb2hsv block by block, CLAHE of V as a Dask array, each block put
+    # back by its hsv2rgb (skimage_hsv_split and merge, as in memory).
+    import dask.array as da
+
+    moved = da.moveaxis(image.rechunk({axis: -1}), axis, -1)
+    value = moved.map_blocks(_hsv_value, drop_axis=moved.ndim - 1, dtype=np.float64)
+    grey = {**options, "channel_axis": None, "color": None, "channel_order": "rgb", "keep_alpha": False}
+    processed = clahe_dask(value, **grey)
+    letters = string.ascii_letters[: moved.ndim]
+    merged = da.blockwise(_hsv_merge, letters, moved, letters, processed, letters[:-1], dtype=np.float64)
+    return da.moveaxis(merged, -1, axis)
+
+
+def _hsv_value(block: np.ndarray) -> np.ndarray:
+    return skimage_hsv_split(block)[0]
+
+
+def _hsv_merge(block: np.ndarray, value: np.ndarray) -> np.ndarray:
+    return skimage_hsv_split(block)[1].merge(value)
 
 
 def _opencv(image: Any, batch: Batch | None, axis: int | None, clip: float, nbins: int | None, options: dict) -> Any:
