@@ -58,3 +58,17 @@ def test_processes_scheduler_equals_numpy() -> None:
     with dask.config.set(scheduler="processes", num_workers=2):
         got = histeq.equalize(da.from_array(image, chunks=chunks), **options).compute()
     assert_same(histeq.equalize(image, **options), got)
+
+
+def test_command_line_on_the_cluster(client, tmp_path) -> None:
+    zarr = pytest.importorskip("zarr")
+    from histeq.cli import main
+
+    data = image_of("uint16", (50, 40), 11)
+    source = zarr.create_array(str(tmp_path / "in.zarr"), shape=data.shape, chunks=(16, 16), dtype=data.dtype)
+    source[...] = data
+    address = client.scheduler.address
+    assert main(["clahe", str(tmp_path / "in.zarr"), "-o", str(tmp_path / "out.zarr"), "--scheduler", address]) == 0
+    assert main(["equalize", str(tmp_path / "in.zarr"), "--suffix", "-eq", "--scheduler", address]) == 0
+    assert_same(histeq.equalize(data), zarr.open_array(str(tmp_path / "in-eq.zarr"), mode="r")[...])
+    assert zarr.open_array(str(tmp_path / "out.zarr"), mode="r").shape == data.shape
