@@ -26,7 +26,7 @@ from histeq import clahe, equalize, exact_specification, match_histograms
 from histeq._core.colour import colour_samples, join_alpha, spatial_shape, split_alpha, without_alpha
 from histeq._core.colour_spaces import COLOUR_DTYPES, LUMINANCE_SPACES
 from histeq._core.levels import levels_from_fractions
-from histeq._core.methods import EQUALIZE_METHODS
+from histeq._core.methods import CLAHE_IMAGE_METHODS, equalize_method
 from histeq.io import (
     FORMATS_BY_NAME,
     WRITE_FORMATS,
@@ -118,12 +118,29 @@ def image_colour(args: argparse.Namespace, shape: tuple[int, ...], dtype: np.dty
     if samples is None:
         return ImageColour(None, None, None, keep_alpha=False, split=False)
     method = getattr(args, "method", None) or ""
-    mode = "channels" if samples == 1 else args.color or default_color(args.command, method)
     alpha = samples != shape[-1]
     split = alpha and (args.command == "match" or _returns_floats(args) or _bins_over_range(args, dtype))
+    split = split or (alpha and args.command == "clahe" and args.method in CLAHE_IMAGE_METHODS)  # RGB only
+    if samples == 3 and args.color is None and _tool_colour(args):  # the tool's own colour handling
+        return ImageColour(TOOL_COLOUR, -1, None, keep_alpha=alpha and not split, split=split)
+    mode = "channels" if samples == 1 else args.color or default_color(args.command, method)
     keep_alpha = alpha and not split and mode in ("channels", "joint")
-    color = None if mode == "channels" and not keep_alpha else mode
+    color = None if mode == "channels" and not keep_alpha and not _tool_colour(args) else mode
     return ImageColour(mode, -1, color, keep_alpha=keep_alpha, split=split)
+
+
+#: The mode of a colour image that an image tool's method treats as the tool does.
+TOOL_COLOUR = "as the tool does"
+
+
+def _tool_colour(args: argparse.Namespace) -> bool:
+    """Whether the command's method is an image tool's with colour handling of
+    its own (ImageJ, ImageMagick, ffmpeg): colour images then go to it as
+    they are (``color`` unset) unless ``--color`` names a mode."""
+    method = getattr(args, "method", None)
+    if args.command == "equalize" and isinstance(method, str):
+        return equalize_method(method, np.dtype(np.uint8)).frames is not None
+    return args.command == "clahe" and method in CLAHE_IMAGE_METHODS
 
 
 def batch_axes(args: argparse.Namespace, ndim: int) -> tuple[int, ...] | None:
@@ -158,7 +175,7 @@ def _bins_over_range(args: argparse.Namespace, dtype: np.dtype) -> bool:
 def _returns_floats(args: argparse.Namespace) -> bool:
     """Whether the command's method returns floats for integer images (scikit-image's)."""
     if args.command == "equalize":
-        return EQUALIZE_METHODS[args.method].float_output and args.target is None
+        return equalize_method(args.method, np.dtype(np.uint8)).float_output and args.target is None
     return getattr(args, "method", None) == "skimage"
 
 
@@ -219,8 +236,8 @@ def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
         options: dict[str, Any] = {"clip_limit": args.clip_limit, "channel_axis": colour.channel_axis}
         options["color"] = colour.color
         options["batch_axis"] = batch_axes(args, target.ndim)
-        if args.method == "skimage":
-            return clahe(target, method="skimage", kernel_size=axes(args.kernel_size), nbins=args.nbins, **options)
+        if args.method in ("skimage", *CLAHE_IMAGE_METHODS):
+            return clahe(target, method=args.method, kernel_size=axes(args.kernel_size), nbins=args.nbins, **options)
         options["tile_grid"] = axes(args.tile_grid)
         options["distribution"] = args.distribution or "uniform"
         if args.alpha is not None:

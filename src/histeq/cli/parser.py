@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from histeq import __version__
 from histeq.io import DEFAULT_QUALITY, MAX_PIXELS, WRITE_FORMATS
 from histeq.plot import COMPARE_COLORS, COMPARE_METHODS, DEFAULT_COLORS, FIGURE_CLAHE_CLIP, SKIMAGE_COLORS
@@ -15,7 +17,7 @@ from histeq.plot import COMPARE_COLORS, COMPARE_METHODS, DEFAULT_COLORS, FIGURE_
 # isort: split
 # Every method name the choices offer, and the defaults they show, come from these imports.
 from histeq._core.colour_modes import COLOR_MODES
-from histeq._core.methods import CLAHE_METHODS, MATCH_METHODS
+from histeq._core.methods import CLAHE_IMAGE_METHODS, CLAHE_METHODS, MATCH_METHODS, equalize_method
 from histeq._core.methods import EQUALIZE_METHODS as METHODS
 from histeq._core.targets import CLAHE_DISTRIBUTIONS as DISTRIBUTIONS
 from histeq._core.targets import DEFAULT_ALPHA, TARGET_DEFAULTS
@@ -75,7 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_zarr_arguments(equalize)
     equalize_options = equalize.add_argument_group("equalization")
     equalize_options.add_argument(
-        "--method", choices=METHODS, default="opencv", help="the formula to use (default: opencv)"
+        "--method",
+        type=_equalize_method,
+        default="opencv",
+        metavar="{" + ",".join(METHODS) + "}",
+        help="the formula to use (default: opencv); ffmpeg's options as ffmpeg writes them: "
+        "ffmpeg:strength=0.3:intensity=0.5:antibanding=weak. The image tools' methods (imagej, "
+        "imagej-classic, imagemagick, ffmpeg) treat colour images as the tool does unless --color is given",
     )
     _add_color_argument(equalize_options, "equalize")
     equalize_options.add_argument(
@@ -107,7 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_zarr_arguments(clahe)
     clahe_options = clahe.add_argument_group("CLAHE")
     clahe_options.add_argument(
-        "--method", choices=CLAHE_METHODS, default="opencv", help="the algorithm to use (default: opencv)"
+        "--method",
+        choices=(*CLAHE_METHODS, *CLAHE_IMAGE_METHODS),
+        default="opencv",
+        help="the algorithm to use (default: opencv); imagemagick: ImageMagick 7's -clahe (8-bit; tiles of "
+        "--kernel-size pixels; colour images in its own Lab unless --color is given)",
     )
     _add_color_argument(clahe_options, "clahe")
     clahe_options.add_argument(
@@ -368,6 +380,19 @@ def _add_file_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
         help=f"refuse images that declare more pixels, before decoding them (default: 2**30 = {MAX_PIXELS})",
     )
     batch.add_argument("--json", action="store_true", help="print a JSON report on stdout (and nothing else there)")
+
+
+def _equalize_method(text: str) -> str:
+    """``--method`` of ``equalize``: a method's name, or ffmpeg's with its options."""
+    if text in METHODS:
+        return text
+    if text.startswith("ffmpeg:"):
+        try:
+            equalize_method(text, np.dtype(np.uint8))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+    raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(METHODS)}, ffmpeg:OPTIONS)")
 
 
 def _positive(text: str) -> int:
