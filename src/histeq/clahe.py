@@ -34,7 +34,7 @@ from ._core.validate import (
     check_tile_grid,
 )
 from ._dask import is_dask_array
-from .backends import kernels
+from .backends import compiled, kernels
 
 #: Float images and wide integer ranges: at most this many bins (one code is
 #: kept for NaN).
@@ -477,7 +477,8 @@ def _write(target, codes, flip, shift, lo, top, luts, axes, depth=None) -> None:
     floats; through a buffer when ``target`` is not C-contiguous, and for
     float16 and wide integers (fractions become levels of the full range).
     ``depth``: the blend's z tile layers (see ``tile_blend.blend``)."""
-    blend = kernels(codes).tile_blend.blend
+    # a part of an image (a Dask block, with the whole image's depth): the compiled blend, which takes it
+    blend = (kernels(codes) if depth is None else compiled()).tile_blend.blend
     small = is_small_integer(target.dtype)
     direct = target.flags.c_contiguous and (small or target.dtype in (np.float32, np.float64))
     if direct:

@@ -6,15 +6,16 @@ scikit-image's method, with its global rescales as reductions."""
 
 from __future__ import annotations
 
-import dask.array as da
 import numpy as np
 import pytest
 from dask_support import assert_same, chunkings, image_of, outcome
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import dask
 import histeq
+
+dask = pytest.importorskip("dask")  # the dask extra
+da = pytest.importorskip("dask.array")
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,8 @@ from dask_support import image_of
 import histeq
 from histeq.cli import main
 
+pytest.importorskip("dask.array")  # the dask extra
+
 zarr = pytest.importorskip("zarr")
 tifffile = pytest.importorskip("tifffile")
 

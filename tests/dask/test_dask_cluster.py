@@ -4,13 +4,14 @@ binnings, plans) travel between processes and the results stay bit-identical."""
 
 from __future__ import annotations
 
-import dask.array as da
 import numpy as np
 import pytest
 from dask_support import assert_same, image_of
 
-import dask
 import histeq
+
+dask = pytest.importorskip("dask")  # the dask extra
+da = pytest.importorskip("dask.array")
 
 pytestmark = pytest.mark.filterwarnings("ignore")  # the cluster's own warnings (ports, resource trackers)
 

@@ -3,20 +3,21 @@ the computed array, for any chunking, dtype, method and option."""
 
 from __future__ import annotations
 
-import dask.array as da
 import numpy as np
 import pytest
 from dask_support import DTYPES, assert_same, chunkings, image_of, outcome
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import dask
 import histeq
 from histeq._core.methods import EQUALIZE_METHODS
 
+dask = pytest.importorskip("dask")  # the dask extra
+da = pytest.importorskip("dask.array")
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-METHODS = tuple(name for name in EQUALIZE_METHODS if not name.startswith("ffmpeg"))
+METHODS = tuple(EQUALIZE_METHODS)
 SHAPE = (9, 11, 3)
 
 
@@ -60,6 +61,9 @@ def test_equalize_equals_numpy(case: dict, method: str, nbins: int | None) -> No
     image, lazy_options = _lazy(case)
     expected = outcome(lambda: histeq.equalize(case["image"], method=method, nbins=nbins, **case["options"]))
     got = outcome(lambda: histeq.equalize(image, method=method, nbins=nbins, **lazy_options))
+    if isinstance(got, tuple) and not isinstance(expected, tuple) and "maps whole frames" in str(got[1]):
+        assert EQUALIZE_METHODS[method].frames is not None  # the image tools' colour frames: refused, said so
+        return
     assert_same(expected, got)
 
 

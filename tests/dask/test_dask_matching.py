@@ -3,15 +3,16 @@ to the numpy call on the computed arrays, for any chunking."""
 
 from __future__ import annotations
 
-import dask.array as da
 import numpy as np
 import pytest
 from dask_support import DTYPES, assert_same, chunkings, image_of, outcome
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import dask
 import histeq
+
+dask = pytest.importorskip("dask")  # the dask extra
+da = pytest.importorskip("dask.array")
 
 SHAPE = (8, 10, 3)
 

@@ -101,14 +101,13 @@ def equalize_dask(
             )
 
         return run_lazy(image, colour, lazy_mask, grey, lambda colours, m: grey(colours, m, -1), counts_visible=True)
-    probe = np.zeros((1, 1), np.uint8)  # whether the method maps whole frames with these options
-    frames = record.frames is not None and (
-        axis is not None or record.frames(probe, None, None, None, "rgb", False) is not None
-    )
+    # whether the method maps whole frames with these options: asked of a one-pixel image of this layout
+    probe = np.zeros(tuple(n if i == axis else 1 for i, n in enumerate(image.shape)), image.dtype)
+    frames = record.frames is not None and record.frames(probe, axis, None, None, channel_order, keep_alpha) is not None
     if frames:
         raise ValueError(
-            f"method={method!r} with these options maps whole frames (one luma histogram); "
-            "Dask arrays take it on grey images without antibanding only"
+            f"method={method!r} with these options maps whole frames (one histogram of their luminance, not "
+            "a plan per channel), which Dask arrays do not take; compute the array first"
         )
     result_dtype = record.output_dtype(image.dtype)
     if record.maps_values and is_integer(image.dtype):
