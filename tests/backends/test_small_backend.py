@@ -315,6 +315,8 @@ def test_the_door_serves_numpy_until_it_would_have_paid_for_the_compiled_kernels
         assert backends._compiled is cpu  # once loaded, for good
         with mock.patch.object(small, "_spent", 0.0):
             assert backends.kernels(small_image) is cpu
+            with mock.patch.object(small, "MODE", "numpy"):  # whatever is loaded
+                assert backends.kernels(small_image) is small
 
 
 def test_time_spent_counts():

@@ -31,9 +31,10 @@ def kernels(array: object = None) -> ModuleType:
     that. Otherwise the compiled backend (:func:`compiled`), for good: a
     process that works long ends on the compiled kernels. The numpy backend
     hands what it does not have to the compiled one, and both give the same
-    results bit for bit.
+    results bit for bit. ``HISTEQ_BACKEND`` (``numba``, ``numpy``) overrides
+    the rule.
     """
-    if _compiled is None and small.serves(array):
+    if small.serves(array, loaded=_compiled is not None):
         return small
     return compiled()
 

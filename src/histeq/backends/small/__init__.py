@@ -85,16 +85,16 @@ _lock = threading.Lock()
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def serves(array: object = None) -> bool:
+def serves(array: object = None, *, loaded: bool = False) -> bool:
     """Whether this backend should take work on ``array`` (None: work that
-    touches no pixels, such as a plan): the time spent here so far is below
-    :data:`LOAD_SECONDS` and ``array`` has at most :data:`MAX_ELEMENTS`
-    elements (other objects count as small: what this backend does not
-    have goes to the compiled one anyway). :data:`MODE` ``"numba"``: never;
-    ``"numpy"``: always."""
+    touches no pixels, such as a plan): the compiled backend is not
+    ``loaded``, the time spent here so far is below :data:`LOAD_SECONDS`
+    and ``array`` has at most :data:`MAX_ELEMENTS` elements (other objects
+    count as small: what this backend does not have goes to the compiled one
+    anyway). :data:`MODE` ``"numba"``: never; ``"numpy"``: always."""
     if MODE != "auto":
         return MODE == "numpy"
-    if _spent >= LOAD_SECONDS:
+    if loaded or _spent >= LOAD_SECONDS:
         return False
     size = getattr(array, "size", 0)
     return not isinstance(size, int) or size <= MAX_ELEMENTS
