@@ -28,7 +28,8 @@ from histeq._core.binning import EqualBins, ZeroWidthBins
 from histeq._core.colour_lines import pixel_lines
 from histeq._core.methods import EQUALIZE_METHODS
 from histeq.backends import small
-from histeq.backends.small import colour_lut as small_colour
+from histeq.backends.small import colour as small_colour
+from histeq.backends.small import colour_lut as small_colour_lut
 from histeq.backends.small import tile_blend as small_blend
 from histeq.backends.small import tiles as small_tiles
 
@@ -175,6 +176,40 @@ def test_equal_bins_count_and_map(dtype, size, nbins, masked, ranged, seed):
     np.testing.assert_array_equal(ours, theirs)
 
 
+@given(
+    hnp.arrays(np.int64, st.integers(1, 600), elements=st.integers(0, 50)),
+    hnp.arrays(np.int64, st.integers(1, 600), elements=st.integers(0, 50)),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_matching_plan(counts, ref_counts, levels, seed):
+    counts[0] += 1  # at least one pixel each
+    ref_counts[-1] += 1
+    ref_values = np.sort(np.random.default_rng(seed).normal(0, 100, ref_counts.size))
+    ref_values = np.rint(ref_values) if levels else ref_values
+    top = float(ref_counts.size - 1) if levels else None
+    dtype = np.uint16 if levels else np.float64
+    ours, theirs = np.empty(counts.size, dtype), np.empty(counts.size, dtype)
+    small.interp_cdf(counts, ref_counts, ref_values, ours, top)
+    cpu.interp_cdf(counts, ref_counts, ref_values, theirs, top)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("method", ["histeq", "skimage"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_match_histograms(method, dtype):
+    rng = np.random.default_rng(5)
+    top = np.iinfo(dtype).max
+    image = (rng.normal(0.4, 0.1, (90, 70)).clip(0, 1) * top).astype(dtype)
+    reference = (rng.beta(2, 5, (50, 80)) * top).astype(dtype)
+    assert_same(*both(histeq.match_histograms, image, reference, method=method))
+    colours = np.stack([image, image[::-1], image[:, ::-1]], axis=-1)
+    references = np.stack([reference, reference, reference[::-1]], axis=-1)
+    for color in ("ycrcb", "channels") if method == "histeq" else ("channels",):  # skimage: floats
+        options = {"channel_axis": -1, "color": color, "method": method}
+        assert_same(*both(histeq.match_histograms, colours, references, **options))
+
+
 # ------------------------------------------------------------------- YCrCb
 
 
@@ -194,12 +229,26 @@ def test_ycrcb_round_trip_of_every_colour(step, red):
     lines = pixel_lines(image[..., :3])
     lut = np.random.default_rng(red + step).integers(0, 256, 256, dtype=np.uint8)
     planes = [np.empty(image.shape[:2], np.uint8) for _ in range(2)]
-    counts = [k.ycrcb_count(lines, plane, red) for k, plane in zip((small_colour, cpu.colour_lut), planes)]
+    counts = [k.ycrcb_count(lines, plane, red) for k, plane in zip((small_colour_lut, cpu.colour_lut), planes)]
     np.testing.assert_array_equal(*counts)
     np.testing.assert_array_equal(*planes)
     outs = [np.full_like(image, 9) for _ in range(2)]
-    for k, plane, out in zip((small_colour, cpu.colour_lut), planes, outs):
+    for k, plane, out in zip((small_colour_lut, cpu.colour_lut), planes, outs):
         k.ycrcb_map(lines, plane, lut, pixel_lines(out[..., :3]), red)
+    np.testing.assert_array_equal(*outs)
+
+
+@pytest.mark.parametrize("red", [0, 2])
+def test_ycrcb_split_and_merge_of_every_colour(red):
+    image = _every_colour(3)
+    lines = pixel_lines(image)
+    planes = [np.empty(image.shape[:2], np.uint8) for _ in range(2)]
+    assert [k.ycrcb_split(lines, plane, red) for k, plane in zip((small_colour, cpu.colour), planes)] == [0, 0]
+    np.testing.assert_array_equal(*planes)
+    new = np.random.default_rng(red).integers(0, 256, image.shape[:2], dtype=np.uint8)
+    outs = [np.empty_like(image) for _ in range(2)]
+    for k, out in zip((small_colour, cpu.colour), outs):
+        k.ycrcb_merge(lines, new, pixel_lines(out), red)
     np.testing.assert_array_equal(*outs)
 
 
@@ -328,7 +377,9 @@ def test_time_spent_counts():
 def test_missing_kernels_come_from_the_compiled_backend():
     with backend("numpy"):
         assert small.apply_interp is cpu.apply_interp
-        assert small_colour.lab_count is cpu.colour_lut.lab_count
+        assert small.apply_sorted is cpu.apply_sorted
+        assert small_colour_lut.lab_count is cpu.colour_lut.lab_count
+        assert small_colour.run_pixels is cpu.colour.run_pixels
         assert small_tiles.count_tiles is cpu.tiles.count_tiles
         assert small_blend.blend is not cpu.tile_blend.blend
         with pytest.raises(AttributeError):

@@ -74,13 +74,17 @@ def test_help_loads_nothing_optional(args):
         ("grey.png", (600, 800), []),
         ("grey.png", (600, 800), ["--method", "pillow"]),
         ("clahe.png", (600, 800), ["clahe"]),
+        ("match.jpg", (600, 800, 3), ["match", "--reference", "REFERENCE"]),
     ],
 )
 def test_one_file_loads_no_numba_and_writes_the_kernels_bytes(tmp_path, name, shape, options):
-    source = tmp_path / name
+    source, reference = tmp_path / name, tmp_path / "reference.png"
     write_image(source, photo(shape))
-    command = options[:1] if options[:1] == ["clahe"] else ["equalize"]
-    rest = options[1:] if command == ["clahe"] else options
+    write_image(reference, photo(shape, seed=1)[::-1])
+    command = options[:1] if options[:1] in (["clahe"], ["match"]) else ["equalize"]
+    rest = [reference if option == "REFERENCE" else option for option in options[len(command) :]]
+    if command == ["equalize"]:
+        rest = options
     numpy_out, numba_out = tmp_path / f"numpy-{name}", tmp_path / f"numba-{name}"
     assert loaded(*command, source, "-o", numpy_out, *rest) == ("0", [])
     status, modules = loaded(*command, source, "-o", numba_out, *rest, backend="numba")

@@ -9,8 +9,10 @@ as the compiled kernels: counting 8- and 16-bit levels (:func:`count_bytes`,
 bins (:func:`count_equal`, ``np.histogram``'s), mapping through LUTs
 (:func:`apply_bytes`, :func:`apply_direct`, :func:`apply_levels`,
 :func:`apply_equal`, :func:`apply_rgb`), the 8-bit
-OpenCV plan (:func:`opencv_byte_offsets`), the uint8 YCrCb round trip of
-``color="ycrcb"`` (:mod:`.colour_lut`) and OpenCV's CLAHE (tile LUTs
+OpenCV plan (:func:`opencv_byte_offsets`), histogram matching's plan
+(:func:`interp_cdf`), the uint8 YCrCb round trip of
+``color="ycrcb"`` (:mod:`.colour_lut`, and its split and merge in
+:mod:`.colour`) and OpenCV's CLAHE (tile LUTs
 :mod:`.tiles`, blend :mod:`.tile_blend`). Everything else it hands to the
 compiled backend (:func:`histeq.backends.compiled`): asking this module for a
 kernel it does not have loads numba.
@@ -53,6 +55,7 @@ __all__ = [
     "count_levels",
     "count_rgb",
     "count_words",
+    "interp_cdf",
     "opencv_byte_offsets",
     "serves",
 ]
@@ -116,8 +119,9 @@ def timed(function: _F) -> _F:
     return run  # type: ignore[return-value]
 
 
-#: Kernel modules of their own: the YCrCb round trip, CLAHE's tile LUTs and blend.
-_MODULES = ("colour_lut", "tiles", "tile_blend")
+#: Kernel modules of their own: YCrCb (two-pass round trip; split and merge),
+#: CLAHE's tile LUTs and blend.
+_MODULES = ("colour", "colour_lut", "tiles", "tile_blend")
 
 
 def _compiled() -> ModuleType:
@@ -270,3 +274,19 @@ def opencv_byte_offsets(counts: np.ndarray) -> np.ndarray | None:
     scale = np.float32(255) / np.float32(total - first)
     shifted = np.maximum(np.cumsum(counts) - first, 0).astype(np.float32)
     return np.rint(shifted * scale).astype(np.uint8)
+
+
+@timed
+def interp_cdf(counts, ref_counts, ref_values, out, top=None) -> None:
+    """``out = np.interp(cumsum(counts) / counts.sum(), G, ref_values[occupied])``
+    (the compiled kernel reproduces ``np.interp``; this is it), ``G`` the
+    cumulative fractions of ``ref_counts`` at its occupied bins. Both counts
+    int64 with at least one pixel, ``ref_values`` float64; ``out`` float64,
+    or with ``top`` (a float) unsigned levels: each value rounded half to
+    even and clipped to ``0 .. top``."""
+    occupied = np.flatnonzero(ref_counts)
+    fractions = np.cumsum(ref_counts[occupied]) / ref_counts.sum()
+    mapped = np.interp(np.cumsum(counts) / counts.sum(), fractions, ref_values[occupied])
+    if top is not None:
+        mapped = np.minimum(np.maximum(np.rint(mapped), 0.0), top)
+    out[...] = mapped

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import BLOCK, _delegate, timed
 
-__all__ = ["ycrcb_count", "ycrcb_map"]
+__all__ = ["back", "luminance", "pixels_of", "row_blocks", "ycrcb_count", "ycrcb_map"]
 
 
 def __getattr__(name: str) -> Any:
@@ -51,7 +51,7 @@ def _offsets() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (red << 16) | ((cr + 128) << 8), (blue << 16) | (cb + 128), green
 
 
-def _pixels(lines: tuple, rows: int, cols: int) -> np.ndarray:
+def pixels_of(lines: tuple, rows: int, cols: int) -> np.ndarray:
     # The (rows, cols, 3) samples of pixel lines (x, first, row step, pixel step).
     x, first, row_step, pixel_step = lines
     item = x.strides[0]
@@ -60,12 +60,12 @@ def _pixels(lines: tuple, rows: int, cols: int) -> np.ndarray:
     )
 
 
-def _row_blocks(rows: int, cols: int) -> range:
+def row_blocks(rows: int, cols: int) -> range:
     step = max(1, BLOCK // max(cols, 1))
     return range(0, rows, step)
 
 
-def _luminance(block: np.ndarray, red: int) -> np.ndarray:
+def luminance(block: np.ndarray, red: int) -> np.ndarray:
     # OpenCV's Y of a (rows, cols, 3) uint8 block, int32.
     r, g, b = (block[..., c].astype(np.int32) for c in (red, 1, 2 - red))
     return _descale(r * 4899 + g * 9617 + b * 1868)
@@ -76,11 +76,11 @@ def ycrcb_count(lines: tuple, plane: np.ndarray, red: int) -> np.ndarray:
     """OpenCV's Y of every pixel of a uint8 image into ``plane`` (2-D,
     C-contiguous); returns its int64 histogram (256 counts)."""
     rows, cols = plane.shape
-    pixels = _pixels(lines, rows, cols)
+    pixels = pixels_of(lines, rows, cols)
     counts = np.zeros(256, np.int64)
-    step = _row_blocks(rows, cols).step
-    for r in _row_blocks(rows, cols):
-        y = _luminance(pixels[r : r + step], red)
+    step = row_blocks(rows, cols).step
+    for r in row_blocks(rows, cols):
+        y = luminance(pixels[r : r + step], red)
         plane[r : r + step] = y
         counts += np.bincount(y.reshape(-1), minlength=256)
     return counts
@@ -92,18 +92,22 @@ def ycrcb_map(lines: tuple, plane: np.ndarray, lut: np.ndarray, out_lines: tuple
     image), ``plane`` as :func:`ycrcb_count` wrote it; ``lut``: uint8[256].
     ``out`` may be the image."""
     rows, cols = plane.shape
-    pixels, target = _pixels(lines, rows, cols), _pixels(out_lines, rows, cols)
-    red_table, blue_table, green_table = _offsets()
+    pixels, target = pixels_of(lines, rows, cols), pixels_of(out_lines, rows, cols)
     wide_lut = lut.astype(np.int32)
-    step = _row_blocks(rows, cols).step
-    for r in _row_blocks(rows, cols):
-        block = pixels[r : r + step]
+    step = row_blocks(rows, cols).step
+    for r in row_blocks(rows, cols):
         old = plane[r : r + step].astype(np.int32)
-        from_red = red_table.take(block[..., red] - old + 255)
-        from_blue = blue_table.take(block[..., 2 - red] - old + 255)
-        new = wide_lut.take(old)
-        code = (from_red & 0xFF00) | (from_blue & 0xFF)
-        out = target[r : r + step]
-        np.clip(new + (from_red >> 16), 0, 255, out=out[..., red], casting="unsafe")
-        np.clip(new + green_table.take(code), 0, 255, out=out[..., 1], casting="unsafe")
-        np.clip(new + (from_blue >> 16), 0, 255, out=out[..., 2 - red], casting="unsafe")
+        back(pixels[r : r + step], old, wide_lut.take(old), target[r : r + step], red)
+
+
+def back(block: np.ndarray, old: np.ndarray, new: np.ndarray, out: np.ndarray, red: int) -> None:
+    """``out`` = OpenCV's YCrCb -> RGB of (``new`` Y, Cr and Cb of the uint8
+    pixels ``block``, whose Y is ``old``); int32 planes of the block's grid.
+    ``out`` may be ``block``: each pixel is read before it is written."""
+    red_table, blue_table, green_table = _offsets()
+    from_red = red_table.take(block[..., red] - old + 255)
+    from_blue = blue_table.take(block[..., 2 - red] - old + 255)
+    code = (from_red & 0xFF00) | (from_blue & 0xFF)
+    np.clip(new + (from_red >> 16), 0, 255, out=out[..., red], casting="unsafe")
+    np.clip(new + green_table.take(code), 0, 255, out=out[..., 1], casting="unsafe")
+    np.clip(new + (from_blue >> 16), 0, 255, out=out[..., 2 - red], casting="unsafe")
