@@ -25,10 +25,12 @@ import histeq
 from conftest import SKIMAGE_IMAGES, skimage_image
 from histeq import backends
 from histeq._core.binning import EqualBins, ZeroWidthBins
+from histeq._core.colour_lab import opencv_lab
 from histeq._core.colour_lines import pixel_lines
 from histeq._core.methods import EQUALIZE_METHODS
 from histeq.backends import small
 from histeq.backends.small import colour as small_colour
+from histeq.backends.small import colour_lab as small_lab
 from histeq.backends.small import colour_lut as small_colour_lut
 from histeq.backends.small import tile_blend as small_blend
 from histeq.backends.small import tiles as small_tiles
@@ -252,6 +254,32 @@ def test_ycrcb_split_and_merge_of_every_colour(red):
     np.testing.assert_array_equal(*outs)
 
 
+@pytest.mark.parametrize("red", [0, 2])
+def test_lab_of_every_colour(red):
+    # OpenCV's 8-bit Lab: split, merge, and the two passes (L, a, b counted, then mapped).
+    image, tables = _every_colour(3), opencv_lab()
+    lines = pixel_lines(image)
+    planes = [np.empty(image.shape[:2], np.uint8) for _ in range(2)]
+    for k, plane in zip((small_lab, cpu.colour_lab), planes):
+        k.lab_split_bytes(lines, plane, red, tables)
+    np.testing.assert_array_equal(*planes)
+    new = np.random.default_rng(red).integers(0, 256, image.shape[:2], dtype=np.uint8)
+    outs = [np.empty_like(image) for _ in range(2)]
+    for k, out in zip((small_lab, cpu.colour_lab), outs):
+        k.lab_merge_bytes(lines, new, pixel_lines(out), red, tables)
+    np.testing.assert_array_equal(*outs)
+    outs = [np.empty_like(image) for _ in range(2)]
+    kernels = (small_colour_lut, cpu.colour_lut)
+    counts = [k.lab_count(lines, pixel_lines(out), 4096, 4096, red, tables) for k, out in zip(kernels, outs)]
+    np.testing.assert_array_equal(*counts)
+    np.testing.assert_array_equal(*outs)
+    lut = np.random.default_rng(red + 1).integers(0, 256, 256, dtype=np.uint8)
+    for k, out in zip(kernels, outs):
+        k.lab_map(pixel_lines(out), 4096, 4096, red, lut, tables)
+    np.testing.assert_array_equal(*outs)
+
+
+@pytest.mark.parametrize("space", ["ycrcb", "lab"])
 @given(
     st.integers(1, 40),
     st.integers(1, 40),
@@ -260,14 +288,14 @@ def test_ycrcb_split_and_merge_of_every_colour(red):
     st.sampled_from(["plain", "reversed", "crop", "in place"]),
     st.integers(0, 2**32 - 1),
 )
-def test_ycrcb_equalize_layouts(rows, cols, samples, order, layout, seed):
+def test_colour_equalize_layouts(space, rows, cols, samples, order, layout, seed):
     image = np.random.default_rng(seed).integers(0, 256, (rows + 2, cols + 2, samples), dtype=np.uint8)
     view = {"plain": image, "reversed": image[::-1], "crop": image[1:-1, 1:-1]}.get(layout, image)
 
     def run():
         source = view.copy() if layout == "in place" else view
         out = source if layout == "in place" else None
-        return histeq.equalize(source, channel_axis=-1, color="ycrcb", channel_order=order, out=out)
+        return histeq.equalize(source, channel_axis=-1, color=space, channel_order=order, out=out)
 
     assert_same(*both(run))
 
@@ -295,9 +323,10 @@ def test_sample_images(name):
     image = skimage_image(name)
     if image.ndim == 3:
         image = image[..., :3]
-        for color in ("channels", "ycrcb", "joint"):
+        for color in ("channels", "ycrcb", "lab", "joint"):
             assert_same(*both(histeq.equalize, image, channel_axis=-1, color=color))
-        assert_same(*both(histeq.clahe, image, channel_axis=-1, color="ycrcb", clip_limit=2.0))
+        for color in ("ycrcb", "lab"):
+            assert_same(*both(histeq.clahe, image, channel_axis=-1, color=color, clip_limit=2.0))
     else:
         assert_same(*both(histeq.equalize, image))
         assert_same(*both(histeq.equalize, image, method="skimage"))
@@ -378,7 +407,7 @@ def test_missing_kernels_come_from_the_compiled_backend():
     with backend("numpy"):
         assert small.apply_interp is cpu.apply_interp
         assert small.apply_sorted is cpu.apply_sorted
-        assert small_colour_lut.lab_count is cpu.colour_lut.lab_count
+        assert small_lab.lab_split_cie is cpu.colour_lab.lab_split_cie
         assert small_colour.run_pixels is cpu.colour.run_pixels
         assert small_tiles.count_tiles is cpu.tiles.count_tiles
         assert small_blend.blend is not cpu.tile_blend.blend

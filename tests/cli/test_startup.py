@@ -74,6 +74,8 @@ def test_help_loads_nothing_optional(args):
         ("grey.png", (600, 800), []),
         ("grey.png", (600, 800), ["--method", "pillow"]),
         ("clahe.png", (600, 800), ["clahe"]),
+        ("clahe.jpg", (600, 800, 3), ["clahe"]),  # --color lab, clahe's default
+        ("lab.jpg", (600, 800, 3), ["--color", "lab"]),
         ("match.jpg", (600, 800, 3), ["match", "--reference", "REFERENCE"]),
     ],
 )

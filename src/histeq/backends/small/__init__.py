@@ -10,9 +10,9 @@ bins (:func:`count_equal`, ``np.histogram``'s), mapping through LUTs
 (:func:`apply_bytes`, :func:`apply_direct`, :func:`apply_levels`,
 :func:`apply_equal`, :func:`apply_rgb`), the 8-bit
 OpenCV plan (:func:`opencv_byte_offsets`), histogram matching's plan
-(:func:`interp_cdf`), the uint8 YCrCb round trip of
-``color="ycrcb"`` (:mod:`.colour_lut`, and its split and merge in
-:mod:`.colour`) and OpenCV's CLAHE (tile LUTs
+(:func:`interp_cdf`), the uint8 YCrCb and Lab round trips of
+``color="ycrcb"`` and ``"lab"`` (:mod:`.colour_lut`, their split and merge
+in :mod:`.colour` and :mod:`.colour_lab`) and OpenCV's CLAHE (tile LUTs
 :mod:`.tiles`, blend :mod:`.tile_blend`). Everything else it hands to the
 compiled backend (:func:`histeq.backends.compiled`): asking this module for a
 kernel it does not have loads numba.
@@ -119,9 +119,9 @@ def timed(function: _F) -> _F:
     return run  # type: ignore[return-value]
 
 
-#: Kernel modules of their own: YCrCb (two-pass round trip; split and merge),
-#: CLAHE's tile LUTs and blend.
-_MODULES = ("colour", "colour_lut", "tiles", "tile_blend")
+#: Kernel modules of their own: YCrCb and 8-bit Lab (two-pass round trips;
+#: split and merge), CLAHE's tile LUTs and blend.
+_MODULES = ("colour", "colour_lab", "colour_lut", "tiles", "tile_blend")
 
 
 def _compiled() -> ModuleType:

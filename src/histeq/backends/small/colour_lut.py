@@ -1,6 +1,7 @@
-"""The uint8 YCrCb round trip of ``color="ycrcb"`` in numpy, bit for bit as
-:mod:`histeq.backends.cpu.colour_lut` (same arguments: pixel lines and a Y
-plane); Lab comes from the compiled backend.
+"""The uint8 YCrCb and Lab two-pass round trips of ``color="ycrcb"`` and
+``"lab"`` in numpy, bit for bit as :mod:`histeq.backends.cpu.colour_lut`
+(same arguments: pixel lines and a Y plane, or L, a, b in ``out``; Lab's
+formulas in :mod:`.colour_lab`).
 
 OpenCV's 14-bit integer formulas (``color_yuv.simd.hpp``), in int32 on
 blocks of rows, ``DESCALE(v, 14) = (v + 2**13) >> 14``::
@@ -23,11 +24,11 @@ import numpy as np
 
 from . import BLOCK, _delegate, timed
 
-__all__ = ["back", "luminance", "pixels_of", "row_blocks", "ycrcb_count", "ycrcb_map"]
+__all__ = ["back", "lab_count", "lab_map", "luminance", "pixels_of", "row_blocks", "ycrcb_count", "ycrcb_map"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lab (and anything else): the compiled backend's.
+    # Anything else: the compiled backend's.
     return _delegate(name, "colour_lut")
 
 
@@ -111,3 +112,35 @@ def back(block: np.ndarray, old: np.ndarray, new: np.ndarray, out: np.ndarray, r
     np.clip(new + (from_red >> 16), 0, 255, out=out[..., red], casting="unsafe")
     np.clip(new + green_table.take(code), 0, 255, out=out[..., 1], casting="unsafe")
     np.clip(new + (from_blue >> 16), 0, 255, out=out[..., 2 - red], casting="unsafe")
+
+
+@timed
+def lab_count(lines: tuple, out_lines: tuple, rows: int, cols: int, red: int, tables) -> np.ndarray:
+    """OpenCV's 8-bit L, a, b of every pixel of a uint8 image into ``out``
+    (in that order, whatever ``red``); returns the int64 histogram of L."""
+    from .colour_lab import forward
+
+    pixels, target = pixels_of(lines, rows, cols), pixels_of(out_lines, rows, cols)
+    counts = np.zeros(256, np.int64)
+    step = row_blocks(rows, cols).step
+    for r in row_blocks(rows, cols):
+        lightness, a, b = forward(pixels[r : r + step], red, tables)
+        out = target[r : r + step]
+        out[..., 0], out[..., 1], out[..., 2] = lightness, a, b
+        counts += np.bincount(lightness.reshape(-1), minlength=256)
+    return counts
+
+
+@timed
+def lab_map(out_lines: tuple, rows: int, cols: int, red: int, lut: np.ndarray, tables) -> None:
+    """``out`` (holding :func:`lab_count`'s L, a, b) = OpenCV's 8-bit Lab ->
+    RGB of (``lut[L]``, a, b), in place."""
+    from .colour_lab import back as lab_back
+
+    target = pixels_of(out_lines, rows, cols)
+    wide_lut = lut.astype(np.int64)
+    step = row_blocks(rows, cols).step
+    for r in row_blocks(rows, cols):
+        out = target[r : r + step]
+        lightness, a, b = (out[..., c].astype(np.int64) for c in range(3))
+        lab_back(wide_lut.take(lightness), a, b, out, red, tables)
