@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+# In the test process the compiled kernels serve every call (the numpy
+# backend's own tests force it where they test it), unless HISTEQ_BACKEND says
+# otherwise; the command lines the tests start choose as a user's process does.
+if "HISTEQ_BACKEND" not in os.environ:
+    os.environ["HISTEQ_BACKEND"] = "numba"
+    import histeq.backends.small  # reads the setting once  # noqa: F401
+
+    del os.environ["HISTEQ_BACKEND"]
 
 settings.register_profile(
     "histeq",

@@ -33,7 +33,7 @@ def as_image(image: object, name: str = "image") -> np.ndarray:
     A ``numpy.ma.MaskedArray`` is refused (TypeError): operations that honour
     its mask take it apart with :func:`unmask` first.
     """
-    if isinstance(image, np.ma.MaskedArray):
+    if type(image) is not np.ndarray and isinstance(image, np.ma.MaskedArray):  # plain arrays: np.ma not imported
         raise TypeError(
             f"{name} is a numpy.ma.MaskedArray, and this operation has no mask to honour it with; "
             f"pass {name}.filled(value) or np.asarray({name}) (its data, masked pixels included)"
@@ -92,7 +92,7 @@ class Masked:
 def unmask(image: object) -> tuple[object, Masked | None]:
     """``(data, masked)``: a ``numpy.ma.MaskedArray``'s data (a view, not a
     copy) and its :class:`Masked`; anything else as it is, and None."""
-    if not isinstance(image, np.ma.MaskedArray):
+    if type(image) is np.ndarray or not isinstance(image, np.ma.MaskedArray):  # plain arrays: np.ma not imported
         return image, None
     hidden = np.ma.getmask(image)
     data = np.ma.getdata(image)
@@ -268,7 +268,7 @@ def check_out(out: object, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarra
         raise TypeError(f"out must have dtype {dtype} (the result's dtype); got {out.dtype}")
     if not out.flags.writeable:
         raise ValueError("out is read-only")
-    if isinstance(out, np.ma.MaskedArray):
+    if type(out) is not np.ndarray and isinstance(out, np.ma.MaskedArray):
         return np.ma.getdata(out)
     return out if type(out) is np.ndarray else out.view(np.ndarray)
 
