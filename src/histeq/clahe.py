@@ -191,26 +191,23 @@ def clahe(
     An ``out`` that overlaps ``image`` other than exactly costs one copy of
     ``image``.
     """
+    options: dict[str, Any] = {  # every option but the image's axes and out
+        "clip_limit": clip_limit,
+        "tile_grid": tile_grid,
+        "method": method,
+        "kernel_size": kernel_size,
+        "nbins": nbins,
+        "bit_shift": bit_shift,
+        "distribution": distribution,
+        "alpha": alpha,
+        "color": color,
+        "channel_order": channel_order,
+        "keep_alpha": keep_alpha,
+    }
     if is_dask_array(image):  # lazy, block by block (histeq._dask)
         from ._dask.clahe import clahe_dask
 
-        return clahe_dask(
-            image,
-            clip_limit=clip_limit,
-            tile_grid=tile_grid,
-            method=method,
-            kernel_size=kernel_size,
-            nbins=nbins,
-            bit_shift=bit_shift,
-            distribution=distribution,
-            alpha=alpha,
-            channel_axis=channel_axis,
-            batch_axis=batch_axis,
-            out=out,
-            color=color,
-            channel_order=channel_order,
-            keep_alpha=keep_alpha,
-        )
+        return clahe_dask(image, channel_axis=channel_axis, batch_axis=batch_axis, out=out, **options)
     if isinstance(image, np.ma.MaskedArray):
         raise TypeError(
             "clahe has no mask parameter, so it cannot honour a numpy.ma.MaskedArray's mask (every "
@@ -237,19 +234,6 @@ def clahe(
         )
     colour = check_colour_mode(color, channel_order, keep_alpha, axis, image.shape)
     if batch is not None and (colour is not None or method != "opencv"):
-        options = {
-            "clip_limit": clip_limit,
-            "tile_grid": tile_grid,
-            "method": method,
-            "kernel_size": kernel_size,
-            "nbins": nbins,
-            "bit_shift": bit_shift,
-            "distribution": distribution,
-            "alpha": alpha,
-            "color": color,
-            "channel_order": channel_order,
-            "keep_alpha": keep_alpha,
-        }
         item_axis = batch.item_axis(axis)
         return over_items(
             image,
@@ -257,7 +241,7 @@ def clahe(
             batch,
             None,
             out,
-            lambda item, _, target, __: clahe(item, channel_axis=item_axis, out=target, **options),  # type: ignore[arg-type]
+            lambda item, _, target, __: clahe(item, channel_axis=item_axis, out=target, **options),
         )
     if colour is not None:
 
