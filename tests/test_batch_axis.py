@@ -333,3 +333,18 @@ def test_every_operation_checks_batch_axis():
     ):
         with pytest.raises(ValueError, match="batch_axis 5 is out of range"):
             call()
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16])
+@pytest.mark.parametrize("options", [{}, {"bit_shift": 2}, {"distribution": "rayleigh"}, {"clip_limit": 0}])
+def test_clahe_of_a_stack_of_planes_in_one_call(dtype, options):
+    # 8/16-bit 2-D items stacked along z, each its own tiles: items whose
+    # occupied ranges differ widely still equal the items alone.
+    rng = np.random.default_rng(13)
+    info = np.iinfo(dtype)
+    image = np.empty((3, 2, 37, 41), dtype)  # (B, C, H, W)
+    for index, (low, high) in enumerate([(info.min, info.min + 9), (0, 200), (info.max - 300, info.max)]):
+        image[index] = rng.integers(low, high, (2, 37, 41), endpoint=True)
+    result = histeq.clahe(image, batch_axis=0, channel_axis=1, tile_grid=(3, 5), **options)
+    for index, item in _items(image, (0,)):
+        assert_same(result[index], histeq.clahe(item, channel_axis=0, tile_grid=(3, 5), **options))

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ._clahe.tiles import AxisTiles, opencv_tiling, whole_axis
-from ._core.batch import check_batch_axis, item_planes, over_items, run_each
+from ._clahe.tiles import AxisTiles, opencv_tiling, separate_slices, whole_axis
+from ._core.batch import Batch, check_batch_axis, item_planes, over_items, run_each
 from ._core.binning import EXACT_FLOAT_LIMIT, EqualBins, OffsetBins
 from ._core.colour_modes import ColourMode, check_colour_mode
 from ._core.colour_modes import run as run_colour_mode
@@ -282,6 +282,12 @@ def clahe(
     if result is None:
         result = np.empty_like(image)
     image = unshared(image, result)  # an out that overlaps it partially: work from a copy
+    stacks = None if batch is None or spatial != 2 or not is_small_integer(image.dtype) else _stacks(batch, axis)
+    stacked = None if stacks is None else (stacks(image), stacks(result))
+    if stacked is not None and stacked[0] is not None and stacked[1] is not None:
+        # a batch of 8/16-bit 2-D images: every plane's tiles counted, planned and blended in one call
+        _opencv_plane(stacked[0], stacked[1], clip, grid, shift, nbins, distribution, alpha, slices=True)
+        return result if out is None else out
     planes = list(zip(item_planes(image, batch, axis), item_planes(result, batch, axis)))
 
     def run(plane: int) -> None:
@@ -337,11 +343,29 @@ def _lift(shape: tuple[int, ...], grid: tuple[int, ...]) -> tuple[tuple[int, int
     return (1, rows, columns), (whole_axis(1), *opencv_tiling(shape, grid))
 
 
-def _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha) -> None:
-    """OpenCV's CLAHE of one channel ``plane`` into ``target``."""
+def _stacks(batch: Batch, axis: int | None) -> Callable[[np.ndarray], np.ndarray | None]:
+    """A function that gives an array of the image's shape as a C-contiguous
+    ``(planes, rows, columns)`` view of every item's every channel (None when
+    it is laid out otherwise)."""
+    leading = (*batch.axes, *(() if axis is None else (axis,)))
+
+    def stack(array: np.ndarray) -> np.ndarray | None:
+        moved = np.moveaxis(array, leading, range(len(leading)))
+        return moved.reshape(-1, *moved.shape[-2:]) if moved.flags.c_contiguous else None
+
+    return stack
+
+
+def _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha, slices=False) -> None:
+    """OpenCV's CLAHE of one channel ``plane`` into ``target``; ``slices``:
+    ``plane`` is ``(n, rows, columns)``, n 2-D images each with its own tiles
+    (:func:`._clahe.tiles.separate_slices`), the same results as one by one."""
     tiles = kernels(plane).tiles
 
-    shape3, axes = _lift(plane.shape, grid)
+    if slices:
+        shape3, axes = plane.shape, (separate_slices(plane.shape[0]), *_lift(plane.shape[1:], grid)[1][1:])
+    else:
+        shape3, axes = _lift(plane.shape, grid)
     codes, flip, levels = _codes(plane, nbins)
     codes = codes.reshape(shape3)
     bins = levels >> shift

@@ -116,6 +116,22 @@ def whole_axis(size: int) -> AxisTiles:
     )
 
 
+def separate_slices(count: int) -> AxisTiles:
+    """``count`` slices that are images of their own (a batch of 2-D images
+    stacked along z): each slice its own tile, blended with weight 1 alone, as
+    the lone slice of a 2-D image (:func:`whole_axis`) is."""
+    slices = np.arange(count, dtype=np.int64)
+    return AxisTiles(
+        tiles=count,
+        length=1,
+        feed=slices,
+        low=slices,
+        high=slices,
+        weight_low=np.ones(count, dtype=np.float32),
+        weight_high=np.zeros(count, dtype=np.float32),
+    )
+
+
 def skimage_tiling(shape: tuple[int, ...], kernel_size: tuple[int, ...]) -> list[AxisTiles]:
     """The tiling of ``skimage.exposure.equalize_adapthist``, on any number of axes.
 
