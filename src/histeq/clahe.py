@@ -136,9 +136,11 @@ def clahe(
     batch_axis : int or tuple of int, optional
         Every index along these axes is an image of its own (1-D, 2-D or 3-D
         besides ``channel_axis``), bit-identical to calling ``clahe`` on each;
-        e.g. ``(B, C, H, W)`` with ``batch_axis=0, channel_axis=1``. Many
-        items (with their channels) are spread over the threads, a few run
-        one after another, each on every thread.
+        e.g. ``(B, C, H, W)`` with ``batch_axis=0, channel_axis=1``. With
+        ``"opencv"``, C-contiguous 8/16-bit planes of 2-D images are stacked
+        and processed in one call, each plane on its own tiles; other
+        batches spread many items (with their channels) over the threads
+        and run a few one after another, each on every thread.
     out : ndarray, optional
         Where to write the result (same shape, the result's dtype). May be
         ``image`` itself, or overlap it in any other way (then the result is
