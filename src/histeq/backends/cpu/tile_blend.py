@@ -433,14 +433,15 @@ def blend(codes, out, flip, shift, lo, top, luts, axes, fraction=False, depth=No
     two z tile layers, and one row of gathered quads per layer.
 
     ``depth``: the z tile layers a pixel blends (2: two, 1: one), by default
-    2 where some pixel's upper z tile is above the first. A part of an image
-    (a Dask block: ``codes`` and ``axes`` sliced) passes the whole image's.
+    2 where some pixel's two z tiles differ (1 for a 2-D image's lone slice
+    and for a batch's slices, each its own tile). A part of an image (a Dask
+    block: ``codes`` and ``axes`` sliced) passes the whole image's.
     """
     z, y, x = ((a.low, a.high, a.weight_low, a.weight_high) for a in axes)
     zruns, yruns, xruns = (a.runs for a in axes)
     segments = xruns.shape[0] - 1
     if depth is None:  # z tile layers a pixel blends
-        depth = 2 if axes[0].high.max() > 0 else 1
+        depth = 2 if np.any(axes[0].high != axes[0].low) else 1
     group = max(1, min(segments, _GROUP_QUAD_BYTES // (depth * 8 * luts.shape[1])))
     group = -(-segments // -(-segments // group))  # as many groups, evened out
     jobs = (yruns.shape[0] - 1) * -(-segments // group)
