@@ -46,7 +46,8 @@ def run_demo(folder: Path, *, overwrite: bool = False) -> list[tuple[str, np.nda
     for (name, image), file_name in zip(panels, names):
         write_image(folder / file_name, image, overwrite=overwrite)
         written.append((name, image, folder / file_name))
-    save_comparison(folder / "comparison.png", panels, overwrite=overwrite)
+    rows = 2  # every method side by side would make a figure too wide to look at
+    save_comparison(folder / "comparison.png", panels, columns=-(-len(panels) // rows), overwrite=overwrite)
     return written
 
 
