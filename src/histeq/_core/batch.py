@@ -42,11 +42,6 @@ class Batch:
     axes: tuple[int, ...]
     shape: tuple[int, ...]
 
-    @property
-    def size(self) -> int:
-        """The number of items."""
-        return math.prod(self.shape)
-
     def item_axis(self, axis: int | None) -> int | None:
         """An axis of the whole array (not a batch axis) counted in an item's dimensions."""
         if axis is None:
