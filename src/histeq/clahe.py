@@ -269,17 +269,15 @@ def clahe(
     if kernel_size is not None:
         raise ValueError("kernel_size is scikit-image's parameter (method='skimage'); use tile_grid")
     others = (axis,) if batch is None else (axis, *batch.axes)
-    grid = check_tile_grid(tile_grid, spatial, tuple(n for i, n in enumerate(image.shape) if i not in others))
-    shift = check_bit_shift(bit_shift, image.dtype)
-    distribution = check_choice("distribution", distribution, CLAHE_DISTRIBUTIONS)
-    alpha = check_alpha(alpha)
-    if is_small_integer(image.dtype) and nbins is not None:
-        raise ValueError(
-            f"nbins applies to float and wide integer images; {image.dtype} images use one bin "
-            "per level (use bit_shift to merge levels)"
-        )
-    if nbins is not None and nbins > MAX_CODED_BINS:
-        raise ValueError(f"nbins must be at most {MAX_CODED_BINS} for clahe; got {nbins}")
+    grid, shift, distribution, alpha = check_opencv_options(
+        tuple(n for i, n in enumerate(image.shape) if i not in others),
+        image.dtype,
+        tile_grid,
+        bit_shift,
+        distribution,
+        alpha,
+        nbins,
+    )
     result = check_out(out, image.shape, image.dtype)
     if result is None:
         result = np.empty_like(image)
@@ -297,6 +295,33 @@ def clahe(
 
     run_each(run, len(planes), planes[0][0].size)
     return result if out is None else out
+
+
+def check_opencv_options(
+    spatial: tuple[int, ...],
+    dtype: np.dtype,
+    tile_grid: object,
+    bit_shift: object,
+    distribution: object,
+    alpha: object,
+    nbins: int | None,
+) -> tuple[tuple[int, ...], int, str, float]:
+    """``(grid, shift, distribution, alpha)``: method ``"opencv"``'s options
+    checked for images of ``dtype`` whose spatial shape is ``spatial``, and
+    the checked ``nbins`` refused where it does not apply (8/16-bit images)
+    or exceeds :data:`MAX_CODED_BINS`."""
+    grid = check_tile_grid(tile_grid, len(spatial), spatial)
+    shift = check_bit_shift(bit_shift, dtype)
+    checked_distribution = check_choice("distribution", distribution, CLAHE_DISTRIBUTIONS)
+    checked_alpha = check_alpha(alpha)
+    if is_small_integer(dtype) and nbins is not None:
+        raise ValueError(
+            f"nbins applies to float and wide integer images; {dtype} images use one bin "
+            "per level (use bit_shift to merge levels)"
+        )
+    if nbins is not None and nbins > MAX_CODED_BINS:
+        raise ValueError(f"nbins must be at most {MAX_CODED_BINS} for clahe; got {nbins}")
+    return grid, shift, checked_distribution, checked_alpha
 
 
 def _clahe_colour(

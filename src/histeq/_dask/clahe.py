@@ -27,24 +27,20 @@ from .._core.colour_modes import ColourMode, check_colour_mode
 from .._core.colour_spaces import skimage_hsv_split
 from .._core.levels import is_small_integer
 from .._core.methods import CLAHE_IMAGE_METHODS, CLAHE_METHODS
-from .._core.targets import CLAHE_DISTRIBUTIONS
 from .._core.validate import (
-    check_alpha,
-    check_bit_shift,
     check_channel_axis,
     check_choice,
     check_clip_limit,
     check_nbins,
-    check_tile_grid,
 )
 from ..backends import kernels
 from ..clahe import (
-    MAX_CODED_BINS,
     _clip_pixels,
     _codes,
     _distribution_curve,
     _lift,
     _write,
+    check_opencv_options,
     code_values,
     coded,
     value_extent,
@@ -294,17 +290,9 @@ def _hsv_merge(block: np.ndarray, value: np.ndarray) -> np.ndarray:
 def _opencv(image: Any, batch: Batch | None, axis: int | None, clip: float, nbins: int | None, options: dict) -> Any:
     others = (axis,) if batch is None else (axis, *batch.axes)
     shape = tuple(n for i, n in enumerate(image.shape) if i not in others)
-    grid = check_tile_grid(options["tile_grid"], len(shape), shape)
-    shift = check_bit_shift(options["bit_shift"], image.dtype)
-    distribution = check_choice("distribution", options["distribution"], CLAHE_DISTRIBUTIONS)
-    alpha = check_alpha(options["alpha"])
-    if is_small_integer(image.dtype) and nbins is not None:
-        raise ValueError(
-            f"nbins applies to float and wide integer images; {image.dtype} images use one bin "
-            "per level (use bit_shift to merge levels)"
-        )
-    if nbins is not None and nbins > MAX_CODED_BINS:
-        raise ValueError(f"nbins must be at most {MAX_CODED_BINS} for clahe; got {nbins}")
+    grid, shift, distribution, alpha = check_opencv_options(
+        shape, image.dtype, options["tile_grid"], options["bit_shift"], options["distribution"], options["alpha"], nbins
+    )
     tiling = Tiling(shape, grid, clip, shift, distribution, alpha, nbins)
     groups = groups_of(image, batch, axis)
     graph = Graph(image, None, groups, "histeq-clahe-" + token(image, tiling, groups))
