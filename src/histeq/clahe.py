@@ -282,12 +282,12 @@ def clahe(
     if result is None:
         result = np.empty_like(image)
     image = unshared(image, result)  # an out that overlaps it partially: work from a copy
-    stacks = None if batch is None or spatial != 2 or not is_small_integer(image.dtype) else _stacks(batch, axis)
-    stacked = None if stacks is None else (stacks(image), stacks(result))
-    if stacked is not None and stacked[0] is not None and stacked[1] is not None:
+    if batch is not None and spatial == 2 and is_small_integer(image.dtype):
         # a batch of 8/16-bit 2-D images: every plane's tiles counted, planned and blended in one call
-        _opencv_plane(stacked[0], stacked[1], clip, grid, shift, nbins, distribution, alpha, slices=True)
-        return result if out is None else out
+        stack, target_stack = _stacked(image, batch, axis), _stacked(result, batch, axis)
+        if stack is not None and target_stack is not None:
+            _opencv_plane(stack, target_stack, clip, grid, shift, nbins, distribution, alpha, slices=True)
+            return result if out is None else out
     planes = list(zip(item_planes(image, batch, axis), item_planes(result, batch, axis)))
 
     def run(plane: int) -> None:
@@ -370,17 +370,13 @@ def _lift(shape: tuple[int, ...], grid: tuple[int, ...]) -> tuple[tuple[int, int
     return (1, rows, columns), (whole_axis(1), *opencv_tiling(shape, grid))
 
 
-def _stacks(batch: Batch, axis: int | None) -> Callable[[np.ndarray], np.ndarray | None]:
-    """A function that gives an array of the image's shape as a C-contiguous
-    ``(planes, rows, columns)`` view of every item's every channel (None when
-    it is laid out otherwise)."""
+def _stacked(array: np.ndarray, batch: Batch, axis: int | None) -> np.ndarray | None:
+    """An array of the image's shape as a C-contiguous ``(planes, rows,
+    columns)`` view of every item's every channel, or None when it is laid
+    out otherwise."""
     leading = (*batch.axes, *(() if axis is None else (axis,)))
-
-    def stack(array: np.ndarray) -> np.ndarray | None:
-        moved = np.moveaxis(array, leading, range(len(leading)))
-        return moved.reshape(-1, *moved.shape[-2:]) if moved.flags.c_contiguous else None
-
-    return stack
+    moved = np.moveaxis(array, leading, range(len(leading)))
+    return moved.reshape(-1, *moved.shape[-2:]) if moved.flags.c_contiguous else None
 
 
 def _opencv_plane(plane, target, clip, grid, shift, nbins, distribution, alpha, slices=False) -> None:

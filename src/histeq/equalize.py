@@ -271,6 +271,9 @@ def equalize(
         mask = masked.counted(mask)
     result_dtype = record.output_dtype(image.dtype)
     result = check_out(out, image.shape, result_dtype)
+    if result is not None:  # an out that overlaps the image (or mask) partially: work from a copy
+        image = unshared(image, result)
+        mask = None if mask is None else unshared(mask, result, exact=False)
     if batch is not None:
         check_colour_mode(color, channel_order, keep_alpha, axis, image.shape, count_transparent)
 
@@ -294,13 +297,10 @@ def equalize(
         levels = fixed_levels(image.dtype) if plain_levels else None
         if levels is not None:
             weights = None if target is None else target_weights(target, default_levels(result_dtype))
-            tabled = _equalize_table(image, mask, result, batch, axis, levels, record, weights)
+            tabled = _equalize_table(image, mask, result, batch, axis, levels, record, weights, result_dtype)
             if tabled is not None:
                 return out if out is not None else tabled if masked is None else masked.wrap(tabled, image)
         return over_items(image, masked, batch, mask, out, item)
-    if result is not None:  # an out that overlaps the image (or mask) partially: work from a copy
-        image = unshared(image, result)
-        mask = None if mask is None else unshared(mask, result, exact=False)
     if record.frames is not None and color is None:  # ffmpeg: whole frames, one luma histogram
         alpha = None
         if isinstance(keep_alpha, (bool, np.bool_)) and keep_alpha:  # its transparent pixels are not counted
@@ -357,19 +357,20 @@ def _equalize_table(
     levels: LevelBins,
     record: Method,
     weights: np.ndarray | None,
+    result_dtype: np.dtype,
 ) -> np.ndarray | None:
     # A batch of 8/16-bit integer images: every item's histograms counted into
     # one table, planned row by row, mapped in one pass (see _core.item_tables).
     # None, before any work, when the arrays have no (items, channels, pixels) view.
-    if result is None:
-        result = np.empty_like(image, dtype=record.output_dtype(image.dtype))
-    else:  # an out that overlaps the image (or mask) partially: work from a copy
-        image = unshared(image, result)
-        mask = None if mask is None else unshared(mask, result, exact=False)
     order = pixel_order(image, batch, axis)
-    lines, targets = item_lines(image, batch, axis, order), item_lines(result, batch, axis, order)
+    lines = item_lines(image, batch, axis, order)
     masks = None if mask is None else item_lines(mask, batch, axis, order)
-    if lines is None or targets is None or (mask is not None and masks is None):
+    if lines is None or (mask is not None and masks is None):
+        return None
+    if result is None:  # laid out like the image: its lines have the view too
+        result = np.empty_like(image, dtype=result_dtype)
+    targets = item_lines(result, batch, axis, order)
+    if targets is None:
         return None
     luts = plan_table(record, count_table(lines, masks, levels), levels, image.dtype, weights)
     apply_table(luts, lines, targets, levels)
