@@ -34,6 +34,7 @@ from .._core.validate import (
     check_nbins,
     check_tile_grid,
 )
+from ..backends import kernels, small
 from ..clahe import MAX_CODED_BINS
 from .planes import Layout
 from .smoothing import Histograms
@@ -41,6 +42,10 @@ from .smoothing import Histograms
 #: A plane's histograms and the step that finishes it from smoothed ones of
 #: that binning.
 Counted = tuple[Histograms, Callable[[Histograms], None]]
+
+#: A plane's histograms -> the smoothed histograms its plan is built from
+#: (the stream's state advanced by the frame).
+Smooth = Callable[[Histograms], Histograms]
 
 #: The options each operation takes (besides smoothing and scene_cut).
 OPTIONS = {
@@ -67,6 +72,8 @@ class Step(Protocol):
 
     def count(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray) -> Counted: ...
 
+    def run(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray, smooth: Smooth) -> bool: ...
+
 
 @dataclass(frozen=True)
 class Setup:
@@ -90,6 +97,10 @@ class EqualizeStep:
         self.nbins = None if method.maps_values and is_integer(dtype) else nbins
         # 8/16-bit levels: bins fixed by the dtype, chosen once
         self.fixed = binning_for(dtype, None, None) if self.nbins is None and is_small_integer(dtype) else None
+        # uint8 through a uint8 LUT: counted, planned and mapped in one kernel call (run)
+        self.fused = (
+            dtype == np.uint8 and self.fixed is not None and method.output_dtype(dtype) == np.uint8
+        ) and not method.maps_values
 
     def count(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray) -> Counted:
         (pair,) = line_pairs(plane, mask, target, None)
@@ -106,6 +117,45 @@ class EqualizeStep:
 
         return Histograms(counts[None, :], 0, binning.nbins), finish
 
+    def run(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray, smooth: Smooth) -> bool:
+        """Count, smooth (``smooth``), plan and map the plane in one kernel
+        call (:func:`histeq.backends.cpu.plane_lut.count_plan_map`: one thread
+        hand-over instead of two) when it is a uint8 plane mapped through a
+        uint8 LUT, unmasked, with rows of unit stride in ``plane`` and
+        ``target``, on the compiled backend; False (nothing done) otherwise:
+        then :meth:`count` and its finish do the same work."""
+        rows = _byte_rows(plane, target) if self.fused and mask is None else None
+        if rows is None:
+            return False
+        backend = kernels(plane)
+        if backend is small:
+            return False
+        binning = self.fixed
+        assert binning is not None  # fused: uint8 levels
+
+        def plan(counts: np.ndarray) -> np.ndarray | None:
+            smoothed = smooth(Histograms(counts[None, :], 0, binning.nbins))
+            return build_plan(self.method, smoothed.counts[0], binning, self.dtype, self.weights).lut
+
+        backend.plane_lut.count_plan_map(*rows, plan)
+        return True
+
+
+def _byte_rows(plane: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    # ``plane`` and ``target`` as 2-D uint8 planes of rows of unit stride, one
+    # after the other in memory (the same pixels in the same order), or None.
+    if target.dtype != np.uint8 or target.shape != plane.shape or plane.size >= 1 << 32:
+        return None
+    if plane.flags.c_contiguous and target.flags.c_contiguous:
+        return plane.reshape(1, -1), target.reshape(1, -1)
+    if plane.ndim == 2 and _unit_rows(plane) and _unit_rows(target):  # e.g. a decoder's padded rows
+        return plane, target
+    return None
+
+
+def _unit_rows(plane: np.ndarray) -> bool:
+    return plane.strides[1] == 1 and plane.strides[0] >= plane.shape[1]
+
 
 class TileStep:
     """:func:`histeq.clahe` of a grey plane: every tile's histogram, then
@@ -117,6 +167,10 @@ class TileStep:
     def count(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray) -> Counted:
         counted = self.tiles.count(plane)
         return counted.histograms, lambda smoothed: self.tiles.apply(counted, smoothed, target)
+
+    def run(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray, smooth: Smooth) -> bool:
+        """Never fused: :meth:`count` and its finish."""
+        return False
 
 
 def equalize_setup(frame: np.ndarray, options: dict[str, Any]) -> Setup:

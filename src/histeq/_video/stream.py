@@ -104,18 +104,11 @@ class FrameStream:
             self._steps = [self._setup.step(plane) for plane, _ in split.planes]
             self._states = [Smoothed(self._decay) for _ in self._steps]
             self._arrived = [Smoothed(self._decay) for _ in self._steps] if self._lookahead else []
-        counted = [
-            step.count(plane, mask, target)
-            for step, (plane, mask), target in zip(self._steps, split.planes, split.targets)
-        ]
-        watched = self._arrived or self._states
-        cut = self._starts_scene(watched, counted)
-        if cut and self.frames:
-            self.cuts.append(self.frames)
-        self.frames += 1
         if not self._lookahead:
-            self._finish(counted, cut, [[] for _ in counted])
-            return [split.finish()]
+            return [self._push_causal(split)]
+        counted = self._count(split)
+        cut = self._starts_scene(self._arrived, [counts for counts, _ in counted])
+        self._count_frame(cut)
         if cut:
             self._scene += 1
             for state in self._arrived:
@@ -149,14 +142,50 @@ class FrameStream:
             )
         return image
 
-    def _starts_scene(self, states: list[Smoothed], counted: list[Counted]) -> bool:
+    def _count(self, split: Split) -> list[Counted]:
+        return [
+            step.count(plane, mask, target)
+            for step, (plane, mask), target in zip(self._steps, split.planes, split.targets)
+        ]
+
+    def _push_causal(self, split: Split) -> np.ndarray:
+        # Without look-ahead: every plane counted, the states advanced, every plane finished.
+        if len(self._steps) == 1:  # one plane: maybe counted, planned and mapped in one kernel call
+            (plane, mask), (target,) = split.planes[0], split.targets
+            if self._steps[0].run(plane, mask, target, lambda counts: self._advance([counts])[0]):
+                return split.finish()
+        counted = self._count(split)
+        for (_, finish), smoothed in zip(counted, self._advance([counts for counts, _ in counted])):
+            finish(smoothed)
+        return split.finish()
+
+    def _advance(self, histograms: list[Histograms]) -> list[Histograms]:
+        # Without look-ahead: a frame's histograms (one per plane) into the
+        # states, a new scene first if they start one; the smoothed ones.
+        cut = self._starts_scene(self._states, histograms)
+        self._count_frame(cut)
+        smoothed = []
+        for state, counts in zip(self._states, histograms):
+            if cut:
+                state.reset()
+            state.push(counts)
+            smoothed.append(state.counts())
+        return smoothed
+
+    def _count_frame(self, cut: bool) -> None:
+        if cut and self.frames:
+            self.cuts.append(self.frames)
+        self.frames += 1
+
+    def _starts_scene(self, states: list[Smoothed], histograms: list[Histograms]) -> bool:
         # The first frame, bins that changed in number, or a distance above scene_cut.
-        distances = [state.distance(counts) for state, (counts, _) in zip(states, counted)]
+        distances = [state.distance(counts) for state, counts in zip(states, histograms)]
         if any(math.isinf(d) for d in distances):
             return True
         return self._scene_cut is not None and sum(distances) / len(distances) > self._scene_cut
 
     def _finish(self, counted: list[Counted], cut: bool, ahead: list[list[Histograms]]) -> None:
+        # With look-ahead: a pending frame finished from the states and the frames after it.
         for state, (counts, finish), future in zip(self._states, counted, ahead):
             if cut:
                 state.reset()

@@ -60,6 +60,7 @@ __all__ = [
 _LAZY_MODULES = (
     *("tiles", "tile_blend", "skimage_tiles", "colour", "colour_hsv", "colour_lab", "colour_lut"),
     *("ffmpeg_frames", "local_hist", "magick_clahe"),  # ffmpeg's histeq, libvips' hist_local, ImageMagick's CLAHE
+    "plane_lut",  # a uint8 plane counted, planned and mapped in one call (video)
 )
 
 
