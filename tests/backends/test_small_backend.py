@@ -303,6 +303,23 @@ def test_colour_equalize_layouts(space, rows, cols, samples, order, layout, seed
 # -------------------------------------------------------------- operations
 
 
+@pytest.mark.parametrize("space", ["ycrcb", "lab"])
+@pytest.mark.parametrize("layout", ["plain", "reversed", "in place"])
+def test_colour_round_trips_in_threaded_blocks(space, layout):
+    # Large enough for many blocks of rows on every thread (the numpy
+    # backend runs them on the kernels' threads): each block's rows are read
+    # before they are written, also in place.
+    image = np.random.default_rng(7).normal(90, 40, (700, 520, 3)).clip(0, 255).astype(np.uint8)
+    assert backends.get_num_threads() > 1 or os.cpu_count() == 1
+
+    def run():
+        source = image[::-1] if layout == "reversed" else image.copy()
+        out = source if layout == "in place" else None
+        return histeq.equalize(source, channel_axis=-1, color=space, out=out)
+
+    assert_same(*both(run))
+
+
 @pytest.mark.parametrize("method", sorted(EQUALIZE_METHODS))
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 def test_equalize_every_method(method, dtype):

@@ -23,8 +23,10 @@ import itertools
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported with the first pool (one-shot work on one thread never needs it)
+    from concurrent.futures import ThreadPoolExecutor
 
 #: Chunks hold at least this many pixels.
 MIN_CHUNK = 1 << 16
@@ -118,6 +120,8 @@ def run_chunks(
     helpers = 0 if getattr(_state, "inside", False) else min(_threads, k) - 1
     if helpers:
         if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="histeq")
         futures = [_pool.submit(work) for _ in range(helpers)]
     work()

@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     from .checks import check_options
     from .parser import build_parser, command_parser
 
-    parser = build_parser()
     given = _suffix_joined(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(given[0] if given else None)  # a run builds its own command's options alone
     args, unknown = parser.parse_known_args(given)  # --help, --version and bad values end here
     usage = command_parser(parser, args.command)
     if unknown:  # with the command's usage line, not histeq's

@@ -22,7 +22,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from histeq import clahe, equalize, exact_specification, match_histograms
+import histeq
+from histeq import clahe, equalize
 from histeq._core.colour import colour_samples, join_alpha, spatial_shape, split_alpha, without_alpha
 from histeq._core.colour_spaces import COLOUR_DTYPES, LUMINANCE_SPACES
 from histeq._core.levels import levels_from_fractions
@@ -253,7 +254,7 @@ def _exact_file(args: argparse.Namespace, source: Path, output: Path) -> None:
     """``histeq exact`` on one file."""
 
     def transform(target: np.ndarray, colour: ImageColour, mask: np.ndarray | None) -> np.ndarray:
-        return exact_specification(
+        return histeq.exact_specification(
             target,
             target=args.target,
             filters=args.filters,
@@ -280,7 +281,7 @@ def _match_file(args: argparse.Namespace, source: Path, output: Path) -> None:
                 f"(shape {reference.shape}); the image has {wanted}"
             )
         ref = samples if colour.channel_axis is not None else samples[..., 0]
-        matched = match_histograms(
+        matched = histeq.match_histograms(
             target,
             ref,
             channel_axis=colour.channel_axis,

@@ -24,7 +24,6 @@ from histeq._core.targets import DEFAULT_ALPHA, TARGET_DEFAULTS
 from histeq._core.validate import check_alpha, check_clip_limit, check_filters, check_nbins, check_tile_grid
 
 from .deep_clahe import DEEP_BINS
-from .video import add_parser as add_video_parser
 from .zarr_jobs import add_arguments as add_zarr_arguments
 
 #: The formats ``--format`` offers for standard output.
@@ -45,14 +44,22 @@ _EXAMPLES = """examples:
 'histeq COMMAND --help' describes each command."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of the ``histeq`` command line.
+
+    Parameters
+    ----------
+    command : str, optional
+        A subcommand's name: the parser has that subcommand alone (a run
+        builds only what it parses; ``histeq video``'s options import the
+        video code). None, or a name that is no subcommand: all of them (for
+        ``histeq --help`` and argparse's "invalid choice" message).
 
     Returns
     -------
     argparse.ArgumentParser
         With the subcommands ``equalize``, ``clahe``, ``exact``, ``match``,
-        ``compare`` and ``demo`` (``args.command`` names the one given).
+        ``compare``, ``video`` and ``demo`` (``args.command`` names the one given).
     """
     parser = argparse.ArgumentParser(
         prog="histeq",
@@ -63,7 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"histeq {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, add in _COMMANDS.items():
+        if command is None or command not in _COMMANDS or name == command:
+            add(commands)
+    return parser
 
+
+def _add_equalize(commands: argparse._SubParsersAction) -> None:
+    """``histeq equalize``."""
     equalize = commands.add_parser(
         "equalize",
         help="equalize image files",
@@ -99,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--mask", type=Path, help="a grey image of the same size: only pixels where it is non-zero are counted"
     )
 
+
+def _add_clahe(commands: argparse._SubParsersAction) -> None:
+    """``histeq clahe``."""
     clahe = commands.add_parser(
         "clahe",
         help="contrast-limited adaptive equalization (CLAHE) of image files",
@@ -162,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"opencv: the rayleigh/exponential parameter (default: {DEFAULT_ALPHA})",
     )
 
+
+def _add_exact(commands: argparse._SubParsersAction) -> None:
+    """``histeq exact``."""
     exact = commands.add_parser(
         "exact",
         help="exact histogram specification: an exactly flat (or target) histogram",
@@ -191,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a grey image of the same size: only pixels where it is non-zero get new levels",
     )
 
+
+def _add_match(commands: argparse._SubParsersAction) -> None:
+    """``histeq match``."""
     match = commands.add_parser(
         "match",
         help="match the histograms of image files to a reference image",
@@ -208,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_color_argument(match_options, "match")
 
+
+def _add_compare(commands: argparse._SubParsersAction) -> None:
+    """``histeq compare``."""
     compare = commands.add_parser(
         "compare",
         help="draw an image and its equalized versions side by side, with histograms and cdfs",
@@ -260,8 +286,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"refuse images that declare more pixels, before decoding them (default: 2**30 = {MAX_PIXELS})",
     )
 
-    add_video_parser(commands)
 
+def _add_video(commands: argparse._SubParsersAction) -> None:
+    """``histeq video`` (its module imports the video code: only when asked for)."""
+    from .video import add_parser
+
+    add_parser(commands)
+
+
+def _add_demo(commands: argparse._SubParsersAction) -> None:
+    """``histeq demo``."""
     demo = commands.add_parser(
         "demo",
         help="equalize the built-in demo image with every method",
@@ -272,7 +306,18 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, default=Path("histeq-demo"), help="folder to write into (default: histeq-demo)"
     )
     demo.add_argument("--force", action="store_true", help="replace files that exist")
-    return parser
+
+
+#: Each subcommand's parser, in the order ``histeq --help`` lists them.
+_COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
+    "equalize": _add_equalize,
+    "clahe": _add_clahe,
+    "exact": _add_exact,
+    "match": _add_match,
+    "compare": _add_compare,
+    "video": _add_video,
+    "demo": _add_demo,
+}
 
 
 def _add_color_argument(group: argparse._ArgumentGroup, command: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections import Counter
@@ -134,6 +133,8 @@ def print_report(args: argparse.Namespace, outcomes: list[Outcome], seconds: flo
         The batch ``args`` name (its files passed over too); None for one file, one outcome.
     """
     if args.json:
+        import json  # only here: a run without --json does not load it
+
         print(json.dumps(json_report(args, outcomes, seconds, batch), indent=2))
     elif batch is not None:
         print(summary(args.command, outcomes, seconds, batch))

@@ -25,7 +25,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -36,7 +35,7 @@ from histeq.io import FORMATS_BY_NAME, remove_stale_temporaries
 from .jobs import STREAM, Batch, Job, Outcome, is_batch, make_folders, plan_beside, plan_jobs
 from .report import Progress, error_text, print_report
 
-if TYPE_CHECKING:  # worker processes are imported when used (a one-file run has none)
+if TYPE_CHECKING:  # pools are imported when used (a one-file run has none)
     from concurrent.futures import ProcessPoolExecutor
 
 #: ``work(source, output)``: what a command does to one file.
@@ -280,6 +279,8 @@ def _run_in_threads(
     # kernels and fsync release the GIL, so files overlap; kernels load once.
     # Stopped (Ctrl-C, SIGTERM, a failure here): no new file starts, and the
     # files under way finish (each written whole) before the exception goes on.
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     outcomes = {}
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="histeq-file") as executor:
         futures = {executor.submit(_attempt, work, jobs[index]): index for index in pending}
@@ -298,7 +299,7 @@ def _run_in_processes(
     jobs: list[Job], pending: list[int], work: Work, workers: int, progress: Progress
 ) -> dict[int, Outcome]:
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     outcomes = {}

@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def wants_zarr(args: argparse.Namespace) -> bool:
     """Whether the command line reads or writes a Zarr store."""
-    from histeq.io.zarr import is_zarr_path
+    from histeq.io.formats import is_zarr_path
 
     output = getattr(args, "output", None)
     return any(is_zarr_path(path) for path in args.input) or (output is not None and is_zarr_path(output))
@@ -74,7 +74,8 @@ def run(args: argparse.Namespace, usage: argparse.ArgumentParser) -> int:
 
 def _jobs(args: argparse.Namespace) -> list[tuple[Path, Path]]:
     # (input, output) pairs; ValueError for what a Zarr run cannot do.
-    from histeq.io.zarr import is_tiff_path, is_zarr_path
+    from histeq.io.formats import is_zarr_path
+    from histeq.io.zarr import is_tiff_path
 
     for name, option in _REFUSED:
         if getattr(args, name, None):
@@ -153,7 +154,8 @@ def _colour(args: argparse.Namespace, channel_axis: int | None) -> str | None:
 def _mask(path: Path) -> Any:
     # Non-zero pixels of a Zarr array (lazily) or of an image file.
     from histeq.io import read_image
-    from histeq.io.zarr import is_zarr_path, read_lazy
+    from histeq.io.formats import is_zarr_path
+    from histeq.io.zarr import read_lazy
 
     if is_zarr_path(path):
         return read_lazy(path).levels[0] != 0

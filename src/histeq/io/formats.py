@@ -1,6 +1,7 @@
 """The formats histeq writes, one record each: the suffixes that name it, the
 arrays it holds, whether it takes a quality, the Pillow feature it needs;
-and the suffixes of the files folder runs take as images.
+the suffixes of the files folder runs take as images; and what makes a path
+a Zarr store (the command line asks that of every path, :mod:`.zarr` reads them).
 
 No codec is imported here: ``import histeq.io`` stays light, and a format
 whose codec this Pillow lacks is refused when a file of it is written.
@@ -9,8 +10,12 @@ whose codec this Pillow lacks is refused when a file of it is written.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+#: The files that mark a folder as a Zarr store (v3 array or group; v2 array; v2 group).
+ZARR_MARKERS = ("zarr.json", ".zarray", ".zgroup")
 
 #: The colour layouts of the arrays 2-D formats hold, by samples on the last axis.
 LAYOUTS = {None: "grey", 2: "grey+alpha", 3: "RGB", 4: "RGBA"}
@@ -97,6 +102,13 @@ _BITS = {"uint8": "8-bit", "uint16": "16-bit"}
 def _listed(words: tuple[str, ...]) -> str:
     """``"a, b and c"``."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def is_zarr_path(path: Path) -> bool:
+    """A Zarr store: a folder with Zarr metadata, or any path named ``*.zarr``."""
+    if path.suffix.lower() == ".zarr":
+        return True
+    return path.is_dir() and any((path / marker).is_file() for marker in ZARR_MARKERS)
 
 
 def layout_of(shape: tuple[int, ...]) -> str | None:

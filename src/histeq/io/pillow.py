@@ -15,7 +15,7 @@ import numpy as np
 
 from .common import Refused, check_pixels, native
 from .formats import DEFAULT_QUALITY
-from .metadata import ImageMetadata, pillow_metadata
+from .metadata import ImageMetadata, pillow_metadata, pillow_orientation
 from .pillow_pixels import rgb_view, rgbx_image
 
 if TYPE_CHECKING:
@@ -72,8 +72,6 @@ def read_pillow(
     Exception
         Whatever Pillow raises for files it cannot read.
     """
-    from PIL import ImageOps
-
     with open_pillow(file) as image:
         check_pixels((image.height, image.width), 1, max_pixels)
         frames = getattr(image, "n_frames", 1)
@@ -82,7 +80,10 @@ def read_pillow(
         image.load()
         metadata = pillow_metadata(image)
         file_format, mode = image.format, image.mode
-        ImageOps.exif_transpose(image, in_place=True)  # no copy when already upright
+        if pillow_orientation(image) != 1:
+            from PIL import ImageOps
+
+            ImageOps.exif_transpose(image, in_place=True)
         if not (mode in _KEPT_MODES or mode.startswith("I;16")):
             image = image.convert(_conversion_mode(image))
         view = rgb_view(image)  # Pillow's own memory, for RGB

@@ -8,7 +8,6 @@ metadata chunks carried around them.
 from __future__ import annotations
 
 import io
-import logging
 import struct
 import threading
 import zlib
@@ -63,23 +62,18 @@ _INTERLACE_OFFSET = 28
 _METRES_PER_INCH = 0.0254
 
 
-#: Whether this thread is decoding a PNG here (read by _LibpngWarnings).
+#: Whether this thread is decoding a PNG here (read by _libpng_warnings).
 _DECODING = threading.local()
 
 
-class _LibpngWarnings(logging.Filter):
-    """Drops the libpng warnings imagecodecs logs while this module decodes a
-    PNG in the same thread (others pass): libpng then notes the metadata
-    chunks it checks and discards ("iCCP: known incorrect sRGB profile"),
-    which Pillow reads instead, and, on every interlaced file, "Interlace
-    handling should be turned on" (imagecodecs' call order; the pixels are
-    right). Errors still raise."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not getattr(_DECODING, "active", False)
-
-
-_LIBPNG_WARNINGS = _LibpngWarnings()
+def _libpng_warnings(record: object) -> bool:
+    """A logging filter: drops the libpng warnings imagecodecs logs while
+    this module decodes a PNG in the same thread (others pass): libpng then
+    notes the metadata chunks it checks and discards ("iCCP: known incorrect
+    sRGB profile"), which Pillow reads instead, and, on every interlaced
+    file, "Interlace handling should be turned on" (imagecodecs' call order;
+    the pixels are right). Errors still raise."""
+    return not getattr(_DECODING, "active", False)
 
 
 def is_png16_colour(header: bytes) -> bool:
@@ -207,9 +201,11 @@ def _raw_bytes(width: int, height: int, pixel_bytes: int, interlaced: bool) -> i
 
 def _decode(data: bytes) -> np.ndarray:
     """libpng's decoding of a whole PNG file (it checks the CRCs of the chunks it reads)."""
+    import logging
+
     import imagecodecs
 
-    logging.getLogger("imagecodecs").addFilter(_LIBPNG_WARNINGS)  # added once: a second add does nothing
+    logging.getLogger("imagecodecs").addFilter(_libpng_warnings)  # added once: a second add does nothing
     _DECODING.active = True
     try:
         return imagecodecs.png_decode(data)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -266,7 +265,7 @@ def _create_temporary(folder: Path, suffix: str) -> tuple[Path, int]:
     """A new temporary file in ``folder`` (mode 0600), named after this process, and its descriptor."""
     pid = os.getpid()
     for _ in range(100):
-        temporary = folder / f"{TEMPORARY_PREFIX}{pid}-{secrets.token_hex(4)}{suffix}"
+        temporary = folder / f"{TEMPORARY_PREFIX}{pid}-{os.urandom(4).hex()}{suffix}"
         try:
             return temporary, os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
         except FileExistsError:

@@ -22,15 +22,12 @@ import contextlib
 import copy
 import math
 import os
-import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: The files that mark a folder as a Zarr store (v3 array or group; v2 array; v2 group).
-ZARR_MARKERS = ("zarr.json", ".zarray", ".zgroup")
 #: TIFF suffixes read through tifffile's Zarr store.
 TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".ome.tif", ".ome.tiff")
 #: OME axis types that make every index an image of its own (a batch axis).
@@ -54,13 +51,6 @@ def require_extra() -> None:
         raise ZarrUnavailable(
             f'Zarr files and large TIFFs need dask and zarr ({exc.name} is missing): pip install "histeq[dask]"'
         ) from exc
-
-
-def is_zarr_path(path: Path) -> bool:
-    """A Zarr store: a folder with Zarr metadata, or any path named ``*.zarr``."""
-    if path.suffix.lower() == ".zarr":
-        return True
-    return path.is_dir() and any((path / marker).is_file() for marker in ZARR_MARKERS)
 
 
 def is_tiff_path(path: Path) -> bool:
@@ -202,7 +192,7 @@ def write_lazy(output: Path, image: LazyImage, result: Any, store: Store, *, ove
 
     if output.exists() and not overwrite:
         raise FileExistsError(f"{output} exists; use --force to replace it")
-    temporary = output.parent / f".histeq-{os.getpid()}-{secrets.token_hex(4)}.{output.name}"
+    temporary = output.parent / f".histeq-{os.getpid()}-{os.urandom(4).hex()}.{output.name}"
     try:
         if not image.ome:
             target = zarr.create_array(
@@ -268,7 +258,7 @@ def _replace(temporary: Path, output: Path) -> None:
     if not output.exists():
         os.replace(temporary, output)
         return
-    old = output.parent / f".histeq-{os.getpid()}-{secrets.token_hex(4)}.old.{output.name}"
+    old = output.parent / f".histeq-{os.getpid()}-{os.urandom(4).hex()}.old.{output.name}"
     os.replace(output, old)
     os.replace(temporary, output)
     if old.is_dir():

@@ -23,8 +23,9 @@ below what loading it would have cost, so that a long loop ends on the
 compiled kernels. Results never depend on which backend ran.
 
 Memory: these functions work through blocks of at most :data:`BLOCK`
-elements (their int64/int32 temporaries stay in the cache); the whole image
-is never copied.
+elements (their int64/int32 temporaries stay in the cache; the colour round
+trips run their blocks of rows on the kernels' threads, numpy's loops
+releasing the GIL); the whole image is never copied.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import _compiled, _delegate, timed
-from .colour_lut import back, luminance, pixels_of, row_blocks
+from .colour_lut import back, luminance, over_row_blocks, pixels_of
 
 __all__ = ["ycrcb_merge", "ycrcb_split"]
 
@@ -28,9 +28,11 @@ def ycrcb_split(lines: tuple, plane: np.ndarray, red: int) -> int:
         return _compiled().colour.ycrcb_split(lines, plane, red)
     rows, cols = plane.shape
     pixels = pixels_of(lines, rows, cols)
-    step = row_blocks(rows, cols).step
-    for r in row_blocks(rows, cols):
-        plane[r : r + step] = luminance(pixels[r : r + step], red)
+
+    def split(block: slice) -> None:
+        plane[block] = luminance(pixels[block], red)
+
+    over_row_blocks(rows, cols, split)
     return 0
 
 
@@ -42,7 +44,9 @@ def ycrcb_merge(lines: tuple, plane: np.ndarray, out_lines: tuple, red: int) -> 
         return
     rows, cols = plane.shape
     pixels, target = pixels_of(lines, rows, cols), pixels_of(out_lines, rows, cols)
-    step = row_blocks(rows, cols).step
-    for r in row_blocks(rows, cols):
-        block = pixels[r : r + step]
-        back(block, luminance(block, red), plane[r : r + step].astype(np.int32), target[r : r + step], red)
+
+    def merge(block: slice) -> None:
+        rgb = pixels[block]
+        back(rgb, luminance(rgb, red), plane[block].astype(np.int32), target[block], red)
+
+    over_row_blocks(rows, cols, merge)

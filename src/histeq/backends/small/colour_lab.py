@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import _delegate, timed
-from .colour_lut import pixels_of, row_blocks
+from .colour_lut import over_row_blocks, pixels_of
 
 __all__ = ["back", "forward", "lab_merge_bytes", "lab_split_bytes"]
 
@@ -73,11 +73,13 @@ def lab_split_bytes(lines: tuple, plane: np.ndarray, red: int, tables) -> None:
     pixels = pixels_of(lines, rows, cols)
     gamma = tables.gamma.astype(np.int64)
     m = tables.to_xyz.astype(np.int64)
-    step = row_blocks(rows, cols).step
-    for r in row_blocks(rows, cols):
-        block = pixels[r : r + step]
-        g = [gamma.take(block[..., c]) for c in (red, 1, 2 - red)]
-        plane[r : r + step] = tables.l_of_y.take(_row(m, 1, g, 12))
+
+    def split(block: slice) -> None:
+        rgb = pixels[block]
+        g = [gamma.take(rgb[..., c]) for c in (red, 1, 2 - red)]
+        plane[block] = tables.l_of_y.take(_row(m, 1, g, 12))
+
+    over_row_blocks(rows, cols, split)
 
 
 @timed
@@ -85,7 +87,9 @@ def lab_merge_bytes(lines: tuple, plane: np.ndarray, out_lines: tuple, red: int,
     """``out`` = OpenCV's 8-bit Lab -> RGB of (``plane``, a and b of the image)."""
     rows, cols = plane.shape
     pixels, target = pixels_of(lines, rows, cols), pixels_of(out_lines, rows, cols)
-    step = row_blocks(rows, cols).step
-    for r in row_blocks(rows, cols):
-        _, a, b = forward(pixels[r : r + step], red, tables)
-        back(plane[r : r + step].astype(np.int64), a, b, target[r : r + step], red, tables)
+
+    def merge(block: slice) -> None:
+        _, a, b = forward(pixels[block], red, tables)
+        back(plane[block].astype(np.int64), a, b, target[block], red, tables)
+
+    over_row_blocks(rows, cols, merge)

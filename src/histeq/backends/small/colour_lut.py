@@ -18,13 +18,15 @@ the back conversion's offsets come from tables indexed by them.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .._threads import run_chunks
 from . import BLOCK, _delegate, timed
 
-__all__ = ["back", "lab_count", "lab_map", "luminance", "pixels_of", "row_blocks", "ycrcb_count", "ycrcb_map"]
+__all__ = ["back", "lab_count", "lab_map", "luminance", "over_row_blocks", "pixels_of", "ycrcb_count", "ycrcb_map"]
 
 
 def __getattr__(name: str) -> Any:
@@ -61,9 +63,17 @@ def pixels_of(lines: tuple, rows: int, cols: int) -> np.ndarray:
     )
 
 
-def row_blocks(rows: int, cols: int) -> range:
+def over_row_blocks(rows: int, cols: int, work: Callable[[slice], Any]) -> list[Any]:
+    """``work(block)`` for every block of rows (a slice of at most
+    :data:`BLOCK` pixels' rows), on the kernels' threads (numpy's loops
+    release the GIL), each block once; the results in row order. ``work``
+    must write nothing another block reads."""
     step = max(1, BLOCK // max(cols, 1))
-    return range(0, rows, step)
+
+    def chunk(start: int, stop: int) -> list[Any]:
+        return [work(slice(r, min(r + step, stop))) for r in range(start, stop, step)]
+
+    return [result for results in run_chunks(chunk, rows, grain=cols) for result in results]
 
 
 def luminance(block: np.ndarray, red: int) -> np.ndarray:
@@ -78,13 +88,13 @@ def ycrcb_count(lines: tuple, plane: np.ndarray, red: int) -> np.ndarray:
     C-contiguous); returns its int64 histogram (256 counts)."""
     rows, cols = plane.shape
     pixels = pixels_of(lines, rows, cols)
-    counts = np.zeros(256, np.int64)
-    step = row_blocks(rows, cols).step
-    for r in row_blocks(rows, cols):
-        y = luminance(pixels[r : r + step], red)
-        plane[r : r + step] = y
-        counts += np.bincount(y.reshape(-1), minlength=256)
-    return counts
+
+    def count(block: slice) -> np.ndarray:
+        y = luminance(pixels[block], red)
+        plane[block] = y
+        return np.bincount(y.reshape(-1), minlength=256)
+
+    return sum(over_row_blocks(rows, cols, count), np.zeros(256, np.int64))
 
 
 @timed
@@ -95,10 +105,12 @@ def ycrcb_map(lines: tuple, plane: np.ndarray, lut: np.ndarray, out_lines: tuple
     rows, cols = plane.shape
     pixels, target = pixels_of(lines, rows, cols), pixels_of(out_lines, rows, cols)
     wide_lut = lut.astype(np.int32)
-    step = row_blocks(rows, cols).step
-    for r in row_blocks(rows, cols):
-        old = plane[r : r + step].astype(np.int32)
-        back(pixels[r : r + step], old, wide_lut.take(old), target[r : r + step], red)
+
+    def apply(block: slice) -> None:
+        old = plane[block].astype(np.int32)
+        back(pixels[block], old, wide_lut.take(old), target[block], red)
+
+    over_row_blocks(rows, cols, apply)
 
 
 def back(block: np.ndarray, old: np.ndarray, new: np.ndarray, out: np.ndarray, red: int) -> None:
@@ -121,14 +133,14 @@ def lab_count(lines: tuple, out_lines: tuple, rows: int, cols: int, red: int, ta
     from .colour_lab import forward
 
     pixels, target = pixels_of(lines, rows, cols), pixels_of(out_lines, rows, cols)
-    counts = np.zeros(256, np.int64)
-    step = row_blocks(rows, cols).step
-    for r in row_blocks(rows, cols):
-        lightness, a, b = forward(pixels[r : r + step], red, tables)
-        out = target[r : r + step]
+
+    def count(block: slice) -> np.ndarray:
+        lightness, a, b = forward(pixels[block], red, tables)
+        out = target[block]
         out[..., 0], out[..., 1], out[..., 2] = lightness, a, b
-        counts += np.bincount(lightness.reshape(-1), minlength=256)
-    return counts
+        return np.bincount(lightness.reshape(-1), minlength=256)
+
+    return sum(over_row_blocks(rows, cols, count), np.zeros(256, np.int64))
 
 
 @timed
@@ -139,8 +151,10 @@ def lab_map(out_lines: tuple, rows: int, cols: int, red: int, lut: np.ndarray, t
 
     target = pixels_of(out_lines, rows, cols)
     wide_lut = lut.astype(np.int64)
-    step = row_blocks(rows, cols).step
-    for r in row_blocks(rows, cols):
-        out = target[r : r + step]
+
+    def apply(block: slice) -> None:
+        out = target[block]
         lightness, a, b = (out[..., c].astype(np.int64) for c in range(3))
         lab_back(wide_lut.take(lightness), a, b, out, red, tables)
+
+    over_row_blocks(rows, cols, apply)
