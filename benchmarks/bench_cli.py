@@ -92,7 +92,10 @@ class Contender:
         self.cpu: list[float] = []
 
     def run(self) -> None:
+        # Bytecode cached as pip install leaves it (PYTHONDONTWRITEBYTECODE would
+        # have an editable install compile histeq's modules in every run).
         env = {**os.environ, "HISTEQ_BACKEND": self.backend}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         if self.cold:
             env["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="numba-cold-", dir=self.scratch)
         start = time.perf_counter()
@@ -142,6 +145,9 @@ def main() -> None:
     parser.add_argument("--slow-rounds", type=int, default=3, help="rounds of the demo and folder groups")
     parser.add_argument("--quick", action="store_true", help="30 files, 5 and 2 rounds")
     parser.add_argument("--compiled-cold", action="store_true", help="also the compiled kernels, cold (slow)")
+    parser.add_argument(
+        "--groups", nargs="+", choices=("one", "demo", "folder"), default=("one", "demo", "folder"), help="what to run"
+    )
     args = parser.parse_args()
     if args.quick:
         args.files, args.rounds, args.slow_rounds = 30, 5, 2
@@ -166,14 +172,8 @@ def main() -> None:
         }
         if args.compiled_cold:
             single["histeq HISTEQ_BACKEND=numba, cold"] = Contender(equalize_one, scratch, backend="numba", cold=True)
-        interleaved(single, args.rounds)
-        table("one 1920x1080 JPEG", single, "pillow script")
-
         demo = [*histeq, "demo", "-o", scratch / "demo", "--force"]
         demos = {"demo, warm": Contender(demo, scratch), "demo, cold": Contender(demo, scratch, cold=True)}
-        interleaved(demos, args.slow_rounds)
-        table("histeq demo", demos, "demo, warm")
-
         folder_run = [*histeq, "equalize", source, "-o", target, "--force"]
         folders = {
             "pillow loop": Contender([sys.executable, "-c", PILLOW_LOOP, source, target], scratch),
@@ -181,15 +181,25 @@ def main() -> None:
             "histeq --workers 1": Contender([*folder_run, "--workers", "1"], scratch),
             "histeq --workers 2 (processes)": Contender([*folder_run, "--workers", "2"], scratch),
         }
-        interleaved(folders, args.slow_rounds)
-        table(f"a folder of {args.files} 1920x1080 JPEGs", folders, "pillow loop")
+        if "one" in args.groups:
+            interleaved(single, args.rounds)
+            table("one 1920x1080 JPEG", single, "pillow script")
+        if "demo" in args.groups:
+            interleaved(demos, args.slow_rounds)
+            table("histeq demo", demos, "demo, warm")
+        if "folder" in args.groups:
+            interleaved(folders, args.slow_rounds)
+            table(f"a folder of {args.files} 1920x1080 JPEGs", folders, "pillow loop")
 
     print("\ntargets (issue 22)")
-    verdict("one file, warm / Pillow script", single["histeq, warm"].seconds / single["pillow script"].seconds, 2.5)
-    verdict("one file, cold", single["histeq, cold"].seconds, 1.5, " s")
-    verdict("demo, cold", demos["demo, cold"].seconds, 5.0, " s")
-    ratio = folders["histeq (default: threads)"].seconds / folders["pillow loop"].seconds
-    verdict("folder, default workers / Pillow loop", ratio, 0.75)
+    if "one" in args.groups:
+        verdict("one file, warm / Pillow script", single["histeq, warm"].seconds / single["pillow script"].seconds, 2.5)
+        verdict("one file, cold", single["histeq, cold"].seconds, 1.5, " s")
+    if "demo" in args.groups:
+        verdict("demo, cold", demos["demo, cold"].seconds, 5.0, " s")
+    if "folder" in args.groups:
+        ratio = folders["histeq (default: threads)"].seconds / folders["pillow loop"].seconds
+        verdict("folder, default workers / Pillow loop", ratio, 0.75)
     print(f"  (load average now: {', '.join(f'{load:.1f}' for load in os.getloadavg())} on {os.cpu_count()} CPUs)")
 
 

@@ -1,8 +1,6 @@
 """``python -m histeq``: the command line."""
 
-import sys
-
-from .cli import main
+from .cli import run
 
 if __name__ == "__main__":  # worker processes import this module again
-    sys.exit(main())
+    run()

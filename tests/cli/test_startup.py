@@ -8,6 +8,7 @@ cleanly. Run for real in subprocesses."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -163,3 +164,21 @@ def test_a_threaded_run_stops_with_whole_files_only(tmp_path, folder, signum):
     expected = files(clean)
     assert written and all(data == expected[name] for name, data in written.items())
     assert len(written) < len(expected)
+
+
+def test_the_program_exits_with_main_s_status_and_flushed_output(tmp_path, folder):
+    # `histeq` ends without the interpreter's teardown: what it printed is
+    # all there (a JSON report of 30 files to a pipe), and the status is main's.
+    done = subprocess.run(
+        [sys.executable, "-m", "histeq", "equalize", folder, "-o", tmp_path / "out", "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["files"]) == 30
+    failed = subprocess.run(
+        [sys.executable, "-m", "histeq", "equalize", tmp_path / "missing.png", "-o", tmp_path / "x.png"],
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode == 1 and "missing.png" in failed.stderr

@@ -10,9 +10,34 @@ package.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
+
+
+def run() -> None:
+    """The ``histeq`` program: :func:`main`, then the process ends with its
+    exit status without the interpreter's teardown.
+
+    Everything a run writes is closed and synced by then (outputs are
+    renamed into place only once written whole), so what finalization would
+    still do is free memory and modules, which takes a one-file run 10-20 ms
+    once numpy is loaded, a tenth of its time. Standard output and error are
+    flushed first; a flush that fails (a closed pipe) ends the process with
+    status 120, as the interpreter's own exit would. A run that started
+    worker processes (``--workers N``, a Dask cluster) exits the usual way:
+    multiprocessing releases their semaphores and pipes at exit.
+    """
+    status = main()
+    if "multiprocessing" in sys.modules:
+        sys.exit(status)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            status = status or 120
+    os._exit(status)
 
 
 def main(argv: list[str] | None = None) -> int:
