@@ -96,6 +96,17 @@ def test_lossless_output_is_the_equalized_y_plane(clip: Path, tmp_path: Path) ->
     np.testing.assert_array_equal(read_clip(output)["luma"], expected)
 
 
+def test_long_videos_load_the_kernels_while_they_start(
+    clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from histeq.cli import video as video_command
+
+    monkeypatch.setattr(video_command, "_LONG_VIDEO_PIXELS", 0)  # this clip counts as long
+    output = tmp_path / "out.mkv"
+    assert main(["video", str(clip), "-o", str(output), "--codec", "ffv1"]) == 0
+    np.testing.assert_array_equal(read_clip(output)["luma"], histeq.equalize_video(read_clip(clip)["luma"]))
+
+
 def test_clahe_in_a_colour_space(clip: Path, tmp_path: Path) -> None:
     output = tmp_path / "out.mkv"
     arguments = ["video", str(clip), "-o", str(output), "--operation", "clahe", "--clip-limit", "2", "--color", "lab"]

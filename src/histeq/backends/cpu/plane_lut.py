@@ -353,3 +353,11 @@ def count_plan_map(x: np.ndarray, out: np.ndarray, plan: Callable[[np.ndarray], 
 
 
 _IDENTITY = np.arange(256, dtype=np.uint8)
+
+
+def warm() -> None:
+    """Load the calling thread's compiled code of :func:`count_plan_map`
+    from numba's cache (about 0.1 s on first use), e.g. on a thread of its
+    own while a video starts."""
+    pixel = np.zeros((1, 1), np.uint8)
+    count_plan_map(pixel, pixel, lambda counts: None)
