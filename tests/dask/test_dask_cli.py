@@ -5,6 +5,8 @@ half-written output is ever left."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -132,6 +134,21 @@ def test_interrupted_run_leaves_no_output(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(zarr_io, "_replace", interrupted)
     assert main(["equalize", str(tmp_path / "in.zarr"), "-o", str(tmp_path / "out.zarr")]) == 130
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.zarr"]
+
+
+def test_a_killed_run_s_temporary_store_is_removed_by_the_next(tmp_path: Path) -> None:
+    # A process killed (SIGKILL: no clean-up of its own) while writing its store.
+    child = (
+        "import os, signal, sys, zarr; from pathlib import Path; from histeq.io.safe_write import temporary_path\n"
+        "zarr.create_array(str(temporary_path(Path(sys.argv[1]), '.zarr')), shape=(4,), dtype='u1')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    killed = subprocess.run([sys.executable, "-c", child, str(tmp_path)], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith(".histeq-")]) == 1
+    _array(tmp_path / "in.zarr", image_of("uint8", (20, 20), 6), (8, 8), 3)
+    assert main(["equalize", str(tmp_path / "in.zarr"), "-o", str(tmp_path / "out.zarr")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.zarr", "out.zarr"]
 
 
 def test_suffix_mask_scheduler_and_progress(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

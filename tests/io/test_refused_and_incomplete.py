@@ -323,3 +323,24 @@ def test_only_stale_temporary_files_of_dead_processes_are_removed(tmp_path):
         f"{TEMPORARY_PREFIX}{dead.pid}-bbbbbbbb.png",
         f"{TEMPORARY_PREFIX}{dead.pid}-cccccccc.png",
     }
+
+
+def test_stale_zarr_stores_of_dead_processes_are_removed_whole(tmp_path):
+    # A Zarr run killed before its rename leaves its temporary store (a folder).
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()
+    stores = {
+        f"{TEMPORARY_PREFIX}{dead.pid}-0123abcd.zarr": True,
+        f"{TEMPORARY_PREFIX}1-0123abcd.zarr": False,  # its process runs
+        f"{TEMPORARY_PREFIX}{dead.pid}-0123abcd.png": False,  # a folder, but no store's name
+    }
+    for name in stores:
+        (tmp_path / name / "0").mkdir(parents=True)
+        (tmp_path / name / "zarr.json").write_text("{}")
+        (tmp_path / name / "0" / "0").write_bytes(b"chunk")
+    past = time.time() - 60
+    for path in tmp_path.iterdir():
+        os.utime(path, (past, past))
+    removed = remove_stale_temporaries([tmp_path], before=time.time() - 30)
+    assert [path.name for path in removed] == [name for name, stale in stores.items() if stale]
+    assert {path.name for path in tmp_path.iterdir()} == {name for name, stale in stores.items() if not stale}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ def wants_zarr(args: argparse.Namespace) -> bool:
 
 def run(args: argparse.Namespace, usage: argparse.ArgumentParser) -> int:
     """Run a Zarr command line; returns the exit status (usage errors exit 2 through ``usage``)."""
+    from histeq.io import remove_stale_temporaries
     from histeq.io.zarr import require_extra
 
     from .report import error_text
@@ -57,6 +59,7 @@ def run(args: argparse.Namespace, usage: argparse.ArgumentParser) -> int:
         jobs = _jobs(args)
     except ValueError as exc:
         usage.error(str(exc))
+    remove_stale_temporaries(sorted({output.parent for _, output in jobs}), before=time.time())  # killed runs' stores
     try:
         require_extra()
         with terminate_as_interrupt(), _Store(args.scheduler, sys.stderr.isatty()) as store:

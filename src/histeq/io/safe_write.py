@@ -142,11 +142,13 @@ def remove_stale_temporaries(folders: Iterable[Path], *, before: float) -> list[
     """Remove the temporary files that processes which died left in ``folders``.
 
     Only files of :func:`write_safely`'s exact naming
-    (``.histeq-PID-XXXXXXXX.SUFFIX``) that are regular files, were last
-    modified before ``before``, and whose process ``PID`` is no longer running
-    (or is this process, which has written none yet) are removed: never a file
-    another running histeq is writing, nor any other file. Folders below
-    ``folders`` are not searched.
+    (``.histeq-PID-XXXXXXXX.SUFFIX``) that are regular files, and Zarr stores
+    of :func:`temporary_path`'s naming (``.histeq-PID-XXXXXXXX.zarr``
+    folders, written by :mod:`.zarr`), that were last modified before
+    ``before``, and whose process ``PID`` is no longer running (or is this
+    process, which has written none yet) are removed: never a file another
+    running histeq is writing, nor any other file. Folders below ``folders``
+    are not searched.
 
     Parameters
     ----------
@@ -172,12 +174,32 @@ def remove_stale_temporaries(folders: Iterable[Path], *, before: float) -> list[
                 continue
             try:
                 info = entry.stat(follow_symlinks=False)
-                if stat.S_ISREG(info.st_mode) and info.st_mtime < before and _is_dead(int(match["pid"])):
-                    os.unlink(entry.path)
+                store = stat.S_ISDIR(info.st_mode) and entry.name.endswith(".zarr")
+                if not (stat.S_ISREG(info.st_mode) or store) or info.st_mtime >= before:
+                    continue
+                if _is_dead(int(match["pid"])):
+                    _remove(entry.path, store)
                     removed.append(Path(entry.path))
             except OSError:  # gone meanwhile, or not ours to remove
                 continue
     return removed
+
+
+def temporary_path(folder: Path, suffix: str) -> Path:
+    """A name for a temporary file or folder in ``folder`` that
+    :func:`remove_stale_temporaries` recognizes once its process has died:
+    ``.histeq-PID-XXXXXXXX`` and ``suffix`` (``""`` or ``.`` and up to 8
+    letters and digits; folders: ``.zarr``)."""
+    return folder / f"{TEMPORARY_PREFIX}{os.getpid()}-{os.urandom(4).hex()}{suffix}"
+
+
+def _remove(path: str, tree: bool) -> None:
+    if tree:
+        import shutil  # only here: a run that finds no stale store does not load it
+
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
 
 
 class _CountedFile:
@@ -263,9 +285,8 @@ def _error(kind: type[_Error], number: int | None, message: str) -> _Error:
 
 def _create_temporary(folder: Path, suffix: str) -> tuple[Path, int]:
     """A new temporary file in ``folder`` (mode 0600), named after this process, and its descriptor."""
-    pid = os.getpid()
     for _ in range(100):
-        temporary = folder / f"{TEMPORARY_PREFIX}{pid}-{os.urandom(4).hex()}{suffix}"
+        temporary = temporary_path(folder, suffix)
         try:
             return temporary, os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
         except FileExistsError:

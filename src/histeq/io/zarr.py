@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .safe_write import temporary_path
+
 #: TIFF suffixes read through tifffile's Zarr store.
 TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".ome.tif", ".ome.tiff")
 #: OME axis types that make every index an image of its own (a batch axis).
@@ -192,7 +194,7 @@ def write_lazy(output: Path, image: LazyImage, result: Any, store: Store, *, ove
 
     if output.exists() and not overwrite:
         raise FileExistsError(f"{output} exists; use --force to replace it")
-    temporary = output.parent / f".histeq-{os.getpid()}-{os.urandom(4).hex()}.{output.name}"
+    temporary = temporary_path(output.parent, ".zarr")  # removed by a later run if this process is killed
     try:
         if not image.ome:
             target = zarr.create_array(
@@ -258,7 +260,7 @@ def _replace(temporary: Path, output: Path) -> None:
     if not output.exists():
         os.replace(temporary, output)
         return
-    old = output.parent / f".histeq-{os.getpid()}-{os.urandom(4).hex()}.old.{output.name}"
+    old = temporary_path(output.parent, ".zarr")
     os.replace(output, old)
     os.replace(temporary, output)
     if old.is_dir():
