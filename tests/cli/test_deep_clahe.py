@@ -107,3 +107,15 @@ def test_compare_draws_the_16_bit_clahe_panel_the_same_way(tmp_path, camera):
     write_image(tmp_path / "c.png", image)
     done = run("compare", tmp_path / "c.png", "-o", tmp_path / "f.png", "--methods", "clahe", "--dtype-bins")
     assert done.returncode == 0 and (tmp_path / "f.png").exists(), done.stderr
+
+
+@pytest.mark.parametrize(("dtype", "flags", "levels"), [("uint8", [], 256), ("uint16", ["--dtype-bins"], 65536)])
+def test_nbins_where_every_level_has_its_bin_is_refused_in_option_words(tmp_path, camera, dtype, flags, levels):
+    image = camera if dtype == "uint8" else sixteen_bit(camera)
+    write_image(tmp_path / "in.png", image)
+    done = run("clahe", tmp_path / "in.png", "-o", tmp_path / "out.png", "--nbins", "100", *flags)
+    assert done.returncode == 1 and not (tmp_path / "out.png").exists()
+    assert (
+        "--nbins applies to float images" in done.stderr and f"{dtype} image here has one bin per level" in done.stderr
+    )
+    assert f"({levels} bins" in done.stderr and "bit_shift" not in done.stderr

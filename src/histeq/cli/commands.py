@@ -227,6 +227,13 @@ def _jpeg_pixels(args: argparse.Namespace, output: Path, target: np.ndarray, col
     return padded_rgb(target.shape) if jpeg and rgb and mode and not _returns_floats(args) else None
 
 
+#: ``histeq clahe --nbins`` (method opencv) on an image that has one bin per level.
+_LEVEL_BINS = (
+    "--nbins applies to float images and, without --dtype-bins, to images deeper than 8 bits: "
+    "a {dtype} image here has one bin per level ({levels} bins, as cv2.createCLAHE)"
+)
+
+
 def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
     """``histeq clahe`` on one file."""
 
@@ -245,6 +252,8 @@ def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
             options["alpha"] = args.alpha
         if _bins_over_range(args, target.dtype):
             return deep_clahe(target, nbins=args.nbins, **options)
+        if args.nbins is not None and target.dtype.kind in "iu" and target.dtype.itemsize <= 2:
+            raise ValueError(_LEVEL_BINS.format(dtype=target.dtype, levels=1 << (8 * target.dtype.itemsize)))
         return clahe(target, method="opencv", nbins=args.nbins, keep_alpha=colour.keep_alpha, **options)
 
     _process_file(args, source, output, transform, None)
