@@ -137,6 +137,22 @@ def test_jpeg_keeps_the_inputs_tables_and_subsampling_by_default(quality, subsam
     assert len(fixed) != len(written)
 
 
+@pytest.mark.parametrize("orientation", [1, 3, 5, 6, 7, 8])
+def test_jpeg_tables_of_a_photo_turned_upright_are_turned_with_it(orientation):
+    # Asymmetric tables: fine steps along rows, coarse along columns.
+    table = [1 + 2 * row + 20 * column for row in range(8) for column in range(8)]
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    source = jpeg_bytes(photo(), qtables=[table, table], subsampling=0, exif=exif.tobytes())
+    pixels, metadata = read_image_with_metadata(io.BytesIO(source))
+    turned = orientation >= 5
+    assert pixels.shape[:2] == ((320, 240) if turned else (240, 320))
+    expected = [table[8 * column + row] for row in range(8) for column in range(8)] if turned else table
+    assert metadata.quantization == (tuple(expected), tuple(expected))
+    with Image.open(io.BytesIO(encode_image(pixels, "JPEG", metadata))) as written:
+        assert written.quantization == {0: expected, 1: expected}
+
+
 def test_grey_jpeg_keeps_its_table_and_other_inputs_get_quality_95():
     grey = photo()[..., 0]
     source = jpeg_bytes(grey, quality=70)

@@ -91,7 +91,10 @@ def _jpeg_tables(image: Image.Image) -> tuple[tuple[tuple[int, ...], ...] | None
     """A JPEG's quantization tables and subsampling, as Pillow's
     ``quality="keep"`` takes them: grey (one layer) and three-layer files
     only (CMYK files are converted, their tables do not fit the output).
-    Tables of files turned upright by a quarter turn are kept as they are."""
+    Files turned upright by a quarter turn or a transposition (orientations
+    5..8) get their tables transposed, so that each still weighs the
+    frequencies it was made for; their subsampling is kept (the turned
+    4:4:0 of a 4:2:2 file is no mode JPEG encoders write)."""
     tables = getattr(image, "quantization", None)
     layers = getattr(image, "layers", None)
     if image.format != "JPEG" or not tables or layers not in (1, 3):
@@ -99,6 +102,10 @@ def _jpeg_tables(image: Image.Image) -> tuple[tuple[tuple[int, ...], ...] | None
     from PIL.JpegImagePlugin import get_sampling
 
     quantization = tuple(tuple(int(value) for value in tables[index]) for index in sorted(tables))
+    if pillow_orientation(image) >= 5 and all(len(table) == 64 for table in quantization):  # rows <-> columns
+        quantization = tuple(
+            tuple(table[8 * column + row] for row in range(8) for column in range(8)) for table in quantization
+        )
     sampling = get_sampling(image) if layers == 3 else -1
     return quantization, sampling if sampling >= 0 else None
 
