@@ -138,6 +138,20 @@ def test_keep_alpha_with_channels_and_joint():
     np.testing.assert_array_equal(kept[..., 0], histeq.clahe(rgb[..., 0], clip_limit=2.0))
 
 
+def test_keep_alpha_channels_take_a_mask_of_their_own_per_channel():
+    # color="channels": every channel is an image of its own, so is its mask
+    # (only colour spaces and joint need the same pixels in every channel).
+    rgb = random_rgb((16, 17))
+    rgba = np.dstack([rgb, RNG.integers(1, 256, (16, 17), dtype=np.uint8)])
+    mask = RNG.random(rgba.shape) < 0.5
+    result = histeq.equalize(rgba, channel_axis=-1, keep_alpha=True, mask=mask)
+    for channel in range(3):
+        expected = histeq.equalize(rgb[..., channel], mask=mask[..., channel])
+        np.testing.assert_array_equal(result[..., channel], expected)
+    with pytest.raises(ValueError, match="same pixels in every channel"):
+        histeq.equalize(rgba, channel_axis=-1, color="joint", keep_alpha=True, mask=mask)
+
+
 def test_mask_selects_the_luminance_pixels_counted():
     rgb = colour_image("coffee")
     mask = np.zeros(rgb.shape[:2], bool)

@@ -55,6 +55,22 @@ def test_equalize_in_colour_equals_numpy(case: tuple, method: str, masked: bool,
     assert_same(expected, outcome(lambda: histeq.equalize(da.from_array(image, chunks=chunks), **options)))
 
 
+@settings(max_examples=30)
+@given(colour_images(), st.booleans(), st.booleans())
+def test_a_full_shape_dask_mask_is_checked_as_numpy_checks_it(case: tuple, uniform: bool, lazy: bool) -> None:
+    # A mask with the channel axis: a colour space or joint needs the same
+    # pixels in every channel (else the in-memory call's ValueError), channels
+    # may differ per channel; a Dask mask is checked block by block.
+    image, chunks, options = case
+    rng = np.random.default_rng(2)
+    grid = rng.random(image.shape[:-1] + (1,)) < 0.6
+    mask = np.repeat(grid, image.shape[-1], axis=-1) if uniform else rng.random(image.shape) < 0.6
+    expected = outcome(lambda: histeq.equalize(image, mask=mask, **options))
+    given_mask = da.from_array(mask, chunks=chunks) if lazy else mask
+    got = outcome(lambda: histeq.equalize(da.from_array(image, chunks=chunks), mask=given_mask, **options))
+    assert_same(expected, got)
+
+
 @settings(max_examples=20)
 @given(colour_images())
 def test_clahe_in_colour_equals_numpy(case: tuple) -> None:

@@ -155,10 +155,9 @@ def run(
     """
     view = np.moveaxis(image, request.axis, -1)
     colours = view[..., : request.colours]
-    pixels = spatial_mask(mask, request.axis)
     if request.luminance:
         luminance = split_luminance(colours, request.mode, order=request.order)
-        processed = grey(luminance.plane, pixels)
+        processed = grey(luminance.plane, spatial_mask(mask, request.axis))
         if processed.dtype != luminance.plane.dtype:
             raise ValueError(
                 f"color={request.mode!r} needs a method that returns the luminance's dtype "
@@ -168,6 +167,7 @@ def run(
         luminance.merge(processed, np.moveaxis(result, request.axis, -1)[..., : request.colours])
     else:
         if request.mode == "joint":
+            pixels = spatial_mask(mask, request.axis)
             channel_mask = None if pixels is None else np.broadcast_to(pixels[..., None], colours.shape)
             processed = grey(colours, channel_mask)
         else:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._core.colour_modes import ColourMode, run, visible
+from .._core.colour_modes import ColourMode, run, spatial_mask, visible
 from .._core.colour_spaces import split_luminance
 
 #: A Dask operation on a grey image or on channels (last axis): (array, mask or None) -> array.
@@ -97,14 +97,24 @@ def lazy_parts(image: Any, request: ColourMode, axis: int, mask: Any, *, counts_
         mask = da.map_blocks(_visible, *arrays, request=request, axis=axis, dtype=bool)
     moved = da.moveaxis(image, axis, -1)
     colours = moved[..., : request.colours]
-    pixels = None if mask is None else da.moveaxis(mask, axis, -1)[..., 0]
-    channel_mask = None if mask is None else da.moveaxis(mask, axis, -1)[..., : request.colours]
+    moved_mask = None if mask is None else da.moveaxis(mask, axis, -1)
+    # The pixel grid's mask (luminance, joint): each block checked as the
+    # in-memory call checks the whole mask (the same pixels in every channel).
+    pixels = None if moved_mask is None else moved_mask.map_blocks(_pixels, drop_axis=moved_mask.ndim - 1, dtype=bool)
+    channel_mask = None if moved_mask is None else moved_mask[..., : request.colours]
     if request.luminance:
         plane_dtype = _plane(np.zeros((1,) * (image.ndim - 1) + (image.shape[axis],), image.dtype), request).dtype
         plane = moved.map_blocks(_plane, request, drop_axis=moved.ndim - 1, dtype=plane_dtype)
         return Parts(plane, pixels, colours, channel_mask)
     grey_mask = None if pixels is None else da.broadcast_to(pixels[..., None], colours.shape)
     return Parts(colours, grey_mask, colours, channel_mask)
+
+
+def _pixels(block: np.ndarray) -> np.ndarray:
+    # A mask block's pixel grid (channels last); ValueError where its channels differ.
+    pixels = spatial_mask(block, -1)
+    assert pixels is not None  # a block, never None
+    return pixels
 
 
 def _visible(block: np.ndarray, mask: np.ndarray | None = None, *, request: ColourMode, axis: int) -> np.ndarray:
