@@ -344,3 +344,28 @@ def test_stale_zarr_stores_of_dead_processes_are_removed_whole(tmp_path):
     removed = remove_stale_temporaries([tmp_path], before=time.time() - 30)
     assert [path.name for path in removed] == [name for name, stale in stores.items() if stale]
     assert {path.name for path in tmp_path.iterdir()} == {name for name, stale in stores.items() if not stale}
+
+
+def test_an_interrupt_right_after_the_temporary_is_created_leaves_nothing(tmp_path):
+    # Ctrl-C landing between the temporary file's creation and its clean-up
+    # handler: held back until the handler is in place (a real signal, sent
+    # by the process to itself at the worst moment).
+    child = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from histeq.io import safe_write\n"
+        "create = safe_write._create_temporary\n"
+        "def create_then_interrupt(folder, suffix):\n"
+        "    made = create(folder, suffix)\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return made\n"
+        "safe_write._create_temporary = create_then_interrupt\n"
+        "try:\n"
+        "    safe_write.write_safely(Path(sys.argv[1]) / 'a.png', lambda file: file.write(b'data'))\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", child, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert done.stdout == "interrupted\n"
+    assert list(tmp_path.iterdir()) == []
+

@@ -8,8 +8,11 @@ from __future__ import annotations
 import errno
 import os
 import re
+import signal
 import stat
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
@@ -74,9 +77,12 @@ def write_safely(path: Path, write: Callable[[BinaryIO], None], *, overwrite: bo
     folder = path.parent
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
-    temporary, descriptor = _create_temporary(folder, path.suffix)
+    temporary: Path | None = None
     try:
-        with open(descriptor, "wb") as file:
+        with _signals_held():  # an interrupt lands once the file is named here, never before
+            temporary, descriptor = _create_temporary(folder, path.suffix)
+            file = open(descriptor, "wb")  # noqa: SIM115  (closed by the with below, or by its finalizer)
+        with file:
             counted = _CountedFile(file, str(temporary))
             try:
                 write(cast(BinaryIO, counted))
@@ -89,7 +95,8 @@ def write_safely(path: Path, write: Callable[[BinaryIO], None], *, overwrite: bo
         else:
             _move_no_clobber(temporary, path)
     finally:
-        temporary.unlink(missing_ok=True)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
 
 
 def check_writable(path: Path, *, overwrite: bool = False) -> None:
@@ -281,6 +288,21 @@ def _error(kind: type[_Error], number: int | None, message: str) -> _Error:
     error = kind(message)
     error.errno = number  # None: no system error number
     return error
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back in this block (delivered as it ends), in
+    the main thread, where Python runs signal handlers; elsewhere, or where
+    signals cannot be masked, nothing changes."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _create_temporary(folder: Path, suffix: str) -> tuple[Path, int]:
