@@ -368,4 +368,3 @@ def test_an_interrupt_right_after_the_temporary_is_created_leaves_nothing(tmp_pa
     done = subprocess.run([sys.executable, "-c", child, str(tmp_path)], capture_output=True, text=True, check=True)
     assert done.stdout == "interrupted\n"
     assert list(tmp_path.iterdir()) == []
-
