@@ -82,6 +82,11 @@ def test_the_default_is_float_clahe_of_the_fractions_written_over_the_dtype(tmp_
     expected = np.rint(fractions.astype(np.float64) * 65535).astype(np.uint16)
     np.testing.assert_array_equal(read_image(tmp_path / "d.png"), expected)
     np.testing.assert_array_equal(deep_clahe(image, clip_limit=3, nbins=512), expected)
+    # A colour image of several blocks of the way back to integers.
+    rgb = np.dstack([image, image[::-1], image[:, ::-1]])
+    fractions = histeq.clahe((rgb / np.float32(65535)).astype(np.float32), channel_axis=-1, color="lab", nbins=512)
+    expected = np.rint(fractions.astype(np.float64) * 65535).astype(np.uint16)
+    np.testing.assert_array_equal(deep_clahe(rgb, channel_axis=-1, color="lab", nbins=512), expected)
 
 
 def test_eight_bit_images_stay_opencvs_and_colour_alpha_is_kept(tmp_path, camera):

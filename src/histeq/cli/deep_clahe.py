@@ -29,6 +29,8 @@ from histeq._core.levels import levels_from_offsets, span
 #: Bins of the command line's CLAHE of images deeper than 8 bits: 256, the
 #: bins of an 8-bit image, of scikit-image's and of MATLAB's ``adapthisteq``.
 DEEP_BINS = 256
+#: Values per block of the way back from CLAHE's float result to integer levels.
+_BLOCK = 1 << 18
 
 
 def is_deep(dtype: np.dtype) -> bool:
@@ -61,16 +63,22 @@ def deep_clahe(image: np.ndarray, *, nbins: int | None = None, **options: Any) -
         ``image``'s shape and dtype: ``min + round(result * (max - min))`` of
         the float result in [0, 1], over the dtype's whole range.
         Needs a float copy of the image (float32 up to 16 bits, float64
-        wider), the float result, and a float64 copy of it on the way back.
+        wider) and the float result; the way back to integers goes through
+        blocks of :data:`_BLOCK` values (a few MB of float64 and int64).
     """
     dtype = image.dtype
     fractions = image.astype(np.float32 if dtype.itemsize <= 2 else np.float64)
     fractions -= fractions.dtype.type(np.iinfo(dtype).min)
     fractions /= fractions.dtype.type(span(dtype))
-    result = clahe(fractions, method="opencv", nbins=nbins or DEEP_BINS, **options)
-    offsets = np.multiply(result, float(span(dtype)), dtype=np.float64)  # in [0, 1]: levels_from_fractions, in place
-    np.rint(offsets, out=offsets)
-    return levels_from_offsets(offsets, dtype)
+    result = clahe(fractions, method="opencv", nbins=nbins or DEEP_BINS, **options).reshape(-1)
+    del fractions
+    levels = np.empty(result.shape, dtype)
+    for start in range(0, result.size, _BLOCK):
+        block = slice(start, start + _BLOCK)
+        offsets = np.multiply(result[block], float(span(dtype)), dtype=np.float64)  # in [0, 1]: no clip needed
+        np.rint(offsets, out=offsets)
+        levels[block] = levels_from_offsets(offsets, dtype)
+    return levels.reshape(image.shape)
 
 
 def command_line_clahe(image: np.ndarray, *, dtype_bins: bool = False, **options: Any) -> np.ndarray:
