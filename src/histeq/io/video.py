@@ -18,17 +18,22 @@ Frames are processed in one of two ways:
 - ``"rgb"``: frames as 8-bit RGB ``(H, W, 3)`` (FFmpeg's conversion), encoded
   back from RGB.
 
-The output keeps the input's frame count, frame timestamps (and so its frame
-rate, variable ones too) and time base; audio and subtitle streams are
-remuxed, not re-encoded (data streams and attachments are not copied). It is written to a temporary file in the output's
-folder and renamed into place once complete
+Frames are decoded and processed on a thread of their own while the
+calling thread encodes them. The output keeps the input's frame count,
+frame timestamps (and so its frame rate, variable ones too) and time base;
+audio and subtitle streams are remuxed, not re-encoded (data streams and
+attachments are not copied). It is written to a temporary file in the
+output's folder and renamed into place once complete
 (:func:`histeq.io.safe_write.write_safely`): an interrupted run leaves no
 output.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -211,9 +216,14 @@ def transcode(
 
     Notes
     -----
+    Decoding, ``process`` and the new frames run on a thread of their own,
+    while this thread encodes (PyAV releases the GIL in FFmpeg's calls): the
+    encoder, usually the slow half, never waits for a frame to be decoded
+    and equalized. ``process`` runs on that thread.
+
     Memory: the decoder's and encoder's queues of frames, the frames
-    ``process`` reads ahead, one output frame; nothing grows with the
-    video's length.
+    ``process`` reads ahead, up to :data:`HANDOVER_ITEMS` new frames waiting
+    for the encoder; nothing grows with the video's length.
     """
     av = import_av()
     container = container_of(output)
@@ -230,34 +240,123 @@ def transcode(
             with av.open(file, mode="w", format=container) as writer:
                 encoder = _add_encoder(writer, stream, codec, options, planes)
                 targets = {s.index: _copy_stream(writer, s, output) for s in copied}
-                waiting: deque[Any] = deque()  # decoded frames whose results have not come yet
-
-                def pixels() -> Iterator[np.ndarray]:
-                    for item in _demux(av, reader, stream, copied, source):
-                        if not isinstance(item, av.VideoFrame):
-                            if item.dts is not None:  # flush packets carry no data
-                                item.stream = targets[item.stream.index]
-                                _mux(writer, [item], output)
-                            continue
-                        if planes == "y" and item.format.name not in Y_FORMATS:
-                            item = item.reformat(format="yuv420p")
-                        waiting.append(item)
-                        yield item.to_ndarray(format="rgb24") if planes == "rgb" else _y_plane(item)
-
-                for result in process(pixels()):
-                    if not waiting:
-                        raise VideoError("the processing returned more frames than the video has")
-                    _mux(writer, encoder.encode(_frame(av, waiting.popleft(), result, planes)), output)
-                    written += 1
-                    if progress is not None:
-                        progress()
-                if waiting:
-                    raise VideoError(f"the processing returned {written} frames for {written + len(waiting)}")
-                _mux(writer, encoder.encode(None), output)
+                items = _Handover()
+                # decoding, processing and new frames on a thread of their own, encoding and muxing on this one
+                worker = threading.Thread(
+                    target=_produce,
+                    args=(av, reader, stream, copied, source, targets, process, planes, items),
+                    name="histeq-decode",
+                    daemon=True,
+                )
+                worker.start()
+                try:
+                    for item in items:
+                        if isinstance(item, av.VideoFrame):
+                            _mux(writer, encoder.encode(item), output)
+                            written += 1
+                            if progress is not None:
+                                progress()
+                        else:
+                            _mux(writer, [item], output)
+                    _mux(writer, encoder.encode(None), output)
+                finally:
+                    items.stop()
+                    worker.join()
 
     write_safely(output, write, overwrite=overwrite)
     info = probe(source)
     return VideoInfo(written, info.rate, info.width, info.height, info.copied)
+
+
+#: Frames (and copied packets) decoded and processed ahead of the encoder at most.
+HANDOVER_ITEMS = 8
+
+
+class _Stopped(Exception):
+    """The encoding side stopped (an error or an interrupt there): the decoding thread ends."""
+
+
+class _Handover:
+    """The items the decoding thread hands to the encoding one, in order: new
+    video frames and copied packets, then the end (or what the decoding
+    thread raised, raised again on the encoding one)."""
+
+    _END = object()
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(HANDOVER_ITEMS)
+        self._stopped = threading.Event()
+
+    def put(self, item: Any) -> None:
+        """Hand ``item`` over (waits while the queue is full); _Stopped once the encoding side stopped."""
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+        raise _Stopped
+
+    def end(self, error: BaseException | None = None) -> None:
+        with contextlib.suppress(_Stopped):
+            self.put((self._END, error))
+
+    def stop(self) -> None:
+        """The encoding side stops: the decoding thread's next hand-over raises _Stopped."""
+        self._stopped.set()
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, tuple) and len(item) == 2 and item[0] is self._END:
+                if item[1] is not None:
+                    raise item[1]
+                return
+            yield item
+
+
+def _produce(
+    av: ModuleType,
+    reader: Any,
+    stream: Any,
+    copied: list[Any],
+    source: Path,
+    targets: dict[int, Any],
+    process: Process,
+    planes: str,
+    items: _Handover,
+) -> None:
+    """The decoding thread: frames decoded and processed, new frames and the
+    copied streams' packets handed over in file order."""
+    waiting: deque[Any] = deque()  # decoded frames whose results have not come yet
+
+    def pixels() -> Iterator[np.ndarray]:
+        for item in _demux(av, reader, stream, copied, source):
+            if not isinstance(item, av.VideoFrame):
+                if item.dts is not None:  # flush packets carry no data
+                    item.stream = targets[item.stream.index]
+                    items.put(item)
+                continue
+            if planes == "y" and item.format.name not in Y_FORMATS:
+                item = item.reformat(format="yuv420p")
+            waiting.append(item)
+            yield item.to_ndarray(format="rgb24") if planes == "rgb" else _y_plane(item)
+
+    made = 0
+    try:
+        for result in process(pixels()):
+            if not waiting:
+                raise VideoError("the processing returned more frames than the video has")
+            items.put(_frame(av, waiting.popleft(), result, planes))
+            made += 1
+        if waiting:
+            raise VideoError(f"the processing returned {made} frames for {made + len(waiting)}")
+    except _Stopped:
+        return
+    except BaseException as exc:  # raised again on the encoding thread
+        items.end(exc)
+        return
+    items.end()
 
 
 def _open_input(source: Path) -> Any:
