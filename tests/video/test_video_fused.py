@@ -36,6 +36,22 @@ def test_fused_equals_general_path(smoothing: float) -> None:
     assert fused.cuts == general.cuts == [4]
 
 
+@pytest.mark.parametrize(("smoothing", "scene_cut"), [(20.0, 0.15), (2.5, None), (7.0, 0.0), (0.0, 0.02), (1e6, 0.05)])
+def test_compiled_smoothing_equals_numpy_over_long_streams(smoothing: float, scene_cut: float | None) -> None:
+    # drifting, noisy small frames (the calling thread alone) and jumps: the
+    # compiled distance, moving average and integer counts against numpy's
+    rng = np.random.default_rng(int(smoothing * 10) + (scene_cut is None))
+    level, fused, general = 100.0, [], []
+    videos = [histeq.VideoEqualizer(smoothing=smoothing, scene_cut=scene_cut) for _ in range(2)]
+    for t in range(60):
+        level = float(np.clip(level + rng.normal(0, 6) + (90 if t % 23 == 22 else 0), 20, 200)) % 230
+        frame = np.clip(rng.normal(level, 4 + t % 9, size=(40, 50)), 0, 255).astype(np.uint8)
+        fused.append(videos[0].apply(frame))
+        general.append(videos[1].apply(np.asfortranarray(frame)))
+    np.testing.assert_array_equal(np.stack(fused), np.stack(general))
+    assert videos[0].cuts == videos[1].cuts
+
+
 def test_paths_share_the_state_and_out_forms() -> None:
     frames = _clip()
     reference = histeq.equalize_video(np.asfortranarray(frames), smoothing=5.0)

@@ -48,9 +48,14 @@ def histogram_distance(counts: np.ndarray, mean: np.ndarray, bins: int = 0) -> f
     0 for equal histograms, 1 when every pixel moved from the first bin to the
     last; a shift of every pixel by ``d`` bins gives ``d / (bins - 1)``),
     averaged over the rows where both count pixels (0 if none). ``bins``:
-    the binning's number of bins, when the columns are a window of them."""
-    frame_totals = counts.sum(axis=-1, dtype=np.float64, keepdims=True)
-    state_totals = mean.sum(axis=-1, keepdims=True)
+    the binning's number of bins, when the columns are a window of them.
+
+    Float sums run in order, bin after bin and row after row (``cumsum``, not
+    numpy's pairwise ``sum``), as the compiled twin of the uint8 video path
+    (:func:`histeq.backends.cpu.plane_lut.count_smooth_map`) adds them: both
+    give the same distance to the last bit."""
+    frame_totals = counts.sum(axis=-1, dtype=np.float64, keepdims=True)  # integers: exact in any order
+    state_totals = np.cumsum(mean, axis=-1)[:, -1:]
     rows = (frame_totals[:, 0] > 0) & (state_totals[:, 0] > 0)
     bins = max(bins, counts.shape[-1])
     if not rows.any() or bins < 2:
@@ -62,7 +67,7 @@ def histogram_distance(counts: np.ndarray, mean: np.ndarray, bins: int = 0) -> f
     difference -= mean / state_totals
     np.cumsum(difference, axis=-1, out=difference)
     np.abs(difference, out=difference)
-    return float(difference.sum() / (difference.shape[0] * (bins - 1)))
+    return float(np.cumsum(difference.reshape(-1))[-1] / (difference.shape[0] * (bins - 1)))
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,24 @@ class Smoothed:
         first, end = self._span([histograms])
         state = self._state().within(first, end, np.float64)
         return histogram_distance(histograms.within(first, end), state, self._size)
+
+    def levels_state(self, bins: int) -> tuple[np.ndarray, bool]:
+        """For histograms of one row over all ``bins`` bins (uint8 levels):
+        the state's mean histogram (float64, ``(bins,)``, to update in place)
+        and whether it holds frames; a new zero array and False when it holds
+        none of that binning. See :meth:`adopt`."""
+        if self._mean is not None and self._first == 0 and self._mean.shape == (1, bins) and self._size == bins:
+            return self._mean[0], True
+        return np.zeros(bins), False
+
+    def adopt(self, histograms: Histograms, mean: np.ndarray, restarted: bool) -> None:
+        """A frame pushed by compiled code, as :meth:`push` would have:
+        ``mean`` the array of :meth:`levels_state`, updated by the frame
+        (the frame's counts if ``restarted``: a new scene, no smoothing)."""
+        self._mean = mean.reshape(1, -1)
+        self._first, self._size = 0, histograms.size
+        self._frames = 1 if restarted else self._frames + 1
+        self._last = histograms
 
     def push(self, histograms: Histograms) -> None:
         """Add a frame's histograms."""

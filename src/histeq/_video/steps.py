@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Protocol
 
 import numpy as np
@@ -43,10 +44,6 @@ from .smoothing import Histograms
 #: that binning.
 Counted = tuple[Histograms, Callable[[Histograms], None]]
 
-#: A plane's histograms -> the smoothed histograms its plan is built from
-#: (the stream's state advanced by the frame).
-Smooth = Callable[[Histograms], Histograms]
-
 #: The options each operation takes (besides smoothing and scene_cut).
 OPTIONS = {
     "equalize": ("method", "nbins", "mask", "channel_axis", "target", "color", "channel_order", "keep_alpha"),
@@ -72,7 +69,20 @@ class Step(Protocol):
 
     def count(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray) -> Counted: ...
 
-    def run(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray, smooth: Smooth) -> bool: ...
+    def run(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray, stream: Advance) -> bool: ...
+
+
+class Advance(Protocol):
+    """What a step that counts, plans and maps a plane in one kernel call
+    asks the stream of frames (:class:`histeq._video.stream.FrameStream`)."""
+
+    def advance_one(self, histograms: Histograms) -> Histograms:
+        """The plane's histograms into the stream's state; the smoothed ones."""
+        ...
+
+    def advance_bytes(self, plane_lut: ModuleType, plane: np.ndarray, target: np.ndarray) -> None:
+        """A uint8 plane under method "opencv" counted, smoothed, planned and mapped in compiled code."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -117,24 +127,28 @@ class EqualizeStep:
 
         return Histograms(counts[None, :], 0, binning.nbins), finish
 
-    def run(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray, smooth: Smooth) -> bool:
-        """Count, smooth (``smooth``), plan and map the plane in one kernel
-        call (:func:`histeq.backends.cpu.plane_lut.count_plan_map`: one thread
-        hand-over instead of two) when it is a uint8 plane mapped through a
-        uint8 LUT, unmasked, with rows of unit stride in ``plane`` and
-        ``target``, on the compiled backend; False (nothing done) otherwise:
-        then :meth:`count` and its finish do the same work."""
+    def run(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray, stream: Advance) -> bool:
+        """Count, smooth (``stream``), plan and map the plane in one kernel
+        call (:mod:`histeq.backends.cpu.plane_lut`: one thread hand-over
+        instead of two; method ``"opencv"`` with no Python between the
+        passes) when it is a uint8 plane mapped through a uint8 LUT,
+        unmasked, with rows of unit stride in ``plane`` and ``target``, on
+        the compiled backend; False (nothing done) otherwise: then
+        :meth:`count` and its finish do the same work."""
         rows = _byte_rows(plane, target) if self.fused and mask is None else None
         if rows is None:
             return False
         backend = kernels(plane)
         if backend is small:
             return False
+        if self.method.name == "opencv" and self.weights is None:
+            stream.advance_bytes(backend.plane_lut, *rows)
+            return True
         binning = self.fixed
         assert binning is not None  # fused: uint8 levels
 
         def plan(counts: np.ndarray) -> np.ndarray | None:
-            smoothed = smooth(Histograms(counts[None, :], 0, binning.nbins))
+            smoothed = stream.advance_one(Histograms(counts[None, :], 0, binning.nbins))
             return build_plan(self.method, smoothed.counts[0], binning, self.dtype, self.weights).lut
 
         backend.plane_lut.count_plan_map(*rows, plan)
@@ -168,7 +182,7 @@ class TileStep:
         counted = self.tiles.count(plane)
         return counted.histograms, lambda smoothed: self.tiles.apply(counted, smoothed, target)
 
-    def run(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray, smooth: Smooth) -> bool:
+    def run(self, plane: np.ndarray, mask: np.ndarray | None, target: np.ndarray, stream: Advance) -> bool:
         """Never fused: :meth:`count` and its finish."""
         return False
 

@@ -22,10 +22,12 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from .._core.binning import BYTE_LEVELS
 from .._core.layout import unshared
 from .._core.validate import as_image, check_out
 from .planes import Split
@@ -152,12 +154,30 @@ class FrameStream:
         # Without look-ahead: every plane counted, the states advanced, every plane finished.
         if len(self._steps) == 1:  # one plane: maybe counted, planned and mapped in one kernel call
             (plane, mask), (target,) = split.planes[0], split.targets
-            if self._steps[0].run(plane, mask, target, lambda counts: self._advance([counts])[0]):
+            if self._steps[0].run(plane, mask, target, self):
                 return split.finish()
         counted = self._count(split)
         for (_, finish), smoothed in zip(counted, self._advance([counts for counts, _ in counted])):
             finish(smoothed)
         return split.finish()
+
+    def advance_one(self, histograms: Histograms) -> Histograms:
+        """Without look-ahead, one plane: its histograms into the state (a
+        new scene first if they start one); the smoothed histograms."""
+        return self._advance([histograms])[0]
+
+    def advance_bytes(self, plane_lut: ModuleType, plane: np.ndarray, target: np.ndarray) -> None:
+        """Without look-ahead, one uint8 plane under method ``"opencv"``:
+        counted, the state advanced, planned and mapped by compiled code
+        (``plane_lut.count_smooth_map``: what :meth:`advance_one` and the
+        plan do, to the last bit)."""
+        state = self._states[0]
+        mean, has_state = state.levels_state(BYTE_LEVELS.nbins)
+        counts, cut, restarted = plane_lut.count_smooth_map(
+            plane, target, mean, has_state, self._decay, self._scene_cut
+        )
+        self._count_frame(cut)
+        state.adopt(Histograms(counts[None, :], 0, BYTE_LEVELS.nbins), mean, restarted)
 
     def _advance(self, histograms: list[Histograms]) -> list[Histograms]:
         # Without look-ahead: a frame's histograms (one per plane) into the
