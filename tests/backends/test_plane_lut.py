@@ -86,3 +86,21 @@ def test_scalar_mapping_equals_lookup() -> None:
     (line, stride), (out_line, out_stride) = _plane_lut().rows_of(plane), _plane_lut().rows_of(out)
     _plane_lut()._map_range_scalar(line, stride, LUT, out_line, out_stride, plane.shape[1], 0, plane.size)
     np.testing.assert_array_equal(out, LUT[plane])
+
+
+def test_smooth_map_first_frame_is_equalize_and_starts_a_scene() -> None:
+    import histeq
+
+    plane = _smooth_plane(600, 700)
+    out = np.empty_like(plane)
+    mean = np.full(256, 7.0)
+    counts, cut, restarted = _plane_lut().count_smooth_map(plane, out, mean, False, 0.9, 0.15)
+    assert cut and restarted
+    np.testing.assert_array_equal(counts, np.bincount(plane.ravel(), minlength=256))
+    np.testing.assert_array_equal(mean, counts)
+    np.testing.assert_array_equal(out, histeq.equalize(plane))
+    # the same frame again: distance 0, no cut, the state moves by nothing
+    counts, cut, restarted = _plane_lut().count_smooth_map(plane, out, mean, True, 0.9, 0.0)
+    assert not cut and not restarted
+    np.testing.assert_allclose(mean, counts)
+    np.testing.assert_array_equal(out, histeq.equalize(plane))

@@ -5,9 +5,9 @@ grey plane (a video's Y plane, frame after frame), with the plan a Python
 callback between the two passes; :func:`count_smooth_map` has the plan of a
 video stream under method ``"opencv"`` (scene cut, smoothing, LUT) compiled
 in, for no Python between the passes (50 - 80 microseconds a frame once
-the passes have pushed the interpreter out of the caches). Counting and mapping each run on every
-thread, as :func:`.count.count_bytes` and :func:`.apply.apply_bytes` do, but
-with one hand-over instead of two: the helper threads take one job per
+the passes have pushed the interpreter out of the caches). Counting and
+mapping each run on every thread, as :func:`.count.count_bytes` and
+:func:`.apply.apply_bytes` do, but with one hand-over instead of two: the helper threads take one job per
 call, count their chunks, wait in compiled code (spinning, a few
 microseconds: the plan runs on 256 bins) until the calling thread has
 planned, and map their chunks. The calling thread never waits for a helper
@@ -466,8 +466,9 @@ _IDENTITY = np.arange(256, dtype=np.uint8)
 
 
 def warm() -> None:
-    """Load the calling thread's compiled code of :func:`count_plan_map`
-    from numba's cache (about 0.1 s on first use), e.g. on a thread of its
+    """Load the compiled code of :func:`count_smooth_map` and
+    :func:`count_plan_map` from numba's cache (0.15 - 0.2 s on the first
+    use of any kernel, a few milliseconds after), e.g. on a thread of its
     own while a video starts."""
     pixel = np.zeros((1, 1), np.uint8)
-    count_plan_map(pixel, pixel, lambda counts: None)
+    count_smooth_map(pixel, pixel, np.zeros(256), False, 0.5, None)
