@@ -196,8 +196,8 @@ else:
 
 @jit
 def _count_chunks(x, cols, stride, size, h, ctl, chunks):
-    # Counts the chunks this thread claims, until none is left.
-    while True:
+    # Counts the chunks this thread claims, until none is left (or the caller gave up).
+    while _load(ctl, PHASE) == COUNTING:
         chunk = _fetch_add(ctl, COUNT_CLAIMED)
         if chunk >= chunks:
             return
@@ -207,7 +207,8 @@ def _count_chunks(x, cols, stride, size, h, ctl, chunks):
 
 @jit
 def _map_chunks(x, x_stride, lut, out, out_stride, cols, size, ctl, chunks):
-    while True:
+    # Maps the chunks this thread claims, until none is left (or the caller gave up).
+    while _load(ctl, PHASE) == MAPPING:
         chunk = _fetch_add(ctl, MAP_CLAIMED)
         if chunk >= chunks:
             return
