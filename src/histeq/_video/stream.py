@@ -4,7 +4,11 @@ Every frame is split into grey planes (:mod:`.planes`); each plane is
 counted (:mod:`.steps`), its histograms enter that plane's smoothed state
 (:mod:`.smoothing`), and the plane is finished from the smoothed counts.
 Before a frame enters the states, its distance to them decides whether it
-starts a new scene: then the states forget every earlier frame.
+starts a new scene: then the states forget every earlier frame. Without
+look-ahead, a frame of one uint8 plane (grey, a video's Y plane) is done in
+one kernel call (:meth:`.steps.EqualizeStep.run`): the state is advanced
+between counting and mapping, by the same code or, for method ``"opencv"``,
+by its compiled twin.
 
 With ``lookahead = L > 0`` (centred smoothing) a frame is finished once the
 ``L`` frames after it have been counted (or the stream has ended): its
