@@ -167,6 +167,7 @@ def _options(args: argparse.Namespace, colour: str | None) -> dict[str, Any]:
 def _run_file(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
+    from histeq.backends import get_num_threads, set_num_threads
     from histeq.io.safe_write import remove_stale_temporaries
     from histeq.io.video import Encoding, container_of, import_av, probe, transcode
 
@@ -187,6 +188,8 @@ def _run_file(args: argparse.Namespace) -> None:
     if not info.frames or info.frames * info.width * info.height >= _LONG_VIDEO_PIXELS:
         loading = threading.Thread(target=_load_kernels, args=(colour is None,), name="histeq-load", daemon=True)
         loading.start()
+    threads = get_num_threads()
+    set_num_threads(1)  # the encoder keeps every core busy: more kernel threads would only wait for it
     try:
         with tqdm(total=info.frames or None, unit="frame", file=sys.stderr, dynamic_ncols=True, disable=None) as bar:
             transcode(
@@ -199,6 +202,7 @@ def _run_file(args: argparse.Namespace) -> None:
                 progress=bar.update,
             )
     finally:
+        set_num_threads(threads)
         if loading is not None:
             loading.join()
 
