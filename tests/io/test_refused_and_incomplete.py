@@ -12,6 +12,7 @@ import sys
 import time
 import zlib
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ from histeq.io import (
     write_image,
     write_safely,
 )
+from histeq.io import pillow as pillow_io
 
 RNG = np.random.default_rng(31)
 
@@ -267,6 +269,22 @@ def test_files_written_through_the_counting_file_are_the_bytes_encoded_in_memory
         write_image(tmp_path / name, image)
         assert (tmp_path / name).read_bytes() == encode_image(image, file_format), name
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(images)
+
+
+@pytest.mark.parametrize("name", ["rgb.jpg", "grey.jpg", "rgb.png", "grey.bmp", "rgb.webp", "rgb.tga"])
+def test_pillow_writes_the_same_bytes_through_memory_and_without_a_descriptor(tmp_path, name):
+    # Pillow encodes into a file in memory (its encoders then release the
+    # GIL) and the bytes are copied with checked writes; without one, it
+    # writes to the file itself. The same file either way.
+    image = RNG.integers(0, 256, (60, 70, 3) if name.startswith("rgb") else (60, 70), dtype=np.uint8)
+    write_image(tmp_path / f"memory-{name}", image)
+    with mock.patch("histeq.io.pillow._memory_file", return_value=None):
+        write_image(tmp_path / f"direct-{name}", image)
+    assert (tmp_path / f"memory-{name}").read_bytes() == (tmp_path / f"direct-{name}").read_bytes()
+    if sys.platform.startswith("linux"):
+        memory = pillow_io._memory_file()
+        assert memory is not None
+        memory.close()
 
 
 def test_paths_are_checked_before_anything_is_written(tmp_path):
