@@ -13,6 +13,8 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
+import time
 from unittest import mock
 
 import numpy as np
@@ -28,7 +30,8 @@ from histeq._core.binning import EqualBins, ZeroWidthBins
 from histeq._core.colour_lab import opencv_lab
 from histeq._core.colour_lines import pixel_lines
 from histeq._core.methods import EQUALIZE_METHODS
-from histeq.backends import small
+from histeq.backends import serial, small
+from histeq.backends._threads import run_chunks
 from histeq.backends.small import colour as small_colour
 from histeq.backends.small import colour_lab as small_lab
 from histeq.backends.small import colour_lut as small_colour_lut
@@ -412,6 +415,32 @@ def test_the_door_serves_numpy_until_it_would_have_paid_for_the_compiled_kernels
             assert backends.kernels(small_image) is cpu
             with mock.patch.object(small, "MODE", "numpy"):  # whatever is loaded
                 assert backends.kernels(small_image) is small
+
+
+def test_load_compiled_gives_all_work_to_the_compiled_kernels():
+    script = """
+import sys, numpy as np
+from histeq import backends
+image = np.zeros(100, np.uint8)
+before = backends.kernels(image).__name__
+backends.load_compiled()
+print(before, backends.kernels(image).__name__)
+"""
+    for mode, expected in (("auto", "histeq.backends.small histeq.backends.cpu"), ("numpy", "histeq.backends.small")):
+        env = {**os.environ, "HISTEQ_BACKEND": mode}
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+        assert done.stdout.split() == (expected.split() if mode == "auto" else [expected] * 2), done.stdout
+
+
+def test_kernels_run_on_the_calling_thread_inside_serial():
+    def kernel(start, stop):
+        time.sleep(0.002)  # long enough for the pool's threads to take chunks
+        return threading.get_ident()
+
+    with serial():
+        assert set(run_chunks(kernel, 1 << 20, grain=1 << 10)) == {threading.get_ident()}
+    outside = run_chunks(kernel, 1 << 20, grain=1 << 10)
+    assert len(set(outside)) == min(backends.get_num_threads(), len(outside))
 
 
 def test_time_spent_counts():

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from histeq.cli.runner import COMPILED_FROM_FILES
 from histeq.io import TEMPORARY_PREFIX, write_image
 
 #: Runs the command line in-process, then prints which of these modules it loaded.
@@ -126,13 +127,23 @@ def files(folder: Path) -> dict[str, bytes]:
 
 
 def test_threads_processes_and_one_at_a_time_write_the_same_files(tmp_path, folder):
+    # Runs in this process load the compiled kernels at once (worker
+    # processes start on the numpy backend): the bytes are the same.
     outputs = {}
     for name, workers in (("threads", []), ("one", ["--workers", "1"]), ("processes", ["--workers", "2"])):
-        status, _ = loaded("equalize", folder, "-o", tmp_path / name, *workers)
-        assert status == "0"
+        status, modules = loaded("equalize", folder, "-o", tmp_path / name, *workers)
+        assert status == "0" and ("numba" in modules) == (name != "processes")
         outputs[name] = files(tmp_path / name)
     assert len(outputs["threads"]) == 30
     assert outputs["threads"] == outputs["one"] == outputs["processes"]
+
+
+def test_a_few_files_load_no_numba(tmp_path, folder):
+    few = tmp_path / "few"
+    few.mkdir()
+    for source in sorted(folder.iterdir())[: COMPILED_FROM_FILES - 1]:
+        (few / source.name).write_bytes(source.read_bytes())
+    assert loaded("equalize", few, "-o", tmp_path / "out") == ("0", [])
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals of Linux")

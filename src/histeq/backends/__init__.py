@@ -10,14 +10,18 @@ backend (CuPy arrays) plugs in here. The kernels' thread pool is set here too.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from types import ModuleType
 
 from . import small
-from ._threads import get_num_threads, set_num_threads
+from ._threads import get_num_threads, serial, set_num_threads
 
-__all__ = ["compiled", "get_num_threads", "kernels", "set_num_threads"]
+__all__ = ["compiled", "get_num_threads", "kernels", "load_compiled", "serial", "set_num_threads"]
 
 _compiled: ModuleType | None = None
+#: :func:`load_compiled` was called: the compiled backend takes all work.
+_chosen = False
 
 
 def kernels(array: object = None) -> ModuleType:
@@ -34,7 +38,7 @@ def kernels(array: object = None) -> ModuleType:
     results bit for bit. ``HISTEQ_BACKEND`` (``numba``, ``numpy``) overrides
     the rule.
     """
-    if small.serves(array, loaded=_compiled is not None):
+    if small.serves(array, loaded=_compiled is not None or _chosen):
         return small
     return compiled()
 
@@ -47,3 +51,24 @@ def compiled() -> ModuleType:
 
         _compiled = cpu
     return _compiled
+
+
+def load_compiled() -> None:
+    """Give all work to the compiled backend from now on, and start loading
+    it on a thread of its own, so the caller can go on (read its files)
+    meanwhile; a kernel wanted before it is loaded waits for it.
+
+    For a run that is about to do more work than the numpy backend's
+    time limit (a folder of photos): it skips the numpy backend's slower
+    start. Does nothing where ``HISTEQ_BACKEND`` is set to a backend.
+    """
+    global _chosen
+    if small.MODE != "auto" or _chosen or _compiled is not None:
+        return
+    _chosen = True
+    threading.Thread(target=_load_quietly, name="histeq-load", daemon=True).start()
+
+
+def _load_quietly() -> None:
+    with contextlib.suppress(Exception):  # the first kernel wanted imports it again and raises there
+        compiled()

@@ -11,7 +11,9 @@ take the next chunk until none is left, so a thread that wakes up late (a
 sleeping core, a busy machine) costs little.
 
 A kernel run from inside a chunk (a batch's items run on the threads, each
-item's kernels inside) runs its own chunks on the thread it is on.
+item's kernels inside) runs its own chunks on the thread it is on, and so
+does every kernel run inside :func:`serial` (callers that keep every core
+busy with threads of their own: the command line's files).
 
 The number of threads is ``HISTEQ_NUM_THREADS`` if set, else the number of CPUs
 this process may run on; :func:`set_num_threads` changes it at run time.
@@ -22,7 +24,8 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported with the first pool (one-shot work on one thread never needs it)
@@ -66,6 +69,19 @@ def set_num_threads(threads: int) -> None:
     if _pool is not None:
         _pool.shutdown(wait=True)
         _pool = None
+
+
+@contextmanager
+def serial() -> Iterator[None]:
+    """Kernels started on this thread in the block run all their chunks on
+    it: for work that already runs on one thread per core (a folder's files
+    on the command line's threads; on 100 1080p JPEGs the pool's hand-offs
+    cost 0.1-0.15 s of 0.9)."""
+    outer, _state.inside = getattr(_state, "inside", False), True
+    try:
+        yield
+    finally:
+        _state.inside = outer
 
 
 def n_chunks(n: int, grain: int = 1) -> int:
