@@ -26,6 +26,7 @@ from histeq.io import TEMPORARY_PREFIX, write_image
 WATCHED = (
     *("numba", "matplotlib", "tqdm", "tifffile", "imagecodecs", "multiprocessing", "scipy", "dask", "av"),
     *("histeq.video", "histeq.io.zarr", "histeq.matching", "histeq.specification"),
+    "PIL.SpiderImagePlugin",  # one of Pillow's plugins a folder of JPEGs and PNGs does not need
 )
 RUN_AND_LIST = f"""
 import sys

@@ -105,6 +105,8 @@ def test_folder_runs_read_every_suffix_pillow_opens():
     assert {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".npy", ".bmp", ".gif", ".pgm"} <= suffixes
     assert ".webp" in suffixes or not features.check("webp")
     assert not {".txt", ".pdf", ".eps", ".csv"} & suffixes
+    common = read_suffixes(common=True)
+    assert {".png", ".jpg", ".jpeg", ".tif", ".npy", ".bmp", ".gif"} <= common <= suffixes
 
 
 def photo(shape=(240, 320)) -> np.ndarray:

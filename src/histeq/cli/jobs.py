@@ -221,11 +221,20 @@ def _jobs_of(given: Path, output_folder: Path | None, not_images: list[Path]) ->
     return [Job(given, None if output_folder is None else output_folder / given.name)]
 
 
-@functools.lru_cache(maxsize=1)
-def image_suffixes() -> frozenset[str]:
+@functools.lru_cache(maxsize=2)
+def image_suffixes(*, common: bool = False) -> frozenset[str]:
     """The suffixes (lower case) of the files taken from input folders: every
-    format histeq reads (:func:`histeq.io.read_suffixes`)."""
-    return read_suffixes()
+    format histeq reads (:func:`histeq.io.read_suffixes`; ``common``: the
+    subset known without importing all of Pillow's plugins)."""
+    return read_suffixes(common=common)
+
+
+def _is_image_name(name: str) -> bool:
+    """Whether a file named ``name`` is taken as an image (by its suffix):
+    the common suffixes are looked up first, so that a folder of JPEGs and
+    PNGs does not import all of Pillow's plugins."""
+    suffix = Path(name).suffix.lower()
+    return suffix in image_suffixes(common=True) or suffix in image_suffixes()
 
 
 def image_files(folder: Path, leave_out: Path | None = None, not_images: list[Path] | None = None) -> list[Path]:
@@ -254,13 +263,12 @@ def image_files(folder: Path, leave_out: Path | None = None, not_images: list[Pa
         sorted by name before its subfolders' files.
     """
     left_out = _folder_key(leave_out)
-    suffixes = image_suffixes()
     images = []
     for _, entries in _folders(folder, hidden=True, visited={left_out} if left_out else set()):
         for entry in entries:
             if entry.name.startswith(TEMPORARY_PREFIX) or _is_folder(entry):
                 continue
-            if Path(entry.name).suffix.lower() in suffixes:
+            if _is_image_name(entry.name):
                 images.append(Path(entry.path))
             elif not_images is not None:
                 not_images.append(Path(entry.path))
