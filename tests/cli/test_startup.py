@@ -194,3 +194,21 @@ def test_the_program_exits_with_main_s_status_and_flushed_output(tmp_path, folde
         text=True,
     )
     assert failed.returncode == 1 and "missing.png" in failed.stderr
+
+
+@pytest.mark.parametrize(
+    ("module", "teardown"), [("multiprocessing.synchronize", False), ("multiprocessing.resource_tracker", True)]
+)
+def test_the_program_exits_the_usual_way_only_after_worker_processes(tmp_path, module, teardown):
+    # A tqdm progress bar loads multiprocessing's locks and no process
+    # starts: no teardown (it crashed interrupted video runs); worker
+    # processes load the resource tracker: the usual exit releases their
+    # semaphores.
+    script = (
+        f"import atexit, importlib, sys; importlib.import_module({module!r}); atexit.register(print, 'teardown'); "
+        f"sys.argv = ['histeq', 'equalize', {str(tmp_path / 'missing.png')!r}, '-o', {str(tmp_path / 'x.png')!r}]; "
+        "from histeq.cli import run; run()"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 1 and "missing.png" in done.stderr
+    assert ("teardown" in done.stdout) == teardown
