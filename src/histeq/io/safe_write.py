@@ -79,7 +79,7 @@ def write_safely(path: Path, write: Callable[[BinaryIO], None], *, overwrite: bo
         raise FileNotFoundError(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
     temporary: Path | None = None
     try:
-        with _signals_held():  # an interrupt lands once the file is named here, never before
+        with signals_held():  # an interrupt lands once the file is named here, never before
             temporary, descriptor = _create_temporary(folder, path.suffix)
             file = open(descriptor, "wb")  # noqa: SIM115  (closed by the with below, or by its finalizer)
         with file:
@@ -291,10 +291,11 @@ def _error(kind: type[_Error], number: int | None, message: str) -> _Error:
 
 
 @contextmanager
-def _signals_held() -> Iterator[None]:
+def signals_held() -> Iterator[None]:
     """Ctrl-C and SIGTERM held back in this block (delivered as it ends), in
     the main thread, where Python runs signal handlers; elsewhere, or where
-    signals cannot be masked, nothing changes."""
+    signals cannot be masked, nothing changes. Threads started in the block
+    hold them too (they go to the main thread)."""
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
         yield
         return

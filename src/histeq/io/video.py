@@ -44,7 +44,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .safe_write import check_writable, write_safely
+from .safe_write import check_writable, signals_held, write_safely
 
 #: What to install for video.
 INSTALL_HINT = 'reading and writing video needs PyAV: pip install "histeq[video]"'
@@ -253,8 +253,9 @@ def transcode(
                     name="histeq-decode",
                     daemon=True,
                 )
-                worker.start()
                 try:
+                    with signals_held():  # an interrupt lands once the thread runs and this try waits for it
+                        worker.start()
                     for item in items:
                         if isinstance(item, av.VideoFrame):
                             _mux(writer, encoder.encode(item), output)
@@ -266,11 +267,25 @@ def transcode(
                     _mux(writer, encoder.encode(None), output)
                 finally:
                     items.stop()
-                    worker.join()
+                    _wait_for(worker)
 
     write_safely(output, write, overwrite=overwrite)
     info = probe(source)
     return VideoInfo(written, info.rate, info.width, info.height, info.copied)
+
+
+def _wait_for(thread: threading.Thread) -> None:
+    """Wait until ``thread`` (if started) has ended, through interrupts too:
+    the containers it reads are closed next, and FFmpeg must not be reading
+    them then (a crash). An interrupt that came meanwhile is raised after."""
+    interrupted: BaseException | None = None
+    while thread.is_alive():
+        try:
+            thread.join()
+        except BaseException as exc:
+            interrupted = interrupted or exc
+    if interrupted is not None:
+        raise interrupted
 
 
 #: Frames (and copied packets) decoded and processed ahead of the encoder at most.
