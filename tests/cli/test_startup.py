@@ -201,9 +201,8 @@ def test_the_program_exits_with_main_s_status_and_flushed_output(tmp_path, folde
 )
 def test_the_program_exits_the_usual_way_only_after_worker_processes(tmp_path, module, teardown):
     # A tqdm progress bar loads multiprocessing's locks and no process
-    # starts: no teardown (it crashed interrupted video runs); worker
-    # processes load the resource tracker: the usual exit releases their
-    # semaphores.
+    # starts: no teardown; worker processes load the resource tracker: the
+    # usual exit releases their semaphores.
     script = (
         f"import atexit, importlib, sys; importlib.import_module({module!r}); atexit.register(print, 'teardown'); "
         f"sys.argv = ['histeq', 'equalize', {str(tmp_path / 'missing.png')!r}, '-o', {str(tmp_path / 'x.png')!r}]; "

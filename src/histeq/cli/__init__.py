@@ -28,10 +28,8 @@ def run() -> None:
     status 120, as the interpreter's own exit would. A run that started
     worker processes (``--workers N``, Dask's processes) exits the usual way:
     multiprocessing releases their semaphores at exit (its resource tracker,
-    started with them, would otherwise report them leaked). Nothing else may
-    rely on the teardown: it would free FFmpeg's and numba's objects while
-    their threads may still run (an interrupted ``histeq video`` that
-    exited the usual way crashed once in 40 runs at load 2).
+    started with them, would otherwise report them leaked); multiprocessing
+    alone is no sign of them (a tqdm progress bar loads its locks).
     """
     status = main()
     if "multiprocessing.resource_tracker" in sys.modules:
