@@ -148,8 +148,10 @@ def test_a_few_files_load_no_numba(tmp_path, folder):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals of Linux")
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_a_threaded_run_stops_with_whole_files_only(tmp_path, folder, signum):
+@pytest.mark.parametrize("signals", [[signal.SIGINT], [signal.SIGTERM], [signal.SIGINT, signal.SIGINT]])
+def test_a_threaded_run_stops_with_whole_files_only(tmp_path, folder, signals):
+    # Ctrl-C twice too: the files under way are still written whole.
+    signum = signals[0]
     clean = tmp_path / "clean"
     assert loaded("equalize", folder, "-o", clean, "--workers", "1")[0] == "0"
     out, errors = tmp_path / "out", tmp_path / "stderr"
@@ -163,7 +165,9 @@ def test_a_threaded_run_stops_with_whole_files_only(tmp_path, folder, signum):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (out.is_dir() and len(os.listdir(out)) >= 3):
             time.sleep(0.005)
-        process.send_signal(signum)
+        for number in signals:
+            process.send_signal(number)
+            time.sleep(0.002)
         status = process.wait(timeout=60)
     finally:
         process.kill()

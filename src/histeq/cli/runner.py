@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from histeq.backends import get_num_threads, load_compiled, serial, set_num_threads
 from histeq.io import FORMATS_BY_NAME, remove_stale_temporaries
+from histeq.io.safe_write import signals_held
 
 from .jobs import STREAM, Batch, Job, Outcome, is_batch, make_folders, plan_beside, plan_jobs
 from .report import Progress, error_text, print_report
@@ -295,20 +296,20 @@ def _run_in_threads(
     # Files on threads of this process: Pillow's decoders and encoders, the
     # kernels and fsync release the GIL, so files overlap; kernels load once.
     # Stopped (Ctrl-C, SIGTERM, a failure here): no new file starts, and the
-    # files under way finish (each written whole) before the exception goes on.
+    # files under way finish (each written whole) before the exception goes
+    # on, however often Ctrl-C comes meanwhile.
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     outcomes = {}
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="histeq-file") as executor:
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="histeq-file")
+    try:
         futures = {executor.submit(_attempt_serially, work, jobs[index]): index for index in pending}
-        try:
-            for future in as_completed(futures):
-                index = futures[future]
-                outcomes[index] = _record(_outcome(jobs[index], future.result()), progress)
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+        for future in as_completed(futures):
+            index = futures[future]
+            outcomes[index] = _record(_outcome(jobs[index], future.result()), progress)
+    finally:
+        with signals_held():  # Ctrl-C again: raised once the files under way are written
+            executor.shutdown(cancel_futures=True)
     return outcomes
 
 

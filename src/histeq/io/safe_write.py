@@ -292,18 +292,35 @@ def _error(kind: type[_Error], number: int | None, message: str) -> _Error:
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM held back in this block (delivered as it ends), in
-    the main thread, where Python runs signal handlers; elsewhere, or where
-    signals cannot be masked, nothing changes. Threads started in the block
-    hold them too (they go to the main thread)."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    """Ctrl-C and SIGTERM held back in this block: their handlers are
+    replaced by one that notes them, and the first noted is raised again as
+    the block ends (its own handler then runs: KeyboardInterrupt, histeq's
+    Terminated, or the default action). In the main thread, where Python
+    runs signal handlers; elsewhere nothing changes, as for a handler set
+    outside Python.
+
+    For what must not be cut in two (a temporary file created and named for
+    its clean-up) and for waits on threads that must end before anything goes
+    on (files written whole, containers closed after their reader): an
+    interrupted ``Thread.join`` can even mark a running thread as ended
+    (Python 3.11). Masking the signals would not do: they then go to another
+    thread, and the handler still runs in this one.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    noted: list[int] = []
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not None:
+            previous[signum] = signal.signal(signum, lambda number, frame: noted.append(number))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if noted:
+            signal.raise_signal(noted[0])
 
 
 def _create_temporary(folder: Path, suffix: str) -> tuple[Path, int]:

@@ -267,25 +267,13 @@ def transcode(
                     _mux(writer, encoder.encode(None), output)
                 finally:
                     items.stop()
-                    _wait_for(worker)
+                    if worker.ident is not None:  # started
+                        with signals_held():  # FFmpeg must not be reading the containers when they close (a crash)
+                            worker.join()
 
     write_safely(output, write, overwrite=overwrite)
     info = probe(source)
     return VideoInfo(written, info.rate, info.width, info.height, info.copied)
-
-
-def _wait_for(thread: threading.Thread) -> None:
-    """Wait until ``thread`` (if started) has ended, through interrupts too:
-    the containers it reads are closed next, and FFmpeg must not be reading
-    them then (a crash). An interrupt that came meanwhile is raised after."""
-    interrupted: BaseException | None = None
-    while thread.is_alive():
-        try:
-            thread.join()
-        except BaseException as exc:
-            interrupted = interrupted or exc
-    if interrupted is not None:
-        raise interrupted
 
 
 #: Frames (and copied packets) decoded and processed ahead of the encoder at most.
