@@ -230,15 +230,24 @@ def test_an_interrupt_waits_for_the_decoding_thread(clip: Path, tmp_path: Path, 
         if self.name == "histeq-decode" and when == "starting":
             signal.raise_signal(signal.SIGINT)
 
+    stopping, sent = threading.Event(), threading.Event()
+
     def slow(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         for frame in frames:
-            time.sleep(0.03)
+            time.sleep(0.01)
+            if stopping.is_set():  # ends only well after the second interrupt has been sent
+                sent.wait(10)
+                time.sleep(0.1)
             yield frame
+
+    def interrupt_main() -> None:
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        sent.set()
 
     def progress() -> None:  # on the encoding side, the decoding thread busy
         if when == "waiting":
-            main = threading.main_thread().ident
-            threading.Timer(0.01, signal.pthread_kill, (main, signal.SIGINT)).start()  # while it waits
+            stopping.set()
+            threading.Timer(0.01, interrupt_main).start()  # while the encoding side waits for the thread
             raise KeyboardInterrupt
 
     with mock.patch.object(threading.Thread, "start", interrupted_start), pytest.raises(KeyboardInterrupt):
