@@ -174,7 +174,9 @@ def test_a_threaded_run_stops_with_whole_files_only(tmp_path, folder, signals):
         process.wait()
     if status == 0:
         pytest.skip("the batch finished before the signal")
-    assert status == 128 + signum, errors.read_text()
+    # A second Ctrl-C that comes once the files are written and the command is
+    # exiting ends it by SIGINT instead.
+    assert status == 128 + signum or (len(signals) > 1 and status == -signum), errors.read_text()
     written = files(out)
     assert not any(name.startswith(TEMPORARY_PREFIX) for name in written)
     expected = files(clean)
