@@ -217,3 +217,15 @@ def test_the_program_exits_the_usual_way_only_after_worker_processes(tmp_path, m
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 1 and "missing.png" in done.stderr
     assert ("teardown" in done.stdout) == teardown
+
+
+def test_an_interrupt_main_does_not_handle_ends_the_program_quietly():
+    # Ctrl-C during start-up, or a second one while the command ends after
+    # the first: status 130, no traceback.
+    script = (
+        "import sys, histeq.cli as cli; sys.argv = ['histeq', '--help']\n"
+        "def main():\n    raise KeyboardInterrupt\n"
+        "cli.main = main; cli.run()"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr

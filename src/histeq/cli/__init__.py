@@ -25,13 +25,20 @@ def run() -> None:
     still do is free memory and modules, which takes a one-file run 10-20 ms
     once numpy is loaded, a tenth of its time. Standard output and error are
     flushed first; a flush that fails (a closed pipe) ends the process with
-    status 120, as the interpreter's own exit would. A run that started
+    status 120, as the interpreter's own exit would. Ctrl-C that comes
+    before the command handles it, or again while it ends after one, ends
+    it with status 130, quietly. A run that started
     worker processes (``--workers N``, Dask's processes) exits the usual way:
     multiprocessing releases their semaphores at exit (its resource tracker,
     started with them, would otherwise report them leaked); multiprocessing
     alone is no sign of them (a tqdm progress bar loads its locks).
     """
-    status = main()
+    try:
+        status = main()
+    except KeyboardInterrupt as exc:  # before main handles interrupts, or again while it ends after one
+        from .runner import INTERRUPTED, TERMINATED, Terminated
+
+        status = TERMINATED if isinstance(exc, Terminated) else INTERRUPTED
     if "multiprocessing.resource_tracker" in sys.modules:
         sys.exit(status)
     for stream in (sys.stdout, sys.stderr):
