@@ -118,8 +118,7 @@ def run_chunks(
 
     def work() -> None:
         acc = None
-        outer, _state.inside = getattr(_state, "inside", False), True
-        try:
+        with serial():  # a kernel started inside a chunk runs its chunks on this thread
             for chunk in iter(tickets.__next__, None):
                 if chunk >= k:
                     break
@@ -131,8 +130,6 @@ def run_chunks(
                 kernel(*args, acc, *bounds[chunk])
             if acc is not None:
                 accumulators.append(acc if finish is None else finish(acc))
-        finally:
-            _state.inside = outer
 
     helpers = 0 if getattr(_state, "inside", False) else min(_threads, k) - 1
     if helpers:
