@@ -36,9 +36,9 @@ def run() -> None:
     try:
         status = main()
     except KeyboardInterrupt as exc:  # before main handles interrupts, or again while it ends after one
-        from .runner import INTERRUPTED, TERMINATED, Terminated
+        from .runner import interrupted_status
 
-        status = TERMINATED if isinstance(exc, Terminated) else INTERRUPTED
+        status = interrupted_status(exc)
     if "multiprocessing.resource_tracker" in sys.modules:
         sys.exit(status)
     for stream in (sys.stdout, sys.stderr):
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         usage.error(str(exc))
     from .commands import compare, demo, process_file
     from .report import error_text
-    from .runner import INTERRUPTED, TERMINATED, Terminated, run_command, terminate_as_interrupt
+    from .runner import report_interrupt, run_command, terminate_as_interrupt
 
     try:
         with terminate_as_interrupt():
@@ -104,9 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"histeq: error: {error_text(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:  # outputs are written whole or not at all
-        terminated = isinstance(exc, Terminated)
-        print(f"histeq: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
-        return TERMINATED if terminated else INTERRUPTED
+        return report_interrupt(exc)
     return 0
 
 

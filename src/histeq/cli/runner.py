@@ -79,6 +79,19 @@ class Terminated(KeyboardInterrupt):
     command exits with :data:`TERMINATED`."""
 
 
+def interrupted_status(exc: KeyboardInterrupt) -> int:
+    """The exit status of a command stopped by ``exc``: :data:`TERMINATED`
+    for SIGTERM (:class:`Terminated`), :data:`INTERRUPTED` for Ctrl-C."""
+    return TERMINATED if isinstance(exc, Terminated) else INTERRUPTED
+
+
+def report_interrupt(exc: KeyboardInterrupt) -> int:
+    """Say on standard error that the command was interrupted or terminated
+    by ``exc``, and return its exit status (:func:`interrupted_status`)."""
+    print(f"histeq: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}", file=sys.stderr)
+    return interrupted_status(exc)
+
+
 @contextlib.contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
     """While in this block, SIGTERM raises :class:`Terminated` in the main

@@ -117,7 +117,7 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``histeq video``; returns the exit status (errors are printed)."""
     from .report import error_text
-    from .runner import INTERRUPTED, TERMINATED, Terminated, terminate_as_interrupt
+    from .runner import report_interrupt, terminate_as_interrupt
 
     try:
         with terminate_as_interrupt():
@@ -129,9 +129,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"histeq: error: {error_text(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:  # the output is written whole or not at all
-        terminated = isinstance(exc, Terminated)
-        print(f"histeq: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
-        return TERMINATED if terminated else INTERRUPTED
+        return report_interrupt(exc)
     return 0
 
 

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, usage: argparse.ArgumentParser) -> int:
     from histeq.io.zarr import require_extra
 
     from .report import error_text
-    from .runner import INTERRUPTED, TERMINATED, Terminated, terminate_as_interrupt
+    from .runner import report_interrupt, terminate_as_interrupt
 
     try:
         jobs = _jobs(args)
@@ -69,9 +69,7 @@ def run(args: argparse.Namespace, usage: argparse.ArgumentParser) -> int:
         print(f"histeq: error: {error_text(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:  # the temporary store is removed: no half-written output
-        terminated = isinstance(exc, Terminated)
-        print(f"histeq: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
-        return TERMINATED if terminated else INTERRUPTED
+        return report_interrupt(exc)
     return 0
 
 
