@@ -289,6 +289,29 @@ def test_workers_end_with_their_parent(tmp_path, batch, signum):
     assert files(out) == clean
 
 
+def test_a_worker_s_second_sigterm_does_not_cut_its_clean_up_short():
+    # The pool terminates its other workers when one has ended, so a worker
+    # removing its temporary file after a SIGTERM can get a second one.
+    script = (
+        "import os, signal, time\n"
+        "from histeq.cli import runner\n"
+        "signal.signal(signal.SIGTERM, runner._worker_terminated)\n"
+        "runner._in_job = True\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    time.sleep(5)\n"
+        "except KeyboardInterrupt:\n"
+        "    try:\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(0.1)\n"
+        "        print('cleaned up')\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('cut short')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "cleaned up", done.stderr
+
+
 def test_the_fallback_watch_ends_a_worker_whose_parent_died(tmp_path):
     # Where Linux's parent-death signal cannot be asked for, a worker's thread
     # watches its parent process; here on its own, in a child of a "parent".

@@ -265,8 +265,11 @@ _in_job = False
 
 
 def _worker_terminated(signum: int, frame: FrameType | None) -> None:
-    """A worker's SIGTERM: unwind the job (its temporary file is removed), or end at once between jobs."""
+    """A worker's SIGTERM: unwind the job (its temporary file is removed), or end at once between jobs.
+    Once: another SIGTERM (the pool terminating its workers when one has
+    ended, the parent's death signal) must not cut the clean-up short."""
     if _in_job:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise Terminated
     os._exit(TERMINATED)
 
