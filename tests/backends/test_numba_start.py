@@ -1,9 +1,12 @@
-"""numba is imported without scipy (a tenth of a second of every process start)."""
+"""numba's start in a process: imported without scipy (a tenth of a second of
+every process start), cached kernels loaded without numba's registry refresh."""
 
 import os
 import subprocess
 import sys
+import tempfile
 
+import numpy as np
 import pytest
 
 #: The compiled kernels from the first call (small images otherwise go to the numpy backend).
@@ -34,3 +37,52 @@ def test_scipy_still_imports_normally_afterwards():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=_COMPILED)
     assert done.stdout.strip() == "3.0"
+
+
+#: Modules that only numba's registry refresh imports (``CPUContext.load_additional_registries``).
+_REFRESH_ONLY = ("numba.typed.typedset", "numba.np.random.generator_core", "numba.cpython.heapq")
+
+#: Kernels of several modules from the disk cache (those that allocate arrays need numba's runtime).
+_KERNELS = (
+    "import sys, numpy as np, histeq\n"
+    "image = np.random.default_rng(0).integers(0, 256, (64, 48, 3), dtype=np.uint8)\n"
+    "results = [histeq.equalize(image), histeq.equalize(image, channel_axis=-1, color='lab'),\n"
+    "           histeq.clahe(image[..., 0], clip_limit=2.0), histeq.histogram(image)[0],\n"
+    "           histeq.equalize(image.astype(np.uint16) * 257, method='skimage')]\n"
+)
+
+
+def _run(script: str, backend: str = "numba") -> str:
+    env = {**os.environ, "HISTEQ_BACKEND": backend}
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env).stdout
+
+
+def test_cached_kernels_load_without_the_registry_refresh():
+    show = "print(' '.join(m for m in sys.modules if m in " + repr(_REFRESH_ONLY) + ") or '-')\n"
+    _run(_KERNELS)  # compiles what the disk cache lacks (a compilation refreshes the registries)
+    assert _run(_KERNELS + show).split() == ["-"]
+
+
+def test_kernels_loaded_so_give_the_numpy_backends_results():
+    save = "np.savez(sys.argv[1], *results)\n"
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [os.path.join(folder, f"{backend}.npz") for backend in ("numba", "numpy")]
+        for backend, path in zip(("numba", "numpy"), paths):
+            env = {**os.environ, "HISTEQ_BACKEND": backend}
+            subprocess.run([sys.executable, "-c", _KERNELS + save, path], check=True, env=env)
+        with np.load(paths[0]) as compiled, np.load(paths[1]) as reference:
+            assert compiled.files == reference.files
+            for name in compiled.files:
+                np.testing.assert_array_equal(compiled[name], reference[name])
+
+
+def test_numba_compiles_as_usual_after_kernels_loaded_so():
+    # A compilation in the same process (numba's typed containers, a function
+    # of the caller's) refreshes the registries it needs itself.
+    script = _KERNELS + (
+        "from numba import njit, typed\n"
+        "items = typed.List([1.5, 2.5])\n"
+        "print(njit(lambda values: sum(values))(items), njit(lambda a: np.cumsum(a)[-1])(np.arange(4)))\n"
+    )
+    assert _run(_KERNELS).split() == []
+    assert _run(script).split() == ["4.0", "6"]

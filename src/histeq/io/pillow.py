@@ -38,6 +38,12 @@ _KEPT_MODES = ("L", "LA", "RGB", "RGBA", "I", "F")
 #: Bytes copied at a time from an encoded file to its destination.
 _COPY_BYTES = 1 << 20
 
+#: The most bytes of a file handed to Pillow's decoder at once. Pillow's
+#: default (64 KiB) makes a decoder take the GIL back after every block,
+#: which on a busy process (another thread importing numba) waits a switch
+#: interval each time: a 1080p JPEG decoded in 37 ms instead of 18 ms.
+_DECODE_BYTES = 1 << 26
+
 
 def read_pillow(
     file: BinaryIO, max_pixels: int | None, *, all_frames: bool = False
@@ -76,11 +82,17 @@ def read_pillow(
     Exception
         Whatever Pillow raises for files it cannot read.
     """
+    from PIL import ImageFile
+
+    size = file.seek(0, io.SEEK_END)
+    file.seek(0)
     with open_pillow(file) as image:
         check_pixels((image.height, image.width), 1, max_pixels)
         frames = getattr(image, "n_frames", 1)
         if all_frames and frames > 1:
             raise Refused(f"it has {frames} pages, of which only the first could be read (with Pillow)")
+        if isinstance(image, ImageFile.ImageFile):  # as Image.open returns: the file decoded in one call
+            image.decodermaxblock = max(image.decodermaxblock, min(size, _DECODE_BYTES))
         image.load()
         metadata = pillow_metadata(image)
         file_format, mode = image.format, image.mode

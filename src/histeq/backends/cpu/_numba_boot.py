@@ -1,18 +1,34 @@
-"""Import numba without importing scipy (about 0.1 s of every process start).
+"""numba's start in a process, cut to what histeq's cached kernels need.
 
-numba imports ``scipy`` at start-up to check its version and ``scipy.linalg``
-(with its BLAS and LAPACK modules) when its first kernel loads, only to learn
-whether ``np.dot`` / ``np.linalg`` can use BLAS; histeq's kernels use neither.
-numba treats scipy as optional: both places catch ImportError
-(``numba/__init__.py: _ensure_critical_deps``, ``numba/np/arraymath.py:
-_check_blas``). So, in the importing thread only and only while numba
-initialises, scipy is made unimportable; then numba's BLAS flag is set to what
-it would have computed. numba imports ``scipy.linalg`` itself, lazily, if a
-kernel anywhere in the process ever uses ``np.linalg`` or ``np.dot``.
+Two costs of every process that runs a compiled kernel, measured on this
+project's 2-core VM, are avoided:
 
-Fails safe: if numba's internals move, nothing is hidden after the window and
-numba loads scipy as it always did. Must run before numba is first imported
-(``histeq.backends.cpu`` imports it first).
+- **scipy** (about 0.1 s at import, 0.2 s at the first kernel): numba
+  imports ``scipy`` at start-up to check its version, and ``scipy.linalg``
+  (with its BLAS and LAPACK modules) in ``numba.np.arraymath``, which loads
+  with the first kernel, only to learn whether ``np.dot`` / ``np.linalg`` can
+  use BLAS; histeq's kernels use neither. numba treats scipy as optional:
+  both places catch ImportError (``numba/__init__.py:
+  _ensure_critical_deps``, ``numba/np/arraymath.py: _check_blas``). So, in
+  the importing thread only and only while numba initialises, scipy is made
+  unimportable; then numba's BLAS flag is set to what it would have
+  computed. numba imports ``scipy.linalg`` itself, lazily, if a kernel
+  anywhere in the process ever uses ``np.linalg`` or ``np.dot``.
+- **The registry refresh at the first cached kernel** (0.15-0.2 s, holding
+  the GIL): numba's ``Cache.load_overload`` refreshes the target context
+  before loading machine code from the cache. The refresh imports numba's
+  typing and lowering registries (``numba.np.linalg``, ``numba.typed``,
+  ``numba.np.random``, ...) and initialises numba's runtime (NRT). Only the
+  runtime is needed to load and call machine code (kernels that allocate
+  arrays call it); the
+  registries are for typing and lowering, that is for compiling, and every
+  compilation refreshes them itself (``numba.core.compiler.CompilerBase``).
+  :func:`jit` gives histeq's kernels a cache that loads after initialising
+  the runtime only. Other numba functions in the process load as usual.
+
+Fails safe: if numba's internals move, scipy is imported as it always was
+and the kernels load through numba's own ``load_overload``. Must run before
+numba is first imported (``histeq.backends.cpu`` imports it first).
 """
 
 from __future__ import annotations
@@ -21,7 +37,9 @@ import contextlib
 import importlib.util
 import sys
 import threading
+from collections.abc import Callable
 from importlib.machinery import ModuleSpec
+from typing import Any
 
 
 class _HideScipy:
@@ -55,3 +73,43 @@ def import_numba_without_scipy() -> None:
 
 
 import_numba_without_scipy()
+
+# isort: split
+
+from numba import njit  # noqa: E402  (after numba's import above)
+
+#: numba's decorator for histeq's kernels: compiled once, cached on disk, releasing the GIL.
+_compile = njit(cache=True, nogil=True)
+
+
+def jit(function: Callable[..., Any]) -> Any:
+    """``numba.njit(cache=True, nogil=True)``, whose cached machine code loads
+    without numba's registry refresh (see the module's docstring)."""
+    dispatcher = _compile(function)
+    _load_without_refresh(dispatcher)
+    return dispatcher
+
+
+def _load_without_refresh(dispatcher: Any) -> None:
+    cache = getattr(dispatcher, "_cache", None)
+    load = getattr(cache, "_load_overload", None)
+    guard = getattr(cache, "_guard_against_spurious_io_errors", None)
+    runtime = _runtime()
+    if cache is None or load is None or guard is None or runtime is None:  # numba moved: its own load_overload
+        return
+
+    def load_overload(signature: Any, target_context: Any) -> Any:
+        # numba's Cache.load_overload, with the refresh cut to the runtime's set-up
+        runtime.initialize(target_context)
+        with guard():  # swallows spurious I/O errors: None, then compiled as on a cache miss
+            return load(signature, target_context)
+
+    cache.load_overload = load_overload
+
+
+def _runtime() -> Any:
+    try:
+        from numba.core.runtime import rtsys
+    except ImportError:
+        return None
+    return rtsys if callable(getattr(rtsys, "initialize", None)) else None

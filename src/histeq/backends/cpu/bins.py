@@ -16,10 +16,8 @@ No kernel uses ``fastmath``: the float binning must reproduce ``np.histogram`` a
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-#: Every kernel is compiled once, cached on disk, and releases the GIL.
-jit = njit(cache=True, nogil=True)
+from ._numba_boot import jit  # compiled once, cached on disk, releasing the GIL
 
 #: The bin code of values below the range (above the range is ``nbins``).
 BELOW = -1
