@@ -81,6 +81,12 @@ def read_pillow(
         With ``all_frames``, for a file of more than one frame.
     Exception
         Whatever Pillow raises for files it cannot read.
+
+    Notes
+    -----
+    Besides the decoded pixels, decoding holds up to 64 MiB of the file in
+    memory at once: Pillow's decoder is handed that much in one call (a JPEG
+    of that size or less: all of it).
     """
     from PIL import ImageFile
 
