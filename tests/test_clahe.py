@@ -244,12 +244,12 @@ def test_float_nan_is_kept_and_not_counted():
 def test_float_codes_of_large_images_are_numpys_bins():
     # Large float images get their bin codes from a kernel, small ones from
     # numpy's arithmetic: both are np.histogram's bins.
+    from histeq._clahe.plane import plane_codes
     from histeq._core.binning import EqualBins
-    from histeq.clahe import _codes
 
     image = np.random.default_rng(4).normal(0.5, 0.2, (600, 700)).astype(np.float32)
     image[::97, ::89] = np.nan
-    codes, _, levels = _codes(image, 300)
+    codes, _, levels = plane_codes(image, 300)
     finite = image[~np.isnan(image)]
     bins = EqualBins.between(finite.min(), finite.max(), 300, image.dtype).bin_of(image.reshape(-1))
     bins[bins < 0] = levels

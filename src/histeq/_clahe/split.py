@@ -19,8 +19,8 @@ import numpy as np
 from .._core.levels import is_small_integer, skimage_float_dtype
 from .._video.smoothing import Histograms
 from ..backends import kernels
-from ..clahe import _clip_pixels, _codes, _distribution_curve, _lift, _write
 from . import skimage as _skimage
+from .plane import blend_into, clip_pixels, distribution_curve, lift, plane_codes
 from .tiles import AxisTiles, skimage_tiling, whole_axis
 
 
@@ -67,7 +67,7 @@ class OpenCVTiles:
         distribution: str,
         alpha: float,
     ) -> None:
-        self.shape3, self.axes = _lift(shape, grid)
+        self.shape3, self.axes = lift(shape, grid)
         self.area = self.axes[0].length * self.axes[1].length * self.axes[2].length
         self.clip, self.shift, self.nbins = clip, shift, nbins
         self.distribution, self.alpha = distribution, alpha
@@ -78,7 +78,7 @@ class OpenCVTiles:
         (levels ``>> bit_shift``); floats and wide integers are binned over
         the plane's own range, as :func:`histeq.clahe` bins a still image."""
         tiles = kernels(plane).tiles
-        codes, flip, levels = _codes(plane, self.nbins)
+        codes, flip, levels = plane_codes(plane, self.nbins)
         codes = codes.reshape(self.shape3)
         bins = levels >> self.shift
         if self.small and bins > 256:  # the occupied bins only: 16-bit planes rarely fill 65536
@@ -109,13 +109,13 @@ class OpenCVTiles:
         curve = (
             None
             if self.distribution == "uniform"
-            else _distribution_curve(self.distribution, self.alpha, self.area, top)
+            else distribution_curve(self.distribution, self.alpha, self.area, top)
         )
         held = np.zeros((counts.shape[0], hi - lo + 2), np.int64)
         held[:, :-1] = counts
-        limit = _clip_pixels(self.clip, self.area, bins)
+        limit = clip_pixels(self.clip, self.area, bins)
         luts = kernels(held).tiles.plan_tiles(held, bins, lo, limit, scale, top, curve)
-        _write(target, counted.codes, counted.flip, self.shift, lo, top, luts, self.axes)
+        blend_into(target, counted.codes, counted.flip, self.shift, lo, top, luts, self.axes)
 
 
 class SkimageTiles:

@@ -21,6 +21,16 @@ from typing import Any
 
 import numpy as np
 
+from .._clahe.plane import (
+    blend_into,
+    clip_pixels,
+    code_values,
+    coded,
+    distribution_curve,
+    lift,
+    value_extent,
+)
+from .._clahe.plane import plane_codes as whole_plane_codes
 from .._clahe.tiles import AxisTiles
 from .._core.batch import Batch, check_batch_axis
 from .._core.colour_modes import ColourMode, check_colour_mode
@@ -34,17 +44,7 @@ from .._core.validate import (
     check_nbins,
 )
 from ..backends import kernels
-from ..clahe import (
-    _clip_pixels,
-    _codes,
-    _distribution_curve,
-    _lift,
-    _write,
-    check_opencv_options,
-    code_values,
-    coded,
-    value_extent,
-)
+from ..clahe import check_opencv_options
 from .blocks import Groups, Key
 from .equalize import check_no_out, groups_of, token
 from .graph import ChunkTask, Graph
@@ -65,8 +65,8 @@ class Tiling:
     nbins: int | None
 
     def axes(self) -> tuple[AxisTiles, ...]:
-        """The tiling of the plane lifted to ``(z, y, x)`` (cached by ``_lift``)."""
-        return _lift(self.shape, self.grid)[1]
+        """The tiling of the plane lifted to ``(z, y, x)`` (cached by ``lift``)."""
+        return lift(self.shape, self.grid)[1]
 
 
 #: A plane's coding: None (8/16-bit integers are their own codes), or the
@@ -75,10 +75,10 @@ Coding = tuple[Any, Any] | None
 
 
 def plane_codes(plane: np.ndarray, coding: Coding, nbins: int | None) -> tuple[np.ndarray, int, int]:
-    """``(codes, flip, levels)`` of a plane's part, as the in-memory ``_codes``
+    """``(codes, flip, levels)`` of a plane's part, as the in-memory ``plane_codes``
     gives them for the whole plane (whose range is ``coding``)."""
     if coding is None:
-        return _codes(plane, None)
+        return whole_plane_codes(plane, None)
     return coded(code_values(plane), nbins, *coding)
 
 
@@ -162,11 +162,11 @@ def tile_plans(
         _, _, levels = plane_codes(np.zeros((1,) * len(tiling.shape), dtype), plane_coding, tiling.nbins)
         bins = levels >> tiling.shift
         top = bins - 1
-        limit = _clip_pixels(tiling.clip, area, bins)
+        limit = clip_pixels(tiling.clip, area, bins)
         scale = np.float32(top) / np.float32(area)
         curve = None
         if tiling.distribution != "uniform":
-            curve = _distribution_curve(tiling.distribution, tiling.alpha, area, top)
+            curve = distribution_curve(tiling.distribution, tiling.alpha, area, top)
         runs = [run for run in counts[key].values() if run[1].size]
         lo, hi = 0, bins - 1
         if plane_coding is None and bins > 256:  # 16-bit planes: LUTs of the occupied bins only, as in memory
@@ -202,7 +202,7 @@ def block_clahe(
         top = (levels >> tiling.shift) - 1
         own = 2 if sliced[0].high.max() > 0 else 1  # the blend's default for the block
         layers = None if own == depth else depth
-        _write(target, lifted(codes, plane.shape), flip, tiling.shift, lo, top, luts, sliced, layers)
+        blend_into(target, lifted(codes, plane.shape), flip, tiling.shift, lo, top, luts, sliced, layers)
     return result
 
 

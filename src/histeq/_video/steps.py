@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .._clahe.plane import MAX_CODED_BINS
 from .._clahe.split import OpenCVTiles, SkimageTiles
 from .._core.binning import binning_for, choose_binning
 from .._core.colour_modes import ColourMode, check_colour_mode
@@ -36,7 +37,6 @@ from .._core.validate import (
     check_tile_grid,
 )
 from ..backends import kernels, small
-from ..clahe import MAX_CODED_BINS
 from .planes import Layout
 from .smoothing import Histograms
 
