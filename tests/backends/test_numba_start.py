@@ -86,3 +86,16 @@ def test_numba_compiles_as_usual_after_kernels_loaded_so():
     )
     assert _run(_KERNELS).split() == []
     assert _run(script).split() == ["4.0", "6"]
+
+
+def test_kernels_load_through_numba_itself_where_its_internals_moved(monkeypatch):
+    from histeq.backends.cpu import _numba_boot
+
+    def add(a, b):
+        return a + b
+
+    assert "load_overload" in vars(_numba_boot.jit(add)._cache)  # histeq's load, on the instance
+    monkeypatch.setattr(_numba_boot, "_RUNTIME", None)
+    kernel = _numba_boot.jit(add)
+    assert "load_overload" not in vars(kernel._cache)  # numba's own
+    assert kernel(2, 3) == 5

@@ -20,9 +20,9 @@ project's 2-core VM, are avoided:
   typing and lowering registries (``numba.np.linalg``, ``numba.typed``,
   ``numba.np.random``, ...) and initialises numba's runtime (NRT). Only the
   runtime is needed to load and call machine code (kernels that allocate
-  arrays call it); the
-  registries are for typing and lowering, that is for compiling, and every
-  compilation refreshes them itself (``numba.core.compiler.CompilerBase``).
+  arrays call it); the registries are for typing and lowering, that is for
+  compiling, and every compilation refreshes them itself
+  (``numba.core.compiler.CompilerBase``).
   :func:`jit` gives histeq's kernels a cache that loads after initialising
   the runtime only. Other numba functions in the process load as usual.
 
@@ -94,9 +94,9 @@ def _load_without_refresh(dispatcher: Any) -> None:
     cache = getattr(dispatcher, "_cache", None)
     load = getattr(cache, "_load_overload", None)
     guard = getattr(cache, "_guard_against_spurious_io_errors", None)
-    runtime = _runtime()
-    if cache is None or load is None or guard is None or runtime is None:  # numba moved: its own load_overload
+    if cache is None or load is None or guard is None or _RUNTIME is None:  # numba moved: its own load_overload
         return
+    runtime = _RUNTIME
 
     def load_overload(signature: Any, target_context: Any) -> Any:
         # numba's Cache.load_overload, with the refresh cut to the runtime's set-up
@@ -108,8 +108,12 @@ def _load_without_refresh(dispatcher: Any) -> None:
 
 
 def _runtime() -> Any:
+    """numba's runtime (``rtsys``), or None where numba's internals moved."""
     try:
         from numba.core.runtime import rtsys
     except ImportError:
         return None
     return rtsys if callable(getattr(rtsys, "initialize", None)) else None
+
+
+_RUNTIME = _runtime()
