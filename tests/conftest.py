@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -16,6 +17,14 @@ if "HISTEQ_BACKEND" not in os.environ:
     import histeq.backends.small  # reads the setting once  # noqa: F401
 
     del os.environ["HISTEQ_BACKEND"]
+
+# Tests interrupt themselves and the processes they start with SIGINT, as
+# Ctrl-C does. A test run started in the background by a shell without job
+# control inherits SIGINT ignored and would hand that on to every process it
+# starts (the interrupt tests then fail or skip): this process takes Python's
+# own handler, and the processes it starts begin with the default action.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 settings.register_profile(
     "histeq",
