@@ -28,9 +28,9 @@ from .._clahe.plane import (
     coded,
     distribution_curve,
     lift,
+    plane_codes,
     value_extent,
 )
-from .._clahe.plane import plane_codes as whole_plane_codes
 from .._clahe.tiles import AxisTiles
 from .._core.batch import Batch, check_batch_axis
 from .._core.colour_modes import ColourMode, check_colour_mode
@@ -74,12 +74,12 @@ class Tiling:
 Coding = tuple[Any, Any] | None
 
 
-def plane_codes(plane: np.ndarray, coding: Coding, nbins: int | None) -> tuple[np.ndarray, int, int]:
-    """``(codes, flip, levels)`` of a plane's part, as the in-memory ``plane_codes``
+def part_codes(part: np.ndarray, coding: Coding, nbins: int | None) -> tuple[np.ndarray, int, int]:
+    """``(codes, flip, levels)`` of a plane's part, as :func:`plane_codes`
     gives them for the whole plane (whose range is ``coding``)."""
     if coding is None:
-        return whole_plane_codes(plane, None)
-    return coded(code_values(plane), nbins, *coding)
+        return plane_codes(part, None)
+    return coded(code_values(part), nbins, *coding)
 
 
 def block_extents(block: np.ndarray, groups: Groups, offsets: tuple[int, ...]) -> dict[Key, tuple[Any, Any, int]]:
@@ -137,7 +137,7 @@ def block_tile_counts(
     axes = tiling.axes()
     result = {}
     for key, plane in groups.planes(block, offsets):
-        codes, flip, levels = plane_codes(plane, None if coding is None else coding[key], tiling.nbins)
+        codes, flip, levels = part_codes(plane, None if coding is None else coding[key], tiling.nbins)
         spans = ranges(groups, offsets, plane.shape)
         result[key] = count_pieces(lifted(codes, plane.shape), axes, spans, flip, tiling.shift, levels >> tiling.shift)
     return result
@@ -159,7 +159,7 @@ def tile_plans(
     plans = {}
     for key in keys:
         plane_coding = None if coding is None else coding[key]
-        _, _, levels = plane_codes(np.zeros((1,) * len(tiling.shape), dtype), plane_coding, tiling.nbins)
+        _, _, levels = part_codes(np.zeros((1,) * len(tiling.shape), dtype), plane_coding, tiling.nbins)
         bins = levels >> tiling.shift
         top = bins - 1
         limit = clip_pixels(tiling.clip, area, bins)
@@ -197,7 +197,7 @@ def block_clahe(
         _, target = next(targets)
         spans = ranges(groups, offsets, plane.shape)
         sliced = tuple(part(axis, *span) for axis, span in zip(axes, spans))
-        codes, flip, levels = plane_codes(plane, None if coding is None else coding[key], tiling.nbins)
+        codes, flip, levels = part_codes(plane, None if coding is None else coding[key], tiling.nbins)
         lo, luts = plans[key]
         top = (levels >> tiling.shift) - 1
         own = 2 if sliced[0].high.max() > 0 else 1  # the blend's default for the block
