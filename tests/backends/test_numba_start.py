@@ -9,8 +9,13 @@ import tempfile
 import numpy as np
 import pytest
 
-#: The compiled kernels from the first call (small images otherwise go to the numpy backend).
-_COMPILED = {**os.environ, "HISTEQ_BACKEND": "numba"}
+
+def _run(script: str, *args: str, backend: str = "numba") -> str:
+    """The standard output of ``script`` run in a fresh process with ``backend``'s
+    kernels from the first call (small images otherwise go to the numpy backend)."""
+    env = {**os.environ, "HISTEQ_BACKEND": backend}
+    command = [sys.executable, "-c", script, *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
 
 
 def test_kernels_load_without_scipy_and_numba_keeps_its_blas_flag():
@@ -22,8 +27,7 @@ def test_kernels_load_without_scipy_and_numba_keeps_its_blas_flag():
         "import numba.np.arraymath as arraymath\n"
         "print(sorted(m for m in sys.modules if m == 'scipy' or m.startswith('scipy.')), arraymath._HAVE_BLAS)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=_COMPILED)
-    assert done.stdout.split() == ["[]", "True"]
+    assert _run(script).split() == ["[]", "True"]
 
 
 def test_scipy_still_imports_normally_afterwards():
@@ -35,8 +39,7 @@ def test_scipy_still_imports_normally_afterwards():
         "from numba import njit\n"
         "print(njit(lambda a, b: np.dot(a, b))(np.ones(3), np.ones(3)))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=_COMPILED)
-    assert done.stdout.strip() == "3.0"
+    assert _run(script).strip() == "3.0"
 
 
 #: Modules that only numba's registry refresh imports (``CPUContext.load_additional_registries``).
@@ -52,11 +55,6 @@ _KERNELS = (
 )
 
 
-def _run(script: str, backend: str = "numba") -> str:
-    env = {**os.environ, "HISTEQ_BACKEND": backend}
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env).stdout
-
-
 def test_cached_kernels_load_without_the_registry_refresh():
     show = "print(' '.join(m for m in sys.modules if m in " + repr(_REFRESH_ONLY) + ") or '-')\n"
     _run(_KERNELS)  # compiles what the disk cache lacks (a compilation refreshes the registries)
@@ -68,8 +66,7 @@ def test_kernels_loaded_so_give_the_numpy_backends_results():
     with tempfile.TemporaryDirectory() as folder:
         paths = [os.path.join(folder, f"{backend}.npz") for backend in ("numba", "numpy")]
         for backend, path in zip(("numba", "numpy"), paths):
-            env = {**os.environ, "HISTEQ_BACKEND": backend}
-            subprocess.run([sys.executable, "-c", _KERNELS + save, path], check=True, env=env)
+            _run(_KERNELS + save, path, backend=backend)
         with np.load(paths[0]) as compiled, np.load(paths[1]) as reference:
             assert compiled.files == reference.files
             for name in compiled.files:
