@@ -14,16 +14,18 @@ array([[  0, 159, 159],
 """
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
-from .clahe import clahe
 from .equalize import equalize
-from .histogram import Histogram, histogram
-from .plan import Plan, plan_equalization
 
 if TYPE_CHECKING:
+    from .clahe import clahe
+    from .histogram import Histogram, histogram
     from .local import local_equalize
     from .matching import match_histograms
+    from .plan import Plan, plan_equalization
     from .specification import exact_specification
     from .video import VideoEqualizer, equalize_video
 
@@ -46,14 +48,20 @@ __all__ = [
 ]
 
 #: Names whose modules are imported on first use (``import histeq`` and the
-#: command line's start-up do not pay for them); their modules' names differ
-#: from the functions', so an import of the module never hides the function.
+#: command line's start-up do not pay for them: a one-file ``histeq equalize``
+#: needs no CLAHE). ``clahe`` and ``histogram`` share their modules' names:
+#: :class:`_Package` keeps the functions there once the modules are imported.
 _LAZY = {
+    "Histogram": "histogram",
+    "Plan": "plan",
     "VideoEqualizer": "video",
+    "clahe": "clahe",
     "equalize_video": "video",
     "exact_specification": "specification",
+    "histogram": "histogram",
     "local_equalize": "local",
     "match_histograms": "matching",
+    "plan_equalization": "plan",
 }
 
 
@@ -67,3 +75,22 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(types.ModuleType):
+    """The type of the ``histeq`` module: a submodule named as its function
+    (``histeq.clahe``, ``histeq.histogram``) leaves the function in its place.
+
+    Python's import sets a submodule, once imported, as an attribute of its
+    package; those two are imported on first use (by the package's
+    ``__getattr__``, or by any ``from .clahe import ...``), so that would
+    otherwise hide the functions ``histeq.clahe`` and ``histeq.histogram``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if _LAZY.get(name) == name and isinstance(value, types.ModuleType):  # the import of histeq.clahe, ...
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -1,13 +1,15 @@
 """What a command-line process loads: ``import histeq``, ``histeq --help`` and a
 one-file run of the common cases import no numba (small one-shot images take
 the numpy backend) and none of the optional libraries they do not use (nor
-histeq's own video, Zarr, matching and specification code); the
-output is the compiled kernels' byte for byte. Folder runs on threads (the
+histeq's own video, Zarr, matching and specification code, nor, for one
+file, CLAHE's or other formats' code); the output is the compiled kernels'
+byte for byte. Folder runs on threads (the
 default) write what one file at a time and worker processes write, and stop
 cleanly. Run for real in subprocesses."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -28,22 +30,37 @@ WATCHED = (
     *("histeq.video", "histeq.io.zarr", "histeq.matching", "histeq.specification"),
     "PIL.SpiderImagePlugin",  # one of Pillow's plugins a folder of JPEGs and PNGs does not need
 )
-RUN_AND_LIST = f"""
+#: histeq's modules that a one-file equalization imports not: CLAHE, the plan
+#: as a value, Zarr runs, the image tools' colour frames, Lab, and the readers
+#: and writers of the formats other than the file's.
+NOT_FOR_ONE_FILE = (
+    *("histeq.clahe", "histeq._clahe", "histeq.plan", "histeq.cli.zarr_jobs"),
+    *("histeq._core.ffmpeg", "histeq._core.tool_frames", "histeq._core.colour_lab"),
+    *("histeq.io.png16", "histeq.io.png_chunks", "histeq.io.tiff", "histeq.io.npy"),
+)
+#: Runs the command line in-process (the watched modules, then its arguments),
+#: then prints which of the watched modules it loaded.
+RUN_AND_LIST = """
 import sys
 from histeq.cli import main
+watched = sys.argv.pop(1).split(",")
 try:
     status = main(sys.argv[1:])
 except SystemExit as exit:
     status = exit.code
-print(status, *sorted(m for m in {WATCHED!r} if m in sys.modules))
+print(status, *sorted(m for m in watched if m in sys.modules))
 """
 
 
-def loaded(*args, backend: str = "auto") -> tuple[str, list[str]]:
-    """The exit status of ``histeq ARGS`` in a fresh process and the watched modules it loaded."""
+def loaded(*args, backend: str = "auto", watched: tuple[str, ...] = WATCHED) -> tuple[str, list[str]]:
+    """The exit status of ``histeq ARGS`` in a fresh process and the ``watched`` modules it loaded."""
     env = {**os.environ, "HISTEQ_BACKEND": backend}
     done = subprocess.run(
-        [sys.executable, "-c", RUN_AND_LIST, *map(str, args)], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-c", RUN_AND_LIST, ",".join(watched), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     status, *modules = done.stdout.split("\n")[-2].split()
     return status, modules
@@ -103,6 +120,15 @@ def test_one_file_loads_no_numba_and_writes_the_kernels_bytes(tmp_path, name, sh
     status, modules = loaded(*command, source, "-o", numba_out, *rest, backend="numba")
     assert status == "0" and "numba" in modules
     assert numpy_out.read_bytes() == numba_out.read_bytes()
+
+
+def test_one_file_loads_no_code_it_does_not_run(tmp_path):
+    # CLAHE, the image tools' frames, Lab, Zarr runs and the other formats'
+    # readers and writers are imported where they are used.
+    assert all(importlib.util.find_spec(name) for name in NOT_FOR_ONE_FILE)  # none renamed away
+    source = tmp_path / "x.jpg"
+    write_image(source, photo((60, 80, 3)))
+    assert loaded("equalize", source, "-o", tmp_path / "y.jpg", watched=NOT_FOR_ONE_FILE) == ("0", [])
 
 
 def test_demo_compiles_nothing(tmp_path):

@@ -129,7 +129,7 @@ def test_tiff_pages_read_by_pillow_are_refused_rather_than_dropped(tmp_path, mon
     def lacking_a_codec(file, max_pixels):
         raise ValueError("a compression tifffile cannot decode")
 
-    monkeypatch.setattr("histeq.io.read.read_tiff", lacking_a_codec)  # Pillow is tried next
+    monkeypatch.setattr("histeq.io.tiff.read_tiff", lacking_a_codec)  # Pillow is tried next
     with pytest.raises(ImageReadError, match=r"two\.tif': it has 2 pages, of which only the first could be read"):
         read_image(tmp_path / "two.tif")
     tifffile.imwrite(tmp_path / "one.tif", np.full((10, 12), 9, np.uint8))

@@ -61,7 +61,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .colour_lab import cie_lab, opencv_lab
 from .colour_lines import Lines, blocks, c_ordered, lines, pixel_lines, with_lines
 from .layout import unshared
 
@@ -220,6 +219,8 @@ def split_luminance(image: np.ndarray, space: str, *, order: str = "rgb") -> Lum
             k.colour_hsv.hsv_merge(x, p, o)
 
     elif dtype == np.uint8:
+        from .colour_lab import opencv_lab  # here: Lab's tables are loaded for Lab alone
+
         lab = opencv_lab()
         bad = _split(k.colour_lab.lab_split_bytes, image, plane, red, lab)
 
@@ -227,6 +228,8 @@ def split_luminance(image: np.ndarray, space: str, *, order: str = "rgb") -> Lum
             k.colour_lab.lab_merge_bytes(x, p, o, red, lab)
 
     else:
+        from .colour_lab import cie_lab
+
         cie = cie_lab()
         top = 65535.0 if dtype == np.uint16 else 1.0  # the value of white
         plane_scale = top / 100.0  # L* -> plane
@@ -351,6 +354,8 @@ def count_luminance(image: np.ndarray, space: str, out: np.ndarray, *, order: st
                 k.ycrcb_map(x, p, lut, o, red)
 
     else:
+        from .colour_lab import opencv_lab
+
         tables = opencv_lab()
         pairs = [(pixel_lines(x), pixel_lines(o), o.shape[:2]) for x, o in blocks((image, out), image.ndim - 1)]
         if any(o is None for _, o, _ in pairs):

@@ -18,10 +18,9 @@ import numpy as np
 from ..backends import kernels
 from ..backends._threads import run_chunks
 from .colour_modes import spatial_mask
+from .methods import FFMPEG
 from .peer_plans import ffmpeg_lut, ffmpeg_permille
 
-#: How ``method=`` names the filter, alone or before its options.
-FFMPEG = "ffmpeg"
 #: The filter's antibanding levels.
 ANTIBANDING = ("none", "weak", "strong")
 _OPTION_NAMES = ("strength", "intensity", "antibanding")

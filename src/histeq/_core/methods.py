@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import peer_plans, plans
 from .binning import Binning, Mapping
-from .ffmpeg import FFMPEG, equalize_frames, parse_ffmpeg
 from .levels import skimage_float_dtype
-from .tool_frames import imagej_colour, magick_colour
+
+if TYPE_CHECKING:  # the image tools' frames are imported when they run (an equalization of a file needs none)
+    from .ffmpeg import FFmpegOptions
 
 #: A plan: int64 counts over a binning -> the mapping of every bin (None: the
 #: image stays as it is), in the output dtype; the last argument is the
@@ -91,30 +93,72 @@ class Method:
 
 #: The dtypes the image tools read: 8- and 16-bit unsigned integers.
 _WORDS = (np.dtype(np.uint8), np.dtype(np.uint16))
+#: How ``method=`` names ffmpeg's filter, alone or before its options (:mod:`.ffmpeg`).
+FFMPEG = "ffmpeg"
 
 
 def ffmpeg_method(spec: str) -> Method:
     """The record of ffmpeg's ``histeq`` filter with the options of ``spec``
     (``"ffmpeg"`` or ``"ffmpeg:strength=S:intensity=I:antibanding=A"``, see
-    :mod:`.ffmpeg`); ValueError naming ``method`` for bad options."""
-    options = parse_ffmpeg(spec)
-    plan: PlanFunction = partial(
-        peer_plans.ffmpeg, strength=options.strength_permille, intensity=options.intensity_permille
-    )
-    if options.antibanding != "none":
-        plan = partial(_dithered_plan, spec)
+    :mod:`.ffmpeg`); ValueError naming ``method`` for bad options. Its plan
+    and frames import :mod:`.ffmpeg` and read the options when they run:
+    the record of the defaults, made at import, loads none of it."""
+    if spec != FFMPEG:  # options: checked now, when the method is named
+        _ffmpeg_options(spec)
     return Method(
         spec,
         "ffmpeg's histeq filter (luma histogram; RGB frames scaled by lut[luma] / luma)",
-        plan,
+        partial(_ffmpeg_plan, spec),
         dtypes=(np.dtype(np.uint8),),
-        frames=partial(equalize_frames, options=options),
+        frames=partial(_ffmpeg_frames, spec),
     )
 
 
-def _dithered_plan(spec: str, *args: object) -> Mapping | None:
-    # ffmpeg's antibanding dithers pixel by pixel: no LUT plans it.
-    raise ValueError(f"method {spec!r} dithers every pixel on its own (antibanding); it has no plan of its counts")
+def _ffmpeg_options(spec: str) -> FFmpegOptions:
+    """The options of ``spec`` (:func:`.ffmpeg.parse_ffmpeg`), its module imported only here."""
+    from .ffmpeg import parse_ffmpeg
+
+    return parse_ffmpeg(spec)
+
+
+def _ffmpeg_plan(
+    spec: str, counts: np.ndarray, binning: Binning, out_dtype: np.dtype, target: np.ndarray | None
+) -> Mapping | None:
+    """ffmpeg's plan (:func:`.peer_plans.ffmpeg`) with the options of ``spec``."""
+    options = _ffmpeg_options(spec)
+    if options.antibanding != "none":  # ffmpeg's antibanding dithers pixel by pixel: no LUT plans it
+        raise ValueError(f"method {spec!r} dithers every pixel on its own (antibanding); it has no plan of its counts")
+    strength, intensity = options.strength_permille, options.intensity_permille
+    return peer_plans.ffmpeg(counts, binning, out_dtype, target, strength=strength, intensity=intensity)
+
+
+def _ffmpeg_frames(
+    spec: str,
+    image: np.ndarray,
+    axis: int | None,
+    mask: np.ndarray | None,
+    result: np.ndarray | None,
+    channel_order: str,
+    keep_alpha: bool,
+) -> np.ndarray | None:
+    """ffmpeg's frames (:func:`.ffmpeg.equalize_frames`) with the options of ``spec``."""
+    from .ffmpeg import equalize_frames
+
+    return equalize_frames(image, axis, mask, result, channel_order, keep_alpha, options=_ffmpeg_options(spec))
+
+
+def _imagej_colour(*frame: Any, classic: bool) -> np.ndarray | None:
+    """ImageJ's colour frames (:func:`.tool_frames.imagej_colour`), imported when they run."""
+    from .tool_frames import imagej_colour
+
+    return imagej_colour(*frame, classic=classic)
+
+
+def _magick_colour(*frame: Any) -> np.ndarray | None:
+    """ImageMagick's colour frames (:func:`.tool_frames.magick_colour`), imported when they run."""
+    from .tool_frames import magick_colour
+
+    return magick_colour(*frame)
 
 
 #: The equalization methods, in the order the docs list them.
@@ -139,21 +183,21 @@ EQUALIZE_METHODS: dict[str, Method] = {
             "ImageJ Enhance Contrast > Equalize (sqrt of counts)",
             peer_plans.imagej,
             dtypes=_WORDS,
-            frames=partial(imagej_colour, classic=False),
+            frames=partial(_imagej_colour, classic=False),
         ),
         Method(
             "imagej-classic",
             "ImageJ's classic equalization",
             peer_plans.imagej_classic,
             dtypes=_WORDS,
-            frames=partial(imagej_colour, classic=True),
+            frames=partial(_imagej_colour, classic=True),
         ),
         Method(
             "imagemagick",
             "ImageMagick 6 Q16 -equalize (colour: one intensity histogram)",
             peer_plans.imagemagick,
             dtypes=_WORDS,
-            frames=magick_colour,
+            frames=_magick_colour,
         ),
         Method("vips", "libvips hist_equal", peer_plans.vips, dtypes=_WORDS),
         ffmpeg_method(FFMPEG),

@@ -79,10 +79,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return run(args)
     if args.command in ("equalize", "clahe"):  # Zarr stores (and TIFFs into them): lazily, block by block
-        from .zarr_jobs import run as run_zarr
-        from .zarr_jobs import wants_zarr
+        from .jobs import wants_zarr
 
         if wants_zarr(args):
+            from .zarr_jobs import run as run_zarr
+
             return run_zarr(args, usage)
     try:
         check_options(args)  # every option, before any file is read or written

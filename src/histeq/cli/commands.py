@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 import histeq
-from histeq import clahe, equalize
+from histeq import equalize
 from histeq._core.colour import colour_samples, join_alpha, spatial_shape, split_alpha, without_alpha
 from histeq._core.colour_spaces import COLOUR_DTYPES, LUMINANCE_SPACES
 from histeq._core.levels import levels_from_fractions
@@ -245,7 +245,9 @@ def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
         options["color"] = colour.color
         options["batch_axis"] = batch_axes(args, target.ndim)
         if args.method in ("skimage", *CLAHE_IMAGE_METHODS):
-            return clahe(target, method=args.method, kernel_size=axes(args.kernel_size), nbins=args.nbins, **options)
+            return histeq.clahe(
+                target, method=args.method, kernel_size=axes(args.kernel_size), nbins=args.nbins, **options
+            )
         options["tile_grid"] = axes(args.tile_grid)
         options["distribution"] = args.distribution or "uniform"
         if args.alpha is not None:
@@ -254,7 +256,7 @@ def _clahe_file(args: argparse.Namespace, source: Path, output: Path) -> None:
             return deep_clahe(target, nbins=args.nbins, **options)
         if args.nbins is not None and target.dtype.kind in "iu" and target.dtype.itemsize <= 2:
             raise ValueError(_LEVEL_BINS.format(dtype=target.dtype, levels=1 << (8 * target.dtype.itemsize)))
-        return clahe(target, method="opencv", nbins=args.nbins, keep_alpha=colour.keep_alpha, **options)
+        return histeq.clahe(target, method="opencv", nbins=args.nbins, keep_alpha=colour.keep_alpha, **options)
 
     _process_file(args, source, output, transform, None)
 

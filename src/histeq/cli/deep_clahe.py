@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from histeq import clahe
+import histeq
 from histeq._core.levels import levels_from_offsets, span
 
 #: Bins of the command line's CLAHE of images deeper than 8 bits: 256, the
@@ -70,7 +70,7 @@ def deep_clahe(image: np.ndarray, *, nbins: int | None = None, **options: Any) -
     fractions = image.astype(np.float32 if dtype.itemsize <= 2 else np.float64)
     fractions -= fractions.dtype.type(np.iinfo(dtype).min)
     fractions /= fractions.dtype.type(span(dtype))
-    result = clahe(fractions, method="opencv", nbins=nbins or DEEP_BINS, **options).reshape(-1)
+    result = histeq.clahe(fractions, method="opencv", nbins=nbins or DEEP_BINS, **options).reshape(-1)
     del fractions
     levels = np.empty(result.shape, dtype)
     for start in range(0, result.size, _BLOCK):
@@ -102,4 +102,4 @@ def command_line_clahe(image: np.ndarray, *, dtype_bins: bool = False, **options
     """
     if not dtype_bins and is_deep(image.dtype):
         return deep_clahe(image, **options)
-    return clahe(image, **options)
+    return histeq.clahe(image, **options)

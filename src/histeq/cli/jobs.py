@@ -6,8 +6,8 @@ A :class:`Job` is one file to process (or an error known before any work); an
 
 from __future__ import annotations
 
+import argparse
 import functools
-import glob
 import os
 import stat
 from dataclasses import dataclass, field
@@ -15,6 +15,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from histeq.io import TEMPORARY_PREFIX, read_suffixes
+from histeq.io.formats import is_zarr_path
 from histeq.plot import plot_path
 
 #: The file name that stands for standard input (as INPUT) or output (as -o).
@@ -62,6 +63,12 @@ class Outcome:
     job: Job
     status: str
     error: str | None = None
+
+
+def wants_zarr(args: argparse.Namespace) -> bool:
+    """Whether the command line reads or writes a Zarr store (a Zarr run: :mod:`.zarr_jobs`)."""
+    output = getattr(args, "output", None)
+    return any(is_zarr_path(path) for path in args.input) or (output is not None and is_zarr_path(output))
 
 
 def is_batch(inputs: list[Path]) -> bool:
@@ -359,6 +366,8 @@ def _expand(pattern: Path) -> list[Path]:
     links in a loop make that exponential."""
     parts = pattern.parts
     if "**" not in parts:
+        import glob  # only here: a run without patterns does not load it
+
         return sorted(Path(match) for match in glob.glob(str(pattern)))
     first = next(index for index, part in enumerate(parts) if _has_magic(part))
     base = Path(*parts[:first]) if first else Path()

@@ -24,7 +24,6 @@ from histeq._core.targets import DEFAULT_ALPHA, TARGET_DEFAULTS
 from histeq._core.validate import check_alpha, check_clip_limit, check_filters, check_nbins, check_tile_grid
 
 from .deep_clahe import DEEP_BINS
-from .zarr_jobs import add_arguments as add_zarr_arguments
 
 #: The formats ``--format`` offers for standard output.
 _STREAM_FORMATS = sorted({name.lower() for name in WRITE_FORMATS.values()})
@@ -88,7 +87,7 @@ def _add_equalize(commands: argparse._SubParsersAction) -> None:
         "dtype as min + round(value * (max - min)) (round(value * 255) for 8-bit).",
     )
     _add_file_arguments(equalize, "equalize")
-    add_zarr_arguments(equalize)
+    _add_zarr_arguments(equalize)
     equalize_options = equalize.add_argument_group("equalization")
     equalize_options.add_argument(
         "--method",
@@ -129,7 +128,7 @@ def _add_clahe(commands: argparse._SubParsersAction) -> None:
         "thousand levels.",
     )
     _add_file_arguments(clahe, "process")
-    add_zarr_arguments(clahe)
+    _add_zarr_arguments(clahe)
     clahe_options = clahe.add_argument_group("CLAHE")
     clahe_options.add_argument(
         "--method",
@@ -318,6 +317,16 @@ _COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "video": _add_video,
     "demo": _add_demo,
 }
+
+
+def _add_zarr_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of Zarr runs (``--scheduler``; :mod:`.zarr_jobs` runs them)."""
+    parser.add_argument(
+        "--scheduler",
+        help="Zarr stores and large TIFFs (processed lazily, block by block): Dask's scheduler, 'threads' "
+        "(default), 'processes', 'synchronous', or the address of a dask.distributed scheduler "
+        "(tcp://HOST:PORT)",
+    )
 
 
 def _add_color_argument(group: argparse._ArgumentGroup, command: str) -> None:

@@ -3,7 +3,7 @@ and large TIFFs: lazily, block by block, through histeq's Dask operations
 (:mod:`histeq._dask`), never holding the image in memory.
 
 An input that is a Zarr store, or an output named ``*.zarr``, makes a run a
-Zarr run (:func:`wants_zarr`). Each input is read as Dask arrays
+Zarr run (:func:`.jobs.wants_zarr`). Each input is read as Dask arrays
 (:mod:`histeq.io.zarr`: OME axes name the channel axis, each channel
 processed on its own unless ``--color`` says otherwise, and time points, each
 an image of its own), processed
@@ -27,24 +27,6 @@ import numpy as np
 DEEP_BINS = 256
 #: Options of file commands that Zarr runs do not have.
 _REFUSED = (("plot", "--plot"), ("format", "--format"), ("quality", "--quality"), ("json", "--json"))
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of Zarr runs (``--scheduler``)."""
-    parser.add_argument(
-        "--scheduler",
-        help="Zarr stores and large TIFFs (processed lazily, block by block): Dask's scheduler, 'threads' "
-        "(default), 'processes', 'synchronous', or the address of a dask.distributed scheduler "
-        "(tcp://HOST:PORT)",
-    )
-
-
-def wants_zarr(args: argparse.Namespace) -> bool:
-    """Whether the command line reads or writes a Zarr store."""
-    from histeq.io.formats import is_zarr_path
-
-    output = getattr(args, "output", None)
-    return any(is_zarr_path(path) for path in args.input) or (output is not None and is_zarr_path(output))
 
 
 def run(args: argparse.Namespace, usage: argparse.ArgumentParser) -> int:

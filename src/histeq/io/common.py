@@ -1,7 +1,8 @@
-"""What every format's reader shares: the read error, the files refused for
-what they declare (the pixel limit checked from a file's header before its
-pixels are decoded, arrays that are no image, pages that differ), and native
-byte order."""
+"""What every format's reader shares: the first bytes that tell the formats
+apart (:mod:`.read` imports a format's reader only for its files), the read
+error, the files refused for what they declare (the pixel limit checked from a
+file's header before its pixels are decoded, arrays that are no image, pages
+that differ), and native byte order."""
 
 from __future__ import annotations
 
@@ -10,6 +11,16 @@ import numpy as np
 #: The most pixels (colour samples not counted) ``read_image`` accepts by
 #: default: files that declare more are refused before they are decoded.
 MAX_PIXELS = 2**30
+
+#: The first bytes of NumPy ``.npy`` files.
+NPY_MAGIC = b"\x93NUMPY"
+#: The first bytes of classic and BigTIFF files, in both byte orders.
+TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+#: The first bytes of every PNG file.
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: How many leading bytes hold a PNG's signature and its IHDR fields up to the
+#: colour type: the bytes :mod:`.read` tells the formats apart by.
+HEADER_BYTES = 26
 
 
 class ImageReadError(OSError):

@@ -8,9 +8,6 @@ import numpy as np
 
 from .common import Refused, check_pixels, native
 
-#: The first bytes of NumPy ``.npy`` files.
-NPY_MAGIC = b"\x93NUMPY"
-
 
 def read_npy(file: BinaryIO, max_pixels: int | None) -> np.ndarray:
     """The array a ``.npy`` file holds, refused from its header if too large.

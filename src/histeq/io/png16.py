@@ -15,9 +15,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .common import Refused, check_pixels
+from .common import HEADER_BYTES, PNG_SIGNATURE, Refused, check_pixels
 from .metadata import ImageMetadata, pillow_metadata, pillow_orientation, upright
-from .png_chunks import AFTER_IHDR, HEADER_BYTES, PNG_SIGNATURE, Chunk, make_chunk, png_chunks, png_header
+from .png_chunks import AFTER_IHDR, Chunk, make_chunk, png_chunks, png_header
 
 #: PNG colour types with more than one sample per pixel, without a palette,
 #: and their samples: RGB, grey+alpha, RGBA.

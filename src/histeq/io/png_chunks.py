@@ -7,11 +7,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-#: The first bytes of every PNG file.
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-#: How many leading bytes hold the signature and the IHDR fields up to the colour type.
-HEADER_BYTES = 26
+from .common import HEADER_BYTES, PNG_SIGNATURE
 
 #: Where the first chunk after IHDR starts (signature, then IHDR's 13 bytes framed by 12).
 AFTER_IHDR = len(PNG_SIGNATURE) + 12 + 13

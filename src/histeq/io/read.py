@@ -1,5 +1,6 @@
 """Reading image files: the format from the first bytes, then the reader of
-that format (:mod:`.npy`, :mod:`.tiff`, :mod:`.png16`, :mod:`.pillow`)."""
+that format (:mod:`.npy`, :mod:`.tiff`, :mod:`.png16`, :mod:`.pillow`), each
+imported for its files only (a JPEG's read loads Pillow's reader alone)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .common import MAX_PIXELS, ImageReadError, Refused
+from .common import HEADER_BYTES, MAX_PIXELS, NPY_MAGIC, PNG_SIGNATURE, TIFF_MAGIC, ImageReadError, Refused
 from .metadata import ImageMetadata
-from .npy import NPY_MAGIC, read_npy
 from .pillow import read_pillow, reason
-from .png16 import is_png16_colour, read_png16
-from .png_chunks import HEADER_BYTES
-from .tiff import TIFF_MAGIC, read_tiff
 
 #: A binary stream or a file's path: what ``read_image`` reads.
 Source = str | os.PathLike[str] | BinaryIO
@@ -146,11 +143,15 @@ def _open_source(source: Source) -> Iterator[BinaryIO]:
 def _read(file: BinaryIO, header: bytes, name: str, max_pixels: int | None) -> tuple[np.ndarray, ImageMetadata]:
     """Read the image in ``file`` (which starts with ``header``), as the format ``header`` shows."""
     if header.startswith(NPY_MAGIC):
+        from .npy import read_npy
+
         try:
             return read_npy(file, max_pixels), ImageMetadata(format="NPY")
         except Exception as exc:  # a bad header, a truncated file, pickled objects, ...
             raise ImageReadError(f"cannot read NumPy image {name}: {exc}") from exc
     if header[:4] in TIFF_MAGIC:
+        from .tiff import read_tiff
+
         try:
             return read_tiff(file, max_pixels)
         except Refused as exc:  # too large, pages that differ: no other reader
@@ -164,8 +165,11 @@ def _read(file: BinaryIO, header: bytes, name: str, max_pixels: int | None) -> t
             except Exception:  # report tifffile's reason, the more specific one
                 raise ImageReadError(f"cannot read TIFF image {name}: {exc}") from exc
     try:
-        if is_png16_colour(header):
-            return read_png16(file, max_pixels)
+        if header.startswith(PNG_SIGNATURE):
+            from .png16 import is_png16_colour, read_png16
+
+            if is_png16_colour(header):
+                return read_png16(file, max_pixels)
         return read_pillow(file, max_pixels)
     except Exception as exc:  # Pillow and libpng raise many kinds of exception for bad files
         raise ImageReadError(f"cannot read image {name}: {reason(exc)}") from exc

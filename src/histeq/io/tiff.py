@@ -10,9 +10,6 @@ import numpy as np
 from .common import Refused, check_pixels, native
 from .metadata import ImageMetadata, tiff_metadata, tiff_orientation, upright
 
-#: The first bytes of classic and BigTIFF files, in both byte orders.
-TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-
 
 def read_tiff(file: BinaryIO, max_pixels: int | None) -> tuple[np.ndarray, ImageMetadata]:
     """A TIFF file's image, or its stack of equal pages, upright, and its metadata.

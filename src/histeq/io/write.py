@@ -14,11 +14,8 @@ import numpy as np
 from .common import native
 from .formats import FORMATS_BY_NAME, WRITE_FORMATS
 from .metadata import ImageMetadata
-from .npy import write_npy
 from .pillow import write_pillow
-from .png16 import write_png16
 from .safe_write import write_safely
-from .tiff import write_tiff
 
 
 def write_image(
@@ -192,12 +189,19 @@ def _check_writable(array: np.ndarray, file_format: str, where: str, quality: in
 
 
 def _encode(file: BinaryIO, array: np.ndarray, file_format: str, metadata: ImageMetadata, quality: int | None) -> None:
-    """Write ``array`` (checked, native byte order) to ``file`` in ``file_format``."""
+    """Write ``array`` (checked, native byte order) to ``file`` in ``file_format``
+    (the writer of TIFF, NPY and 16-bit colour PNG imported for those alone)."""
     if file_format == "TIFF":
+        from .tiff import write_tiff
+
         write_tiff(file, array, metadata)
     elif file_format == "NPY":
+        from .npy import write_npy
+
         write_npy(file, array)
     elif file_format == "PNG" and array.dtype == np.uint16 and array.ndim == 3:
+        from .png16 import write_png16
+
         write_png16(file, array, metadata)
     else:
         write_pillow(file, array, file_format, metadata, quality)
