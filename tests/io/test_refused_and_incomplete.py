@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from histeq.io import (
     encode_image,
     read_image,
     remove_stale_temporaries,
+    safe_write,
     write_image,
     write_safely,
 )
@@ -386,3 +388,17 @@ def test_an_interrupt_right_after_the_temporary_is_created_leaves_nothing(tmp_pa
     done = subprocess.run([sys.executable, "-c", child, str(tmp_path)], capture_output=True, text=True, check=True)
     assert done.stdout == "interrupted\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_signals_the_process_ignores_stay_ignored_while_held():
+    # Held signals are noted and raised again at the end; an ignored one
+    # has nothing to hold (a background job of a shell starts with SIGINT ignored).
+    previous, terminate = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.getsignal(signal.SIGTERM)
+    try:
+        with safe_write.signals_held():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not terminate  # held: noted, raised at the end
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is terminate
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-#: CLAHE's bins of images deeper than 8 bits, over their own range (as the command line's files).
-DEEP_BINS = 256
+from .deep_clahe import DEEP_BINS
+
 #: Options of file commands that Zarr runs do not have.
 _REFUSED = (("plot", "--plot"), ("format", "--format"), ("quality", "--quality"), ("json", "--json"))
 

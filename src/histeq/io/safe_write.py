@@ -297,7 +297,7 @@ def signals_held() -> Iterator[None]:
     the block ends (its own handler then runs: KeyboardInterrupt, histeq's
     Terminated, or the default action). In the main thread, where Python
     runs signal handlers; elsewhere nothing changes, as for a handler set
-    outside Python.
+    outside Python. A signal the process ignores stays ignored.
 
     For what must not be cut in two (a temporary file created and named for
     its clean-up) and for waits on threads that must end before anything goes
@@ -312,7 +312,7 @@ def signals_held() -> Iterator[None]:
     noted: list[int] = []
     previous = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(signum) is not None:
+        if signal.getsignal(signum) not in (None, signal.SIG_IGN):  # an ignored signal stays ignored
             previous[signum] = signal.signal(signum, lambda number, frame: noted.append(number))
     try:
         yield
