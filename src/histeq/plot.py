@@ -18,7 +18,6 @@ import numpy as np
 
 from ._core.colour_modes import COLOR_MODES
 from ._core.methods import EQUALIZE_METHODS
-from .histogram import histogram
 from .io import write_safely
 
 if TYPE_CHECKING:
@@ -330,6 +329,8 @@ def _draw_refusal(axes: Axes, label: str, reason: str) -> None:
 
 
 def _draw_histogram(axes: Axes, image: np.ndarray, low: float, high: float, colour: bool) -> None:
+    from .histogram import histogram  # the command line's runs without figures never need it
+
     counts, edges = histogram(image, nbins=DISPLAY_BINS, value_range=(low, high), channel_axis=-1 if colour else None)
     counts = counts.reshape(-1, DISPLAY_BINS)
     cdf_axes = axes.twinx()

@@ -34,7 +34,7 @@ WATCHED = (
 #: as a value, Zarr runs, the image tools' colour frames, Lab, and the readers
 #: and writers of the formats other than the file's.
 NOT_FOR_ONE_FILE = (
-    *("histeq.clahe", "histeq._clahe", "histeq.plan", "histeq.cli.zarr_jobs"),
+    *("histeq.clahe", "histeq._clahe", "histeq.plan", "histeq.histogram", "histeq.cli.zarr_jobs"),
     *("histeq._core.ffmpeg", "histeq._core.tool_frames", "histeq._core.colour_lab"),
     *("histeq.io.png16", "histeq.io.png_chunks", "histeq.io.tiff", "histeq.io.npy"),
 )
@@ -123,7 +123,7 @@ def test_one_file_loads_no_numba_and_writes_the_kernels_bytes(tmp_path, name, sh
 
 
 def test_one_file_loads_no_code_it_does_not_run(tmp_path):
-    # CLAHE, the image tools' frames, Lab, Zarr runs and the other formats'
+    # CLAHE, histograms (figures only), the image tools' frames, Lab, Zarr runs and the other formats'
     # readers and writers are imported where they are used.
     assert all(importlib.util.find_spec(name) for name in NOT_FOR_ONE_FILE)  # none renamed away
     source = tmp_path / "x.jpg"
