@@ -132,19 +132,11 @@ def _ffmpeg_plan(
     return peer_plans.ffmpeg(counts, binning, out_dtype, target, strength=strength, intensity=intensity)
 
 
-def _ffmpeg_frames(
-    spec: str,
-    image: np.ndarray,
-    axis: int | None,
-    mask: np.ndarray | None,
-    result: np.ndarray | None,
-    channel_order: str,
-    keep_alpha: bool,
-) -> np.ndarray | None:
+def _ffmpeg_frames(spec: str, *frame: Any) -> np.ndarray | None:
     """ffmpeg's frames (:func:`.ffmpeg.equalize_frames`) with the options of ``spec``."""
     from .ffmpeg import equalize_frames
 
-    return equalize_frames(image, axis, mask, result, channel_order, keep_alpha, options=_ffmpeg_options(spec))
+    return partial(equalize_frames, options=_ffmpeg_options(spec))(*frame)
 
 
 def _imagej_colour(*frame: Any, classic: bool) -> np.ndarray | None:
