@@ -18,10 +18,9 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-from .equalize import equalize
-
 if TYPE_CHECKING:
     from .clahe import clahe
+    from .equalize import equalize
     from .histogram import Histogram, histogram
     from .local import local_equalize
     from .matching import match_histograms
@@ -47,15 +46,18 @@ __all__ = [
     "plan_equalization",
 ]
 
-#: Names whose modules are imported on first use (``import histeq`` and the
-#: command line's start-up do not pay for them: a one-file ``histeq equalize``
-#: needs no CLAHE). ``clahe`` and ``histogram`` share their modules' names:
-#: :class:`_Package` keeps the functions there once the modules are imported.
+#: Every name's module is imported on first use: ``import histeq`` imports
+#: neither numpy nor numba (so the command line can tune numpy before its
+#: import, see :func:`histeq.cli.run`), and a one-file ``histeq equalize``
+#: loads no CLAHE. ``equalize``, ``clahe`` and ``histogram`` share their
+#: modules' names: :class:`_Package` keeps the functions there once the
+#: modules are imported.
 _LAZY = {
     "Histogram": "histogram",
     "Plan": "plan",
     "VideoEqualizer": "video",
     "clahe": "clahe",
+    "equalize": "equalize",
     "equalize_video": "video",
     "exact_specification": "specification",
     "histogram": "histogram",
@@ -79,10 +81,11 @@ def __dir__() -> list[str]:
 
 class _Package(types.ModuleType):
     """The type of the ``histeq`` module: a submodule named as its function
-    (``histeq.clahe``, ``histeq.histogram``) leaves the function in its place.
+    (``histeq.equalize``, ``histeq.clahe``, ``histeq.histogram``) leaves the
+    function in its place.
 
     Python's import sets a submodule, once imported, as an attribute of its
-    package; those two are imported on first use (by the package's
+    package; those are imported on first use (by the package's
     ``__getattr__``, or by any ``from .clahe import ...``), so that would
     otherwise hide the functions ``histeq.clahe`` and ``histeq.histogram``.
     """

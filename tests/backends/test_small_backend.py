@@ -475,7 +475,20 @@ def test_mode_from_the_environment(value):
     assert done.stdout.strip() == value
 
 
-def test_bad_mode():
-    env = {**os.environ, "HISTEQ_BACKEND": "gpu"}
-    done = subprocess.run([sys.executable, "-c", "import histeq"], capture_output=True, text=True, env=env)
-    assert done.returncode != 0 and "HISTEQ_BACKEND must be" in done.stderr
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("HISTEQ_BACKEND", "gpu", "HISTEQ_BACKEND must be 'auto', 'numba' or 'numpy'; got 'gpu'"),
+        ("HISTEQ_NUM_THREADS", "all", "HISTEQ_NUM_THREADS must be a number of threads; got 'all'"),
+    ],
+)
+def test_bad_settings_in_the_environment(name, value, message):
+    # The first function called says it (import histeq loads no kernels);
+    # the command line says it in a line, before anything else.
+    env = {**os.environ, name: value}
+    call = "import numpy, histeq; histeq.equalize(numpy.zeros((2, 2), numpy.uint8))"
+    done = subprocess.run([sys.executable, "-c", call], capture_output=True, text=True, env=env)
+    assert done.returncode != 0 and message in done.stderr
+    command = [sys.executable, "-m", "histeq", "equalize", "in.png", "-o", "out.png"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert (done.returncode, done.stderr) == (2, f"histeq: error: {message}\n")

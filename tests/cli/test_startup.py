@@ -1,4 +1,5 @@
-"""What a command-line process loads: ``import histeq``, ``histeq --help`` and a
+"""What a command-line process loads: ``import histeq`` imports no numpy,
+``histeq`` gives numpy's OpenBLAS one thread; ``histeq --help`` and a
 one-file run of the common cases import no numba (small one-shot images take
 the numpy backend) and none of the optional libraries they do not use (nor
 histeq's own video, Zarr, matching and specification code, nor, for one
@@ -75,14 +76,43 @@ def photo(shape, seed=0) -> np.ndarray:
     return (60 + 80 * ramp + rng.normal(0, 4, shape)).clip(0, 255).astype(np.uint8)
 
 
-def test_import_loads_no_numba():
+def test_import_loads_no_numpy_nor_numba():
+    watched = ("numpy", *WATCHED)
     done = subprocess.run(
-        [sys.executable, "-c", f"import sys, histeq; print(*[m for m in {WATCHED!r} if m in sys.modules])"],
+        [sys.executable, "-c", f"import sys, histeq; print(*[m for m in {watched!r} if m in sys.modules])"],
         capture_output=True,
         text=True,
         check=True,
     )
     assert done.stdout.split() == []
+
+
+#: The program with a main that reports OpenBLAS's setting and, where Linux
+#: tells, the process's threads once numpy is imported.
+OPENBLAS_THREADS = """
+import os
+import histeq.cli as cli
+def main():
+    import numpy
+    tasks = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 0
+    print(os.environ.get("OPENBLAS_NUM_THREADS"), tasks)
+    return 0
+cli.main = main
+cli.run()
+"""
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("2", "2")])
+def test_the_program_gives_openblas_one_thread_unless_told(given, expected):
+    # histeq calls no BLAS; OpenBLAS's threads would spin at import numpy.
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    done = subprocess.run([sys.executable, "-c", OPENBLAS_THREADS], capture_output=True, text=True, env=env, check=True)
+    setting, tasks = done.stdout.split()
+    assert setting == expected
+    if given is None and int(tasks):
+        assert int(tasks) == 1  # numpy started no OpenBLAS threads
 
 
 @pytest.mark.parametrize("args", [["--help"], ["equalize", "--help"], ["clahe", "--help"], ["--version"]])

@@ -42,9 +42,12 @@ CHUNKS_PER_THREAD = 8
 
 
 def _default_threads() -> int:
-    configured = os.environ.get("HISTEQ_NUM_THREADS")
+    configured = os.environ.get("HISTEQ_NUM_THREADS", "").strip()
     if configured:
-        return max(1, int(configured))
+        try:
+            return max(1, int(configured))
+        except ValueError:
+            raise ValueError(f"HISTEQ_NUM_THREADS must be a number of threads; got {configured!r}") from None
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
