@@ -60,9 +60,10 @@ def as_uint8(image: np.ndarray) -> np.ndarray:
 
 def summary(panels: list[tuple[str, np.ndarray, Path]]) -> str:
     """A small text table: distinct levels, min, max and mean of each panel."""
-    rows = [f"{'image':<10} {'levels':>6} {'min':>4} {'max':>4} {'mean':>7}  file"]
+    width = max(len("image"), *(len(name) for name, _, _ in panels))
+    rows = [f"{'image':<{width}} {'levels':>6} {'min':>4} {'max':>4} {'mean':>7}  file"]
     for name, image, path in panels:
         rows.append(
-            f"{name:<10} {np.unique(image).size:>6} {image.min():>4} {image.max():>4} {image.mean():>7.2f}  {path}"
+            f"{name:<{width}} {np.unique(image).size:>6} {image.min():>4} {image.max():>4} {image.mean():>7.2f}  {path}"
         )
     return "\n".join(rows)

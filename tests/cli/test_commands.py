@@ -156,6 +156,11 @@ def test_demo_writes_every_method_and_a_comparison(tmp_path):
         assert figure.format == "PNG"
         columns = -(-panels // 2)  # in two rows
         assert figure.size == (columns * plot.PANEL_SIZE[0], 2 * plot.PANEL_SIZE[1])
+    lines = done.stdout.splitlines()
+    table = [line for line in lines if line.endswith((".png", " file")) and not line.startswith("side by side")]
+    assert len(table) == panels + 1  # the header, then a row per panel
+    levels_end = table[0].index("levels") + len("levels")  # the columns line up, imagej-classic's row too
+    assert all(line[levels_end - 1].isdigit() and line[levels_end] == " " for line in table[1:])
     again = run("demo", "-o", tmp_path / "d")
     assert again.returncode == 1 and "--force" in again.stderr
     assert run("demo", "-o", tmp_path / "d", "--force").returncode == 0
