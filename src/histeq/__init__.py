@@ -87,7 +87,7 @@ class _Package(types.ModuleType):
     Python's import sets a submodule, once imported, as an attribute of its
     package; those are imported on first use (by the package's
     ``__getattr__``, or by any ``from .clahe import ...``), so that would
-    otherwise hide the functions ``histeq.clahe`` and ``histeq.histogram``.
+    otherwise hide the functions behind their modules' names.
     """
 
     def __setattr__(self, name: str, value: Any) -> None:
