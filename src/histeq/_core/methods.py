@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -114,8 +114,11 @@ def ffmpeg_method(spec: str) -> Method:
     )
 
 
+@lru_cache(maxsize=32)
 def _ffmpeg_options(spec: str) -> FFmpegOptions:
-    """The options of ``spec`` (:func:`.ffmpeg.parse_ffmpeg`), its module imported only here."""
+    """The options of ``spec`` (:func:`.ffmpeg.parse_ffmpeg`), its module
+    imported only here; parsed once per spec, not for every plan (a video's
+    frames) that reads them (the options are frozen)."""
     from .ffmpeg import parse_ffmpeg
 
     return parse_ffmpeg(spec)
