@@ -32,8 +32,8 @@ WATCHED = (
     "PIL.SpiderImagePlugin",  # one of Pillow's plugins a folder of JPEGs and PNGs does not need
 )
 #: histeq's modules that a one-file equalization imports not: CLAHE, the plan
-#: as a value, Zarr runs, the image tools' colour frames, Lab, and the readers
-#: and writers of the formats other than the file's.
+#: as a value, histograms (figures only), Zarr runs, the image tools' colour
+#: frames, Lab, and the readers and writers of the formats other than the file's.
 NOT_FOR_ONE_FILE = (
     *("histeq.clahe", "histeq._clahe", "histeq.plan", "histeq.histogram", "histeq.cli.zarr_jobs"),
     *("histeq._core.ffmpeg", "histeq._core.tool_frames", "histeq._core.colour_lab"),

@@ -165,7 +165,7 @@ def _read(file: BinaryIO, header: bytes, name: str, max_pixels: int | None) -> t
             except Exception:  # report tifffile's reason, the more specific one
                 raise ImageReadError(f"cannot read TIFF image {name}: {exc}") from exc
     try:
-        if header.startswith(PNG_SIGNATURE):
+        if header.startswith(PNG_SIGNATURE):  # only then is png16 (which reads the header itself) imported
             from .png16 import is_png16_colour, read_png16
 
             if is_png16_colour(header):
